@@ -1,0 +1,20 @@
+// Typed lint: typescript-eslint's recommendedTypeChecked over every TypeScript file.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', '.tools/', 'node_modules/', 'bench/.work/'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // The CLI entry and scripts write to the terminal on purpose.
+    files: ['src/cli/**', 'bench/**', 'scripts/**', 'examples/**'],
+    rules: { 'no-console': 'off' },
+  },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+);

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { ExitError, SlipwayError } from '../core/errors.ts';
+import { EXIT, exitCodeFor } from './output.ts';
+import { buildProgram } from './program.ts';
+
+const [major] = process.versions.node.split('.').map(Number);
+if ((major ?? 0) < 22) {
+  process.stderr.write(`slipway needs Node.js 22 or newer; this is ${process.version}. Run ". scripts/node-env.sh" in a checkout, or install Node 24 LTS.\n`);
+  process.exit(EXIT.usage);
+}
+
+const argv = process.argv.slice(2);
+const wantsJson = argv.includes('--json');
+
+function report(error: SlipwayError): void {
+  if (wantsJson) {
+    process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message, details: error.details } }, null, 2)}\n`);
+  }
+  process.stderr.write(`slipway: ${error.message}\n`);
+  for (const line of error.details) process.stderr.write(`  - ${line}\n`);
+}
+
+const program = buildProgram().exitOverride();
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" to commander; real usage errors were printed already.
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (error instanceof ExitError) {
+    process.exitCode = error.exitCode;
+  } else if (error instanceof SlipwayError) {
+    report(error);
+    process.exitCode = exitCodeFor(error);
+  } else {
+    process.stderr.write(`slipway: this is a bug, please report it with the command you ran:\n${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = EXIT.bug;
+  }
+}

@@ -1,0 +1,37 @@
+import semver from 'semver';
+import { SlipwayError } from '../../core/errors.ts';
+import { applyVersionWrite, planVersionWrite, resolveVersionFiles } from '../../project/version-files/index.ts';
+import { computeNext } from '../../release/next.ts';
+import { loadProject, type GlobalOptions } from '../context.ts';
+import { createOutput } from '../output.ts';
+
+interface BumpFlags extends GlobalOptions {
+  channel?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export async function run(flags: BumpFlags, args: string[]): Promise<number> {
+  const out = createOutput(flags.json === true);
+  const { config, root } = await loadProject(flags);
+  let version: string;
+  const wanted = args[0]!;
+  if (wanted === 'next') {
+    const next = await computeNext({ cwd: root, config, channel: flags.channel ?? config.stableChannel, releaseAs: null });
+    if (next.next === null) throw new SlipwayError('NOTHING_TO_RELEASE', `nothing to release on ${next.channel} (${next.reason}); give a version: slipway bump 1.2.3`);
+    version = next.next;
+  } else {
+    const v = semver.valid(wanted.startsWith(config.tagPrefix) ? wanted.slice(config.tagPrefix.length) : wanted);
+    if (v === null) throw new SlipwayError('INVALID_VERSION', `"${wanted}" is not a semantic version; expected something like 1.2.3 or 1.3.0-beta.1`);
+    version = v;
+  }
+  const files = await resolveVersionFiles(root, config);
+  if (files.length === 0) {
+    throw new SlipwayError('NO_VERSION_FILES', 'no version files: list them in "versionFiles" in slipway.json (package.json, pyproject.toml, Cargo.toml are found by themselves)');
+  }
+  const changes = await planVersionWrite(root, files, version);
+  if (!flags.dryRun) await applyVersionWrite(root, changes.filter((c) => c.from.some((f) => f !== c.to)));
+  const lines = changes.map((c) => `${flags.dryRun ? 'would write' : 'wrote'} ${c.path}: ${[...new Set(c.from)].join(', ')} -> ${c.to}`);
+  out.result(lines.join('\n'), { version, dryRun: flags.dryRun === true, files: changes.map(({ path, from, to }) => ({ path, from, to })) });
+  return 0;
+}

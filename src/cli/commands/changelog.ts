@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
+import { SlipwayError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../project/atomic-write.ts';
+import { buildChangelog } from '../../release/changelog.ts';
+import { computeNext } from '../../release/next.ts';
+import { loadProject, type GlobalOptions } from '../context.ts';
+import { checkDate, createOutput, today } from '../output.ts';
+
+interface ChangelogFlags extends GlobalOptions {
+  release?: string;
+  next?: boolean;
+  channel?: string;
+  regenerate?: boolean;
+  date?: string;
+  output?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export async function run(flags: ChangelogFlags): Promise<number> {
+  const out = createOutput(flags.json === true);
+  const { config, root } = await loadProject(flags);
+  if (flags.release !== undefined && flags.next) throw new SlipwayError('USAGE', 'give --release <version> or --next, not both');
+  const date = flags.date === undefined ? today() : checkDate(flags.date);
+  let release = flags.release?.replace(new RegExp(`^${config.tagPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), '') ?? null;
+  if (flags.next) {
+    const next = await computeNext({ cwd: root, config, channel: flags.channel ?? config.stableChannel, releaseAs: null });
+    if (next.next === null) throw new SlipwayError('NOTHING_TO_RELEASE', `--next: nothing to release on ${next.channel} (${next.reason})`);
+    release = next.next;
+  }
+  const path = flags.output === undefined ? join(root, config.changelog.file) : isAbsolute(flags.output) ? flags.output : join(process.cwd(), flags.output);
+  let existing: string | null = null;
+  try {
+    existing = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const result = await buildChangelog({
+    cwd: root,
+    config,
+    existing,
+    mode: flags.regenerate ? 'regenerate' : 'update',
+    release,
+    date,
+    onProgress: (n) => out.progress(`reading history… ${n.toLocaleString('en')} commits`),
+  });
+  const shown = relative(process.cwd(), path) || path;
+  const data = { file: path, changed: result.changed, written: result.changed && !flags.dryRun, added: result.added, updated: result.updated, commitsRead: result.commitsRead, dryRun: flags.dryRun === true };
+  if (flags.dryRun) {
+    out.result(result.text, { ...data, text: result.text });
+    return 0;
+  }
+  if (result.changed) await writeFileAtomic(path, result.text);
+  const summary = !result.changed
+    ? `${shown} is up to date`
+    : `${existing === null ? 'created' : 'updated'} ${shown}${result.added.length > 0 ? `: added ${result.added.join(', ')}` : ''}${result.updated.length > 0 ? `${result.added.length > 0 ? ';' : ':'} updated ${result.updated.join(', ')}` : ''}`;
+  out.result(summary, data);
+  return 0;
+}

@@ -1,0 +1,102 @@
+import { Command, Option } from 'commander';
+import { createRequire } from 'node:module';
+
+// src/cli and dist/cli are both two folders below the package root.
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** A command's module is loaded only when that command runs. */
+type Loader = () => Promise<{ run(options: Record<string, unknown>, args: string[], cmd: Command): Promise<number | void> }>;
+
+function lazy(load: Loader) {
+  return async function action(this: Command, ...received: unknown[]): Promise<void> {
+    const cmd = received[received.length - 1] as Command;
+    const args = received.slice(0, -2).filter((a): a is string => typeof a === 'string');
+    const mod = await load();
+    const code = await mod.run(cmd.optsWithGlobals(), args, cmd);
+    if (typeof code === 'number' && code !== 0) process.exitCode = code;
+  };
+}
+
+const json = (): Option => new Option('--json', 'print a JSON document on stdout instead of text');
+const dryRun = (): Option => new Option('--dry-run', 'show what would change and write nothing');
+
+export function buildProgram(): Command {
+  const program = new Command('slipway')
+    .description('Release engineering and safe self-updates for self-hosted software')
+    .version(`slipway v${pkg.version}`, '-V, --version', 'print the version')
+    .option('-C, --cwd <dir>', 'run in this repository instead of the current folder')
+    .option('--config <file>', 'read this config file instead of slipway.json at the repository root')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+
+  program
+    .command('init')
+    .description('write a starter slipway.json and CHANGELOG.md')
+    .option('--force', 'overwrite an existing slipway.json')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(lazy(() => import('./commands/init.ts')));
+
+  program
+    .command('next')
+    .description('decide the next version from the Conventional Commits since the last release')
+    .option('-c, --channel <channel>', 'release channel (nightly, beta, stable…)')
+    .option('--release-as <version>', 'release this version instead (e.g. 1.0.0)')
+    .option('-v, --verbose', 'also list commits that are not conventional and tags that are not versions')
+    .addOption(json())
+    .action(lazy(() => import('./commands/next.ts')));
+
+  program
+    .command('changelog')
+    .description('create or update CHANGELOG.md (Keep a Changelog 1.1.0) from the commits')
+    .option('--release <version>', 'write the section of this version (the release being cut) from [Unreleased]')
+    .option('--next', 'like --release, with the version `slipway next` decides')
+    .option('-c, --channel <channel>', 'channel for --next')
+    .option('--regenerate', 'rebuild every release section from the whole history (hand-written lines are kept)')
+    .option('--date <YYYY-MM-DD>', 'date of the release being cut (default: today, UTC, or SOURCE_DATE_EPOCH)')
+    .option('-o, --output <file>', 'write here instead of the configured changelog file')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(lazy(() => import('./commands/changelog.ts')));
+
+  program
+    .command('notes')
+    .description('render release notes for a version (default: the latest release)')
+    .argument('[version]', 'version or tag, e.g. 1.2.0 or v1.2.0')
+    .option('-t, --template <file>', 'a Handlebars template to use instead of the configured one')
+    .option('-o, --output <file>', 'write the notes to a file')
+    .option('--date <YYYY-MM-DD>', 'date for a version that is not tagged yet')
+    .option('--print-template', 'print the default template and exit')
+    .addOption(json())
+    .action(lazy(() => import('./commands/notes.ts')));
+
+  program
+    .command('bump')
+    .description('write a version into every version file (package.json, pyproject.toml, Cargo.toml, __version__, markers)')
+    .argument('<version>', 'the version to write, or "next" for what `slipway next` decides')
+    .option('-c, --channel <channel>', 'channel when the version is "next"')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(lazy(() => import('./commands/bump.ts')));
+
+  program
+    .command('check-version')
+    .description('fail unless every version file agrees with the tag and with each other')
+    .option('--tag <tag>', 'the tag to check against, e.g. v1.2.3 (default: the release tag at HEAD, if any)')
+    .addOption(json())
+    .action(lazy(() => import('./commands/check-version.ts')));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of slipway.json')
+    .action(lazy(() => import('./commands/schema.ts')));
+
+  program
+    .command('demo')
+    .description('build a sample repository in a temp folder and show next, changelog and notes on it')
+    .option('--keep', 'keep the sample repository and print where it is')
+    .addOption(json())
+    .action(lazy(() => import('./commands/demo.ts')));
+
+  return program;
+}

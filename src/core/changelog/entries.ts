@@ -1,0 +1,67 @@
+import type { ParsedCommit, Reference } from '../commit/types.ts';
+import type { ResolvedConfig } from '../config/schema.ts';
+import { selectCommits } from '../version/bump.ts';
+
+/** Whether a commit can ever produce a changelog entry (or cancel one): the rest need not be kept. */
+export function mayAppear(c: ParsedCommit, config: Pick<ResolvedConfig, 'types'>): boolean {
+  if (!c.conventional) return false;
+  return c.breaking || c.reverts !== null || c.deprecations.length > 0 || (config.types[c.type!]?.section ?? null) !== null;
+}
+
+/** One line of a changelog, still structured. */
+export interface ChangeEntry {
+  section: string;
+  sha: string;
+  scope: string | null;
+  subject: string;
+  breaking: boolean;
+  /** Migration text from BREAKING CHANGE footers. */
+  notes: string[];
+  references: Reference[];
+}
+
+/** A release's worth of entries: `version` null is [Unreleased]. */
+export interface ReleaseChanges {
+  version: string | null;
+  date: string | null;
+  entries: ChangeEntry[];
+}
+
+/**
+ * Turns a release's commits (newest first) into entries, oldest first, breaking ones first
+ * within a section. Reverts cancel what they revert; a breaking change always shows, even
+ * for a type that is otherwise left out; `Deprecated:` footers add a Deprecated entry.
+ */
+export function buildEntries(
+  commits: readonly ParsedCommit[],
+  config: Pick<ResolvedConfig, 'types'>,
+  options: { cancelReverts?: boolean } = {},
+): ChangeEntry[] {
+  const included = options.cancelReverts === false ? commits.filter((c) => c.conventional) : selectCommits(commits).included;
+  const entries: ChangeEntry[] = [];
+  for (let i = included.length - 1; i >= 0; i--) {
+    const c = included[i]!;
+    let section = config.types[c.type!]?.section ?? null;
+    if (section === null && c.breaking) section = 'Changed';
+    if (section !== null) {
+      entries.push({ section, sha: c.sha, scope: c.scope, subject: c.subject, breaking: c.breaking, notes: c.breakingNotes, references: c.references });
+    }
+    for (const text of c.deprecations) {
+      entries.push({ section: 'Deprecated', sha: c.sha, scope: c.scope, subject: text, breaking: false, notes: [], references: [] });
+    }
+  }
+  // Stable sort: breaking entries first, the rest keep history order.
+  return entries.sort((a, b) => Number(b.breaking) - Number(a.breaking));
+}
+
+/** Entries grouped by section, in the configured order, then any other section in first-seen order. */
+export function groupBySection(entries: readonly ChangeEntry[], order: readonly string[]): [string, ChangeEntry[]][] {
+  const groups = new Map<string, ChangeEntry[]>();
+  for (const s of order) groups.set(s, []);
+  for (const e of entries) {
+    let list = groups.get(e.section);
+    if (!list) groups.set(e.section, (list = []));
+    list.push(e);
+  }
+  return [...groups].filter(([, list]) => list.length > 0);
+}

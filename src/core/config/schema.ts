@@ -1,0 +1,167 @@
+import semver from 'semver';
+import * as z from 'zod';
+
+const BUMPS = ['major', 'minor', 'patch'] as const;
+export type Bump = (typeof BUMPS)[number];
+
+/** Keep a Changelog 1.1.0 section order. */
+export const KEEP_A_CHANGELOG_SECTIONS = ['Added', 'Changed', 'Deprecated', 'Removed', 'Fixed', 'Security'] as const;
+
+const semverString = z
+  .string()
+  .refine((v) => semver.valid(v) !== null && !v.startsWith('v'), {
+    message: 'expected a semantic version such as 1.2.3 (no "v" prefix)',
+  });
+
+const TypeRuleInput = z
+  .object({
+    section: z
+      .string()
+      .min(1)
+      .nullable()
+      .optional()
+      .describe('Changelog section for this type (for example "Added"), or null to leave it out of the changelog.'),
+    bump: z.enum(BUMPS).nullable().optional().describe('The release this type warrants from 1.0.0 on, or null for none.'),
+  })
+  .strict();
+export interface TypeRule {
+  section: string | null;
+  bump: Bump | null;
+}
+
+/** The default type table: feat -> minor, fix/perf/security/revert -> patch, the rest no release. */
+export const DEFAULT_TYPES: Readonly<Record<string, TypeRule>> = {
+  feat: { section: 'Added', bump: 'minor' },
+  fix: { section: 'Fixed', bump: 'patch' },
+  perf: { section: 'Changed', bump: 'patch' },
+  security: { section: 'Security', bump: 'patch' },
+  revert: { section: 'Changed', bump: 'patch' },
+  deprecate: { section: 'Deprecated', bump: 'minor' },
+  remove: { section: 'Removed', bump: 'minor' },
+  breaking: { section: 'Changed', bump: 'major' },
+  refactor: { section: null, bump: null },
+  docs: { section: null, bump: null },
+  style: { section: null, bump: null },
+  test: { section: null, bump: null },
+  build: { section: null, bump: null },
+  ci: { section: null, bump: null },
+  chore: { section: null, bump: null },
+};
+
+const VersionFile = z.union([
+  z.string().min(1).describe('A path; its kind is taken from the file name (package.json, pyproject.toml, Cargo.toml, *.py).'),
+  z
+    .object({
+      path: z.string().min(1),
+      type: z
+        .enum(['package-json', 'pyproject', 'cargo', 'python', 'marker'])
+        .optional()
+        .describe('How to read and write the version; taken from the file name when left out.'),
+      format: z
+        .enum(['semver', 'pep440'])
+        .optional()
+        .describe('How a prerelease is spelled in the file: 1.2.0-beta.1 (semver) or 1.2.0b1 (pep440, the default for Python files).'),
+      marker: z.string().min(1).optional().describe('For type "marker": the text that marks a version line (default "slipway-version").'),
+    })
+    .strict(),
+]);
+export type VersionFileEntry = z.infer<typeof VersionFile>;
+
+const Changelog = z
+  .object({
+    file: z.string().min(1).default('CHANGELOG.md'),
+    sections: z
+      .array(z.string().min(1))
+      .min(1)
+      .default([...KEEP_A_CHANGELOG_SECTIONS])
+      .describe('Section order; Keep a Changelog 1.1.0 by default.'),
+    prereleases: z.boolean().default(true).describe('Write sections for beta/rc tags (nightly builds never get one).'),
+  })
+  .strict();
+
+const Notes = z
+  .object({
+    template: z.string().min(1).nullable().default(null).describe('A Handlebars template file that replaces the default release notes.'),
+    install: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe('Installation command shown in the notes; {{version}} is replaced, e.g. "pip install pkg=={{version}}".'),
+    migrationGuide: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe('Link shown when a release is breaking, e.g. "UPGRADING.md" or "docs/migration/{{version}}.md".'),
+    links: z.array(z.object({ label: z.string().min(1), url: z.string().min(1) }).strict()).default([]),
+  })
+  .strict();
+
+const Links = z
+  .object({
+    commit: z.string().default('{repository}/commit/{sha}'),
+    issue: z.string().default('{repository}/issues/{id}'),
+    compare: z.string().default('{repository}/compare/{from}...{to}'),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().min(1).optional().describe('Project name used in release notes; defaults to the repository folder name.'),
+    repository: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) web address such as https://github.com/owner/repo' })
+      .optional()
+      .describe('Web address of the repository, for issue, commit and compare links (e.g. https://github.com/owner/repo).'),
+    tagPrefix: z.string().default('v').describe('Prefix of release tags: "v" makes v1.2.3.'),
+    initialVersion: semverString.default('0.1.0').describe('The first version, when the repository has no release tag yet.'),
+    channels: z
+      .array(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a lower-case channel name such as "beta"'))
+      .min(1)
+      .default(['nightly', 'beta', 'stable'])
+      .refine((c) => new Set(c).size === c.length, { message: 'channel names must be unique' })
+      .describe('Release channels from least to most stable; the last one is the stable channel.'),
+    types: z
+      .record(z.string().regex(/^[a-z][\w-]*$/, 'expected a lower-case commit type'), TypeRuleInput)
+      .default({})
+      .describe('Commit types: changelog section and bump. Merged over the defaults.'),
+    changelog: Changelog.prefault({}),
+    notes: Notes.prefault({}),
+    links: Links.prefault({}),
+    versionFiles: z
+      .array(VersionFile)
+      .optional()
+      .describe('Files that carry the version. Left out: package.json, pyproject.toml and Cargo.toml when present.'),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type Config = z.output<typeof ConfigSchema>;
+
+/** The config with the type table merged over the defaults: what the rest of core uses. */
+export interface ResolvedConfig extends Omit<Config, 'types'> {
+  types: Readonly<Record<string, TypeRule>>;
+  stableChannel: string;
+}
+
+export function resolveConfig(config: Config): ResolvedConfig {
+  const types: Record<string, TypeRule> = { ...DEFAULT_TYPES };
+  for (const [name, rule] of Object.entries(config.types)) {
+    const base = DEFAULT_TYPES[name] ?? { section: null, bump: null };
+    types[name] = { section: rule.section === undefined ? base.section : rule.section, bump: rule.bump === undefined ? base.bump : rule.bump };
+  }
+  return {
+    ...config,
+    types,
+    stableChannel: config.channels[config.channels.length - 1]!,
+  };
+}
+
+/** The JSON Schema shipped in the package, so `"$schema"` completes in editors. */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' });
+  return {
+    ...schema,
+    $id: 'https://slipway.dev/schema/slipway.schema.json',
+    title: 'Slipway configuration (slipway.json)',
+  };
+}

@@ -41,13 +41,19 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Formats every zod issue as "path: message (got …)". */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
-  return issues.map((issue) => {
+export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown, prefix: readonly PropertyKey[] = []): string[] {
+  return issues.flatMap((raw) => {
+    const issue = { ...raw, path: [...prefix, ...raw.path] } as z.core.$ZodIssue;
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // Report the branch the value was meant for: the one that did not fail on its type.
+      const branch = issue.errors.find((errs) => !errs.some((e) => e.code === 'invalid_type' && e.path.length === 0));
+      if (branch) return formatIssues(branch, input, issue.path);
+    }
     if (issue.code === 'unrecognized_keys') {
-      return `${formatPath(issue.path)}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see the JSON Schema for the allowed keys)`;
+      return [`${formatPath(issue.path)}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see the JSON Schema for the allowed keys)`];
     }
     const got = describeValue(valueAt(input, issue.path));
-    return `${formatPath(issue.path)}: ${issue.message} (got ${got})`;
+    return [`${formatPath(issue.path)}: ${issue.message} (got ${got})`];
   });
 }
 

@@ -57,33 +57,30 @@ export function selectCommits(commits: readonly ParsedCommit[]): CommitSelection
     else candidates.push(c);
   }
 
-  // Reverts, oldest first so that a revert of a revert restores the original.
+  // Reverts, oldest first, so that a revert of a revert brings the original back.
   const active = new Set<ParsedCommit>(candidates);
   const cancelledBy = new Map<ParsedCommit, ParsedCommit>();
-  const byPrefix = (sha: string): ParsedCommit | undefined => candidates.find((c) => c.sha.startsWith(sha));
-
-  let hasReverts = false;
-  for (const c of candidates) if (c.reverts !== null) hasReverts = true;
-  if (hasReverts) {
+  const undid = new Map<ParsedCommit, ParsedCommit>(); // a revert -> the commit it cancelled
+  if (candidates.some((c) => c.reverts !== null)) {
+    const byPrefix = (sha: string): ParsedCommit | undefined => candidates.find((c) => c.sha.startsWith(sha));
     for (let i = candidates.length - 1; i >= 0; i--) {
       const revert = candidates[i]!;
-      if (revert.reverts === null) continue;
+      if (revert.reverts === null || !active.has(revert)) continue;
       const target = byPrefix(revert.reverts);
-      if (!target || !active.has(revert)) continue;
+      if (!target) continue;
       if (active.has(target)) {
         active.delete(target);
         active.delete(revert);
         cancelledBy.set(target, revert);
-      } else if (cancelledBy.has(target)) {
-        // Reverting a revert that had cancelled something: the original counts again.
-        for (const [original, by] of cancelledBy) {
-          if (by === target) {
-            active.add(original);
-            cancelledBy.delete(original);
-          }
-        }
+        undid.set(revert, target);
+      } else if (undid.has(target)) {
+        const original = undid.get(target)!;
+        undid.delete(target);
+        cancelledBy.delete(original);
+        active.add(original);
         active.delete(revert);
         cancelledBy.set(target, revert);
+        undid.set(revert, target);
       }
     }
   }

@@ -21,7 +21,7 @@ function report(error: SlipwayError): void {
   for (const line of error.details) process.stderr.write(`  - ${line}\n`);
 }
 
-const program = buildProgram().exitOverride();
+const program = buildProgram();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
@@ -31,8 +31,9 @@ try {
   } else if (error instanceof ExitError) {
     process.exitCode = error.exitCode;
   } else if (error instanceof SlipwayError) {
-    report(error);
-    process.exitCode = exitCodeFor(error);
+    const known = error as SlipwayError<string>;
+    report(known);
+    process.exitCode = exitCodeFor(known);
   } else {
     process.stderr.write(`slipway: this is a bug, please report it with the command you ran:\n${(error as Error).stack ?? String(error)}\n`);
     process.exitCode = EXIT.bug;

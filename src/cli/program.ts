@@ -27,7 +27,9 @@ export function buildProgram(): Command {
     .option('-C, --cwd <dir>', 'run in this repository instead of the current folder')
     .option('--config <file>', 'read this config file instead of slipway.json at the repository root')
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    // Before the subcommands are added, so that they inherit it: bin.ts owns the exit status.
+    .exitOverride();
 
   program
     .command('init')

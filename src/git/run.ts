@@ -64,7 +64,7 @@ export function streamGit(
     });
     child.on('error', (error) => reject(gitError(args, null, stderr, error)));
     child.on('close', (status) => {
-      if (failed !== null) return reject(failed instanceof Error ? failed : new Error(String(failed)));
+      if (failed !== null) return reject(failed instanceof Error ? failed : new Error('stream consumer failed'));
       const rest = decoder.end();
       if (rest !== '') onData(rest);
       if (status === null || !ok.includes(status)) return reject(gitError(args, status, stderr));

@@ -53,9 +53,18 @@ export async function buildChangelog(options: ChangelogOptions): Promise<Changel
   const head = history.repo.head;
   let doc: ChangelogDocument | null = options.existing === null ? null : parseChangelog(options.existing);
   const tags = sectionTags(history, config);
-  if (options.release !== null) {
-    const v = semver.valid(options.release);
-    if (v === null) throw new SlipwayError('INVALID_VERSION', `"${options.release}" is not a semantic version; expected something like 1.2.0`);
+  // The release being cut sits at HEAD. So does one already written into the file but not
+  // tagged yet (a version above every tag): its commits must not show up again as unreleased.
+  let pending = options.release;
+  if (pending === null && doc !== null) {
+    const highestTag = tags.reduce<string | null>((max, t) => (max === null || semver.gt(t.version, max) ? t.version : max), null);
+    for (const b of doc.blocks) {
+      if (b.kind === 'release' && b.version !== null && (highestTag === null || semver.gt(b.version, highestTag)) && (pending === null || semver.gt(b.version, pending))) pending = b.version;
+    }
+  }
+  if (pending !== null) {
+    const v = semver.valid(pending);
+    if (v === null) throw new SlipwayError('INVALID_VERSION', `"${pending}" is not a semantic version; expected something like 1.2.0`);
     if (!tags.some((t) => t.version === v)) tags.push({ name: `${config.tagPrefix}${v}`, version: v, commit: head.sha, date: options.date });
   }
   // Only tags HEAD can reach belong in this branch's changelog.

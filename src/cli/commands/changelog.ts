@@ -45,7 +45,8 @@ export async function run(flags: ChangelogFlags): Promise<number> {
     date,
     onProgress: (n) => out.progress(`reading history… ${n.toLocaleString('en')} commits`),
   });
-  const shown = relative(process.cwd(), path) || path;
+  const rel = relative(process.cwd(), path);
+  const shown = rel === '' || rel.startsWith('..') ? path : rel;
   const data = { file: path, changed: result.changed, written: result.changed && !flags.dryRun, added: result.added, updated: result.updated, commitsRead: result.commitsRead, dryRun: flags.dryRun === true };
   if (flags.dryRun) {
     out.result(result.text, { ...data, text: result.text });

@@ -41,8 +41,8 @@ export function parseChangelog(text: string): ChangelogDocument {
         continue;
       }
       const m = RELEASE_HEADING.exec(line);
-      if (m && semver.valid(m[2]!) !== null) {
-        const version = semver.valid(m[2]!)!;
+      if (m && semver.valid(m[2]) !== null) {
+        const version = semver.valid(m[2])!;
         if (seen.has(version)) throw duplicate(version);
         seen.add(version);
         blocks.push({ kind: 'release', version, date: m[3] ?? null, heading: line, lines: [] });

@@ -8,10 +8,11 @@ import { configJsonSchema } from './schema.ts';
 
 function problems(text: string): { code: string; details: readonly string[] } {
   try {
-    parseConfig(text);
+    void parseConfig(text);
   } catch (error) {
     assert.ok(error instanceof SlipwayError);
-    return { code: error.code, details: error.details };
+    const known = error as SlipwayError<string>;
+    return { code: known.code, details: known.details };
   }
   assert.fail('expected the config to be refused');
 }

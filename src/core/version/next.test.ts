@@ -114,7 +114,7 @@ describe('planVersion', () => {
     it('carries the commit date and short commit, after the beta it builds on', () => {
       const p = plan({ channel: 'nightly', current: '1.3.0-beta.2', existing: ['1.2.3', '1.3.0-beta.1', '1.3.0-beta.2'], commits: commits('feat: a', 'fix: b') });
       assert.equal(p.next, '1.3.0-beta.2.nightly.20261122.2.gabcdef0');
-      assert.ok(semver.gt(p.next!, '1.3.0-beta.2') && semver.lt(p.next!, '1.3.0-beta.3'));
+      assert.ok(semver.gt(p.next, '1.3.0-beta.2') && semver.lt(p.next, '1.3.0-beta.3'));
     });
     it('sorts after the stable release and before the first beta when there is no beta yet', () => {
       const v = plan({ channel: 'nightly', commits: commits('feat: a') }).next!;

@@ -4,7 +4,7 @@ import type { VersionFormat, VersionLocation } from './types.ts';
 
 function parseToml(text: string, path: string): Record<string, unknown> {
   try {
-    return parse(text) as Record<string, unknown>;
+    return parse(text);
   } catch (error) {
     throw unparsable(path, `invalid TOML: ${(error as Error).message.split('\n')[0]}`);
   }

@@ -1,0 +1,24 @@
+// The public API of the slipway package: the pure core and the release operations.
+export { SlipwayError, ExitError } from './core/errors.ts';
+export { parseCommit, splitFooters } from './core/commit/parse.ts';
+export type { ParsedCommit, RawCommit, Footer, Reference } from './core/commit/types.ts';
+export { parseConfig, defaultConfig } from './core/config/parse.ts';
+export { ConfigSchema, configJsonSchema, DEFAULT_TYPES, KEEP_A_CHANGELOG_SECTIONS } from './core/config/schema.ts';
+export type { Config, ConfigInput, ResolvedConfig, Bump, TypeRule } from './core/config/schema.ts';
+export { selectCommits, decideBump } from './core/version/bump.ts';
+export { planVersion } from './core/version/next.ts';
+export type { VersionPlan, VersionPlanInput } from './core/version/next.ts';
+export { nightlyVersion, nextPrereleaseNumber } from './core/version/prerelease.ts';
+export { toPep440, normalizePep440 } from './core/version/pep440.ts';
+export { parseChangelog, serializeChangelog } from './core/changelog/document.ts';
+export { mergeChangelog } from './core/changelog/merge.ts';
+export { buildEntries } from './core/changelog/entries.ts';
+export { renderNotes } from './core/notes/render.ts';
+export { DEFAULT_NOTES_TEMPLATE } from './core/notes/default-template.ts';
+export { computeNext } from './release/next.ts';
+export type { NextOptions, NextResult } from './release/next.ts';
+export { buildChangelog } from './release/changelog.ts';
+export type { ChangelogOptions, ChangelogResult } from './release/changelog.ts';
+export { buildNotes } from './release/notes.ts';
+export { loadConfig } from './project/config-file.ts';
+export { resolveVersionFiles, readVersions, planVersionWrite, applyVersionWrite } from './project/version-files/index.ts';

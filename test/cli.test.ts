@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli, scratchRepo } from './helpers.ts';
+
+const COMMANDS = ['init', 'next', 'changelog', 'notes', 'bump', 'check-version', 'schema', 'demo'];
+
+async function project() {
+  const repo = await scratchRepo();
+  await repo.write('slipway.json', '// test\n{"repository": "https://github.com/o/r", "name": "demo"}\n');
+  await repo.commit('feat: first', { 'package.json': '{\n  "name": "demo",\n  "version": "1.0.0"\n}\n' });
+  await repo.tag('v1.0.0');
+  await repo.commit('feat(api): add export (#3)');
+  await repo.commit('Update README');
+  return repo;
+}
+
+describe('slipway CLI', () => {
+  it('prints help for every command', async () => {
+    const top = await runCli(['--help']);
+    assert.equal(top.status, 0);
+    for (const c of COMMANDS) assert.match(top.stdout, new RegExp(`^  ${c}\\b`, 'm'), c);
+    for (const c of COMMANDS) {
+      const r = await runCli([c, '--help']);
+      assert.equal(r.status, 0, c);
+      assert.match(r.stdout, new RegExp(`^Usage: slipway ${c}`), c);
+    }
+  });
+
+  it('shows the next command\'s flags', async () => {
+    const r = await runCli(['next', '--help']);
+    assert.equal(
+      r.stdout,
+      `Usage: slipway next [options]
+
+decide the next version from the Conventional Commits since the last release
+
+Options:
+  -c, --channel <channel>  release channel (nightly, beta, stable…)
+  --release-as <version>   release this version instead (e.g. 1.0.0)
+  -v, --verbose            also list commits that are not conventional and tags
+                           that are not versions
+  --json                   print a JSON document on stdout instead of text
+  -h, --help               display help for command
+`,
+    );
+  });
+
+  it('exits 2 on an unknown flag', async () => {
+    const r = await runCli(['next', '--chanel', 'beta']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown option '--chanel'/);
+  });
+
+  describe('next', () => {
+    it('prints the version and why', async () => {
+      const repo = await project();
+      const r = await runCli(['next', '--cwd', repo.dir]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^1\.1\.0\n\n1\.0\.0 -> 1\.1\.0 on stable: minor bump from 1\.0\.0\n\nDecided by:\n  [0-9a-f]{7} feat\(api\): add export \(#3\)\nNot conventional \(ignored\): 1 \(list them with --verbose\)\n$/);
+      const verbose = await runCli(['next', '--verbose'], { cwd: repo.dir });
+      assert.match(verbose.stdout, /Not conventional \(ignored\): 1\n  [0-9a-f]{7} Update README/);
+    });
+
+    it('has a stable --json shape', async () => {
+      const repo = await project();
+      const r = await runCli(['next', '--json', '--cwd', repo.dir]);
+      const data = JSON.parse(r.stdout) as Record<string, unknown>;
+      assert.equal(r.stderr, '');
+      assert.deepEqual(Object.keys(data), ['current', 'base', 'next', 'tag', 'bump', 'channel', 'releaseAs', 'reason', 'head', 'commits', 'nonConventional', 'cancelled', 'skippedTags']);
+      assert.deepEqual([data.current, data.next, data.bump, data.channel], ['1.0.0', '1.1.0', 'minor', 'stable']);
+      const [commit] = data.commits as Record<string, unknown>[];
+      assert.deepEqual({ ...commit, sha: typeof commit!.sha }, { sha: 'string', type: 'feat', scope: 'api', subject: 'add export (#3)', breaking: false, decisive: true });
+    });
+
+    it('gives null next and bump when nothing warrants a release', async () => {
+      const repo = await project();
+      await repo.tag('v1.1.0');
+      await repo.commit('docs: words');
+      const data = JSON.parse((await runCli(['next', '--json', '--cwd', repo.dir])).stdout) as Record<string, unknown>;
+      assert.deepEqual([data.current, data.next, data.bump], ['1.1.0', null, null]);
+    });
+
+    it('takes --channel and --release-as', async () => {
+      const repo = await project();
+      assert.equal((JSON.parse((await runCli(['next', '--json', '-c', 'beta', '--cwd', repo.dir])).stdout) as { next: string }).next, '1.1.0-beta.1');
+      assert.equal((JSON.parse((await runCli(['next', '--json', '--release-as', '2.0.0', '--cwd', repo.dir])).stdout) as { next: string }).next, '2.0.0');
+    });
+
+    it('exits 2 with every config problem and its path', async () => {
+      const repo = await project();
+      await writeFile(join(repo.dir, 'slipway.json'), '{"tagPrefix": 1, "chanels": []}');
+      const r = await runCli(['next', '--cwd', repo.dir]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /slipway\.json has 2 problems\n  - tagPrefix: Invalid input: expected string, received number \(got number 1\)\n  - \(top level\): unknown key "chanels"/);
+      const j = await runCli(['next', '--json', '--cwd', repo.dir]);
+      assert.equal((JSON.parse(j.stdout) as { error: { code: string } }).error.code, 'CONFIG_INVALID');
+    });
+
+    it('exits 2 for a channel that does not exist', async () => {
+      const repo = await project();
+      const r = await runCli(['next', '-c', 'edge', '--cwd', repo.dir]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /channel "edge" is not configured; expected one of nightly, beta, stable/);
+    });
+  });
+
+  describe('changelog', () => {
+    it('prints the result with --dry-run and writes nothing', async () => {
+      const repo = await project();
+      const r = await runCli(['changelog', '--dry-run', '--release', 'v1.1.0', '--date', '2026-11-22', '--cwd', repo.dir]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /## \[1\.1\.0\] - 2026-11-22\n\n### Added\n\n- \*\*api:\*\* add export \(\[#3\]\(https:\/\/github\.com\/o\/r\/issues\/3\)\)/);
+      assert.ok(!(await readdir(repo.dir)).includes('CHANGELOG.md'));
+    });
+
+    it('writes the file and reports what it did, as JSON too', async () => {
+      const repo = await project();
+      const r = await runCli(['changelog', '--next', '--json', '--cwd', repo.dir]);
+      const data = JSON.parse(r.stdout) as { written: boolean; added: string[] };
+      assert.deepEqual([data.written, data.added], [true, ['Unreleased', '1.1.0', '1.0.0']]);
+      assert.match(await readFile(join(repo.dir, 'CHANGELOG.md'), 'utf8'), /## \[1\.1\.0\]/);
+      const again = await runCli(['changelog', '--cwd', repo.dir]);
+      assert.match(again.stdout, /CHANGELOG\.md is up to date/);
+    });
+
+    it('refuses a malformed --date', async () => {
+      const repo = await project();
+      const r = await runCli(['changelog', '--release', '1.1.0', '--date', '22/11/2026', '--cwd', repo.dir]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /--date expects YYYY-MM-DD, got "22\/11\/2026"/);
+    });
+  });
+
+  describe('notes', () => {
+    it('renders the default template for the latest release', async () => {
+      const repo = await project();
+      const r = await runCli(['notes', '--cwd', repo.dir]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^# demo v1\.0\.0\n\n## 🎉 What's New\n\n- first \(/);
+    });
+
+    it('renders a user template for a version about to be released', async () => {
+      const repo = await project();
+      await writeFile(join(repo.dir, 'notes.hbs'), '{{name}} {{tag}}{{#each sections}} [{{title}}: {{entries.length}}]{{/each}}\n');
+      const r = await runCli(['notes', '1.1.0', '--template', join(repo.dir, 'notes.hbs'), '--cwd', repo.dir]);
+      assert.equal(r.stdout, 'demo v1.1.0 [Added: 1]\n');
+    });
+  });
+
+  describe('bump and check-version', () => {
+    it('bump --dry-run writes nothing; bump writes; check-version then agrees', async () => {
+      const repo = await project();
+      const dry = await runCli(['bump', '1.1.0', '--dry-run', '--cwd', repo.dir]);
+      assert.equal(dry.stdout, 'would write package.json: 1.0.0 -> 1.1.0\n');
+      assert.match(await readFile(join(repo.dir, 'package.json'), 'utf8'), /"1\.0\.0"/);
+      const bad = await runCli(['check-version', '--tag', 'v1.1.0', '--cwd', repo.dir]);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stdout, /MISMATCH package\.json \(version\): 1\.0\.0, expected 1\.1\.0/);
+      assert.match(bad.stdout, /run `slipway bump 1\.1\.0` or retag/);
+      const bump = await runCli(['bump', 'next', '--json', '--cwd', repo.dir]);
+      assert.deepEqual((JSON.parse(bump.stdout) as { files: unknown }).files, [{ path: 'package.json', from: ['1.0.0'], to: '1.1.0' }]);
+      const good = await runCli(['check-version', '--tag', 'v1.1.0', '--json', '--cwd', repo.dir]);
+      assert.equal(good.status, 0);
+      assert.equal((JSON.parse(good.stdout) as { ok: boolean }).ok, true);
+    });
+
+    it('checks against the tag at HEAD when no --tag is given', async () => {
+      const repo = await project();
+      await repo.tag('v1.1.0');
+      const r = await runCli(['check-version', '--cwd', repo.dir]);
+      assert.equal(r.status, 1);
+      assert.match(r.stdout, /version files disagree with tag v1\.1\.0 at HEAD/);
+    });
+
+    it('refuses a version that is not semver', async () => {
+      const repo = await project();
+      const r = await runCli(['bump', '1.2', '--cwd', repo.dir]);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /"1\.2" is not a semantic version/);
+    });
+  });
+
+  describe('init', () => {
+    it('writes a starter config and changelog, and refuses to overwrite', async () => {
+      const repo = await scratchRepo();
+      await repo.git('remote', 'add', 'origin', 'git@github.com:acme/panel.git');
+      const dry = await runCli(['init', '--dry-run', '--cwd', repo.dir]);
+      assert.match(dry.stdout, /"repository": "https:\/\/github\.com\/acme\/panel"/);
+      assert.deepEqual(await readdir(repo.dir), ['.git']);
+      const r = await runCli(['init', '--cwd', repo.dir]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual((await readdir(repo.dir)).sort(), ['.git', 'CHANGELOG.md', 'slipway.json']);
+      const again = await runCli(['init', '--cwd', repo.dir]);
+      assert.equal(again.status, 1);
+      assert.match(again.stderr, /already exists; pass --force/);
+      // What init writes is valid config.
+      await repo.commit('feat: x');
+      assert.equal((await runCli(['next', '--cwd', repo.dir])).status, 0);
+    });
+  });
+
+  it('prints the JSON Schema', async () => {
+    const r = await runCli(['schema']);
+    assert.equal((JSON.parse(r.stdout) as { title: string }).title, 'Slipway configuration (slipway.json)');
+  });
+
+  it('runs the demo', async () => {
+    const r = await runCli(['demo', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const data = JSON.parse(r.stdout) as { next: { stable: string; beta: string }; changelog: string; notes: string };
+    assert.deepEqual([data.next.stable, data.next.beta], ['0.5.0', '0.5.0-beta.1']);
+    assert.match(data.changelog, /\*\*BREAKING\*\* \*\*config:\*\* rename ssl_mode to tls\.mode/);
+    assert.match(data.notes, /## 🚀 Migration Guide/);
+  });
+});

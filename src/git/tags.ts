@@ -24,8 +24,3 @@ export async function listTags(root: string): Promise<GitTag[]> {
   return tags;
 }
 
-/** Names of the tags HEAD reaches: one walk for all of them. */
-export async function listMergedTags(root: string): Promise<Set<string>> {
-  const r = await runGit(root, ['for-each-ref', '--merged=HEAD', '--format=%(refname:strip=2)', 'refs/tags']);
-  return new Set(r.stdout.split('\n').filter((l) => l !== ''));
-}

@@ -168,6 +168,24 @@ describe('buildChangelog', () => {
     assert.doesNotMatch(r.text.slice(r.text.indexOf('## [1.0.0]')), /long-running/);
   });
 
+  it('walks again in topo order when committer dates go backwards, and attributes right', async () => {
+    const repo = await scratchRepo();
+    await repo.commit('feat: base');
+    await repo.git('checkout', '-q', '-b', 'topic');
+    repo.advance(-86400); // a commit dated a day before its parent (a skewed clock)
+    await repo.commit('feat: from a skewed clock');
+    repo.advance(2 * 86400);
+    await repo.git('checkout', '-q', 'main');
+    await repo.commit('fix: on main');
+    await repo.tag('v1.0.0');
+    await repo.merge('topic', 'Merge branch topic');
+    await repo.tag('v1.1.0');
+    const r = await build(repo, null);
+    assert.equal(r.walks, 2);
+    assert.match(r.text.slice(r.text.indexOf('## [1.1.0]'), r.text.indexOf('## [1.0.0]')), /from a skewed clock/);
+    assert.equal((await build(await history(), null)).walks, 1);
+  });
+
   it('inserts into a file that is not in Keep a Changelog form without losing a line', async () => {
     const repo = await history();
     const mine = 'Our release log\n===============\n\nWe write things here.\n\n## Old history\n\nThe 2019 rewrite.\n';

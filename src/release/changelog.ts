@@ -9,7 +9,8 @@ import { parseCommit } from '../core/commit/parse.ts';
 import type { ParsedCommit } from '../core/commit/types.ts';
 import type { ResolvedConfig } from '../core/config/schema.ts';
 import { SlipwayError } from '../core/errors.ts';
-import { isNightly, type ReleaseTag } from '../core/version/tags.ts';
+import { isNightly, sortNewestFirst, type ReleaseTag } from '../core/version/tags.ts';
+import { isAncestor } from '../git/repo.ts';
 import { openHistory, type History } from './history.ts';
 
 export interface ChangelogOptions {
@@ -31,6 +32,8 @@ export interface ChangelogResult {
   added: string[];
   updated: string[];
   commitsRead: number;
+  /** 1, or 2 when committer dates went backwards and the history was walked again in topo order. */
+  walks: number;
   skippedTags: string[];
 }
 
@@ -52,7 +55,7 @@ export async function buildChangelog(options: ChangelogOptions): Promise<Changel
   }
   const head = history.repo.head;
   let doc: ChangelogDocument | null = options.existing === null ? null : parseChangelog(options.existing);
-  const tags = sectionTags(history, config);
+  let tags = sectionTags(history, config);
   // The release being cut sits at HEAD. So does one already written into the file but not
   // tagged yet (a version above every tag): its commits must not show up again as unreleased.
   let pending = options.release;
@@ -65,42 +68,75 @@ export async function buildChangelog(options: ChangelogOptions): Promise<Changel
   if (pending !== null) {
     const v = semver.valid(pending);
     if (v === null) throw new SlipwayError('INVALID_VERSION', `"${pending}" is not a semantic version; expected something like 1.2.0`);
-    if (!tags.some((t) => t.version === v)) tags.push({ name: `${config.tagPrefix}${v}`, version: v, commit: head.sha, date: options.date });
+    if (!tags.some((t) => t.version === v)) tags = sortNewestFirst([...tags, { name: `${config.tagPrefix}${v}`, version: v, commit: head.sha, date: options.date }]);
   }
-  // Only tags HEAD can reach belong in this branch's changelog.
-  const merged = await history.reachableTagNames();
-  const reachable = tags.filter((t) => t.commit === head.sha || merged.has(t.name));
-  reachable.sort((a, b) => semver.rcompare(a.version, b.version));
-
   const inFile = new Set<string>();
   for (const b of doc?.blocks ?? []) if (b.kind === 'release' && b.version !== null) inFile.add(b.version);
-  const wanted = options.mode === 'regenerate' ? reachable : reachable.filter((t) => !inFile.has(t.version));
+  const isReachable = async (t: ReleaseTag): Promise<boolean> => t.commit === head.sha || (await isAncestor(history.repo.root, t.commit, head.sha));
 
-  // Read only what the wanted sections need: stop at the newest stable release the file already
-  // holds below them all (its history is written down already).
+  // Read only what is needed: in update mode, stop at the newest stable release the file already
+  // holds below every missing one (its history is written down already). Which tags HEAD
+  // reaches falls out of the walk itself: no separate reachability pass over the history.
   const revisions = ['HEAD'];
-  if (options.mode === 'update' && wanted.length < reachable.length) {
-    const lowestWanted = wanted.length > 0 ? wanted[wanted.length - 1]!.version : null;
-    const boundary = reachable.find((t) => inFile.has(t.version) && semver.prerelease(t.version) === null && (lowestWanted === null || semver.lt(t.version, lowestWanted)));
-    // With nothing missing, Unreleased only needs the commits since the newest release.
-    const stop = lowestWanted === null ? reachable[0] : boundary;
-    if (stop) revisions.push(`^${stop.commit}`);
+  let missing = options.mode === 'regenerate' ? tags : tags.filter((t) => !inFile.has(t.version));
+  if (options.mode === 'update' && inFile.size > 0) {
+    // A few missing tags (the usual case) are checked one by one, cheaply: a tag on another
+    // branch must not pull the stop point down.
+    if (missing.length <= 32) {
+      const kept: ReleaseTag[] = [];
+      for (const t of missing) if (await isReachable(t)) kept.push(t);
+      missing = kept;
+    }
+    const lowest = missing.reduce<string | null>((min, t) => (min === null || semver.lt(t.version, min) ? t.version : min), null);
+    const stops = tags.filter((t) => inFile.has(t.version) && (lowest === null || (semver.prerelease(t.version) === null && semver.lt(t.version, lowest))));
+    for (const stop of stops) {
+      if (await isReachable(stop)) {
+        if (stop.commit !== head.sha || missing.length === 0) revisions.push(`^${stop.commit}`);
+        break;
+      }
+    }
   }
 
   const tagsAt = new Map<string, string[]>();
-  for (const t of reachable) {
+  for (const t of tags) {
     const list = tagsAt.get(t.commit) ?? [];
     list.push(t.version);
     tagsAt.set(t.commit, list);
   }
-  const attributor = new ReleaseAttributor(tagsAt, (c) => mayAppear(c, config));
-  let read = 0;
-  await history.read({ revisions, topoOrder: true }, (raw) => {
-    const parsed = parseCommit(raw);
-    attributor.add(mayAppear(parsed, config) ? slim(parsed) : parsed, raw.parents);
-    read++;
-    if (options.onProgress && read % 10000 === 0) options.onProgress(read);
-  });
+  const walk = async (topoOrder: boolean) => {
+    const seen = new Set<string>();
+    const attributor = new ReleaseAttributor(tagsAt, (c) => mayAppear(c, config));
+    let read = 0;
+    await history.read({ revisions, topoOrder }, (raw) => {
+      const parsed = parseCommit(raw);
+      if (tagsAt.has(raw.sha)) seen.add(raw.sha);
+      attributor.add(mayAppear(parsed, config) ? slim(parsed) : parsed, raw.parents);
+      read++;
+      if (options.onProgress && read % 10000 === 0) options.onProgress(read);
+    });
+    return { seen, attributor, read };
+  };
+  // The default order streams; it is right unless a commit came before one of its children
+  // (committer dates that go backwards). Then what the walk left waiting is not only the
+  // excluded history, and the walk is done again in topo order.
+  let walked = await walk(false);
+  const leftover = walked.attributor.leftover();
+  const stop = revisions[1]?.slice(1);
+  let ordered = leftover.length === 0;
+  if (!ordered && stop !== undefined && leftover.length <= 64) {
+    ordered = true;
+    for (const sha of leftover) {
+      if (!(await isAncestor(history.repo.root, sha, stop))) {
+        ordered = false;
+        break;
+      }
+    }
+  }
+  if (!ordered) walked = await walk(true);
+  const { seen, attributor, read } = walked;
+  // Reachable: walked through, or already in the file (it was reachable when it was written).
+  const reachable = tags.filter((t) => seen.has(t.commit) || inFile.has(t.version));
+  const wanted = reachable.filter((t) => seen.has(t.commit) && (options.mode === 'regenerate' || !inFile.has(t.version)));
 
   const wantedVersions = new Set(wanted.map((t) => t.version));
   const releases: ReleaseChanges[] = [{ version: null, date: null, entries: buildEntries(attributor.buckets.get(null) ?? [], config) }];
@@ -116,13 +152,19 @@ export async function buildChangelog(options: ChangelogOptions): Promise<Changel
       for (const e of buildEntries(commits, config, { cancelReverts: false })) ownTexts.add(renderEntry(e, ctx));
     }
   }
-  const versions = reachable.map((t) => t.version);
-  const previousOf = (version: string | null): string | null | undefined => {
-    if (version === null) return versions[0] ?? null;
-    if (!versions.includes(version)) return undefined;
-    const stable = semver.prerelease(version) === null;
-    return versions.find((v) => semver.lt(v, version) && (!stable || semver.prerelease(v) === null)) ?? null;
-  };
+  // The version each compare link starts from: the previous stable for a stable release, the
+  // previous release of any kind for a prerelease. One pass, oldest first.
+  const previous = new Map<string, string | null>();
+  let lastAny: string | null = null;
+  let lastStable: string | null = null;
+  for (let i = reachable.length - 1; i >= 0; i--) {
+    const v = reachable[i]!.version;
+    const stable = semver.prerelease(v) === null;
+    previous.set(v, stable ? lastStable : lastAny);
+    lastAny = v;
+    if (stable) lastStable = v;
+  }
+  const previousOf = (version: string | null): string | null | undefined => (version === null ? (reachable[0]?.version ?? null) : previous.get(version));
   // Hand-written lines under [Unreleased] belong to the release being cut, or else to the
   // newest release that is not in the file yet.
   const releasing = options.release ?? (options.mode === 'update' ? (wanted[0]?.version ?? null) : null);
@@ -135,6 +177,7 @@ export async function buildChangelog(options: ChangelogOptions): Promise<Changel
     added: result.added,
     updated: result.updated,
     commitsRead: read,
+    walks: ordered ? 1 : 2,
     skippedTags: history.tags.skipped,
   };
 }

@@ -3,15 +3,13 @@ import { SlipwayError } from '../core/errors.ts';
 import { classifyTags, type ReleaseTag, type TagClassification } from '../core/version/tags.ts';
 import { readCommits, type ReadCommitsOptions } from '../git/log.ts';
 import { isAncestor, openRepository, requireFullHistory, type RepositoryInfo } from '../git/repo.ts';
-import { listMergedTags, listTags } from '../git/tags.ts';
+import { listTags } from '../git/tags.ts';
 
 export interface History {
   repo: RepositoryInfo;
   tags: TagClassification;
   /** Reads commits in a range, streaming. */
   read(options: ReadCommitsOptions, onCommit: (c: RawCommit) => void): Promise<number>;
-  /** Names of every tag HEAD reaches (one walk). */
-  reachableTagNames(): Promise<Set<string>>;
   /** The highest release tag matching `accept` that HEAD reaches, or null. */
   latestReachable(accept: (t: ReleaseTag) => boolean): Promise<ReleaseTag | null>;
 }
@@ -26,7 +24,6 @@ export async function openHistory(cwd: string, tagPrefix: string): Promise<Histo
     repo,
     tags,
     read: (options, onCommit) => readCommits(repo.root, options, onCommit),
-    reachableTagNames: () => (repo.head === null ? Promise.resolve(new Set<string>()) : listMergedTags(repo.root)),
     async latestReachable(accept) {
       if (repo.head === null) return null;
       // Highest version first; the first reachable one is usually the first tried, so the cost

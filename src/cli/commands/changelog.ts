@@ -53,9 +53,10 @@ export async function run(flags: ChangelogFlags): Promise<number> {
     return 0;
   }
   if (result.changed) await writeFileAtomic(path, result.text);
+  const list = (versions: string[]): string => (versions.length <= 6 ? versions.join(', ') : `${versions.length} releases (${versions[0]} … ${versions[versions.length - 1]})`);
   const summary = !result.changed
     ? `${shown} is up to date`
-    : `${existing === null ? 'created' : 'updated'} ${shown}${result.added.length > 0 ? `: added ${result.added.join(', ')}` : ''}${result.updated.length > 0 ? `${result.added.length > 0 ? ';' : ':'} updated ${result.updated.join(', ')}` : ''}`;
+    : `${existing === null ? 'created' : 'updated'} ${shown}${result.added.length > 0 ? `: added ${list(result.added)}` : ''}${result.updated.length > 0 ? `${result.added.length > 0 ? ';' : ':'} updated ${list(result.updated)}` : ''}`;
   out.result(summary, data);
   return 0;
 }

@@ -1,12 +1,20 @@
 import semver from 'semver';
 import type { ParsedCommit } from '../commit/types.ts';
 
-const UNRELEASED = Number.POSITIVE_INFINITY;
+// Ranks are packed two to a number (any-track * 2^20 + stable-track): one map lookup per
+// commit instead of two, which is most of the walk's cost at a million commits.
+const UNRELEASED = 0xfffff;
+const SHIFT = 0x100000;
 
 /**
  * Attributes each commit to the earliest release that contains it, in one pass over commits
- * given children-before-parents (git log --topo-order). A commit's release is the lowest of its
- * own tag and its children's releases, so only the frontier of the walk is held in memory.
+ * given children before parents. A commit's release is the lowest of its own tag and its
+ * children's releases, so only the frontier of the walk is held in memory.
+ *
+ * git's default order is children-first whenever committer dates do not go backwards, and
+ * streams; `--topo-order` always is, but computes the whole order before writing anything. A
+ * walk in the default order is checked afterwards with `leftover`: a commit that came before
+ * one of its children is left waiting forever, and the caller walks again in topo order.
  *
  * Two tracks run side by side: every section version (stable and prerelease), and stable
  * versions only, so that a stable release gathers the entries of the betas before it.
@@ -17,8 +25,7 @@ export class ReleaseAttributor {
   readonly #stableRank: Map<string, number>;
   readonly #stables: string[];
   readonly #tagsAt: ReadonlyMap<string, readonly string[]>;
-  readonly #pendingAny = new Map<string, number>();
-  readonly #pendingStable = new Map<string, number>();
+  readonly #pending = new Map<string, number>();
   readonly #buckets = new Map<string | null, ParsedCommit[]>();
   readonly #keep: (c: ParsedCommit) => boolean;
 
@@ -29,7 +36,12 @@ export class ReleaseAttributor {
   constructor(tagsAt: ReadonlyMap<string, readonly string[]>, keep: (c: ParsedCommit) => boolean) {
     const versions = new Set<string>();
     for (const list of tagsAt.values()) for (const v of list) versions.add(v);
-    this.#ranks = [...versions].sort(semver.compare);
+    if (versions.size >= UNRELEASED) throw new RangeError(`too many releases to attribute (${versions.size})`);
+    // Parse once: sorting thousands of version strings would parse each one many times.
+    this.#ranks = [...versions]
+      .map((v) => new semver.SemVer(v))
+      .sort((a, b) => a.compare(b))
+      .map((v) => v.version);
     this.#ranks.forEach((v, i) => this.#rankOf.set(v, i));
     this.#stables = this.#ranks.filter((v) => semver.prerelease(v) === null);
     this.#stableRank = new Map(this.#stables.map((v, i) => [v, i]));
@@ -38,10 +50,10 @@ export class ReleaseAttributor {
   }
 
   add(commit: ParsedCommit, parents: readonly string[]): void {
-    let any = this.#pendingAny.get(commit.sha) ?? UNRELEASED;
-    let stable = this.#pendingStable.get(commit.sha) ?? UNRELEASED;
-    this.#pendingAny.delete(commit.sha);
-    this.#pendingStable.delete(commit.sha);
+    const packed = this.#pending.get(commit.sha);
+    let any = packed === undefined ? UNRELEASED : Math.floor(packed / SHIFT);
+    let stable = packed === undefined ? UNRELEASED : packed % SHIFT;
+    if (packed !== undefined) this.#pending.delete(commit.sha);
     const own = this.#tagsAt.get(commit.sha);
     if (own) {
       for (const v of own) {
@@ -50,11 +62,11 @@ export class ReleaseAttributor {
         if (s !== undefined) stable = Math.min(stable, s);
       }
     }
+    const mine = any * SHIFT + stable;
     for (const p of parents) {
-      const a = this.#pendingAny.get(p);
-      if (a === undefined || any < a) this.#pendingAny.set(p, any);
-      const s = this.#pendingStable.get(p);
-      if (s === undefined || stable < s) this.#pendingStable.set(p, stable);
+      const theirs = this.#pending.get(p);
+      if (theirs === undefined) this.#pending.set(p, mine);
+      else if (theirs !== mine) this.#pending.set(p, Math.min(Math.floor(theirs / SHIFT), any) * SHIFT + Math.min(theirs % SHIFT, stable));
     }
     if (!this.#keep(commit)) return;
     const anyVersion = any === UNRELEASED ? null : this.#ranks[any]!;
@@ -76,8 +88,8 @@ export class ReleaseAttributor {
     return this.#buckets;
   }
 
-  /** How many commits are waiting on their parents: the walk's frontier. */
-  get frontier(): number {
-    return this.#pendingAny.size;
+  /** Parents never reached by the walk: excluded ones, or ones that came before a child. */
+  leftover(): string[] {
+    return [...this.#pending.keys()];
   }
 }

@@ -80,9 +80,12 @@ function releaseIndex(blocks: readonly Block[], version: string | null): number 
   return blocks.findIndex((b) => b.kind === 'release' && b.version === version);
 }
 
-/** Where a new release block goes: above the first release it is newer than, Unreleased on top. */
-function insertionIndex(blocks: readonly Block[], version: string | null): number {
-  for (let i = 0; i < blocks.length; i++) {
+/**
+ * Where a new release block goes: above the first release it is newer than, Unreleased on top.
+ * Releases are inserted newest first, so each search starts where the last one ended.
+ */
+function insertionIndex(blocks: readonly Block[], version: string | null, from = 0): number {
+  for (let i = from; i < blocks.length; i++) {
     const b = blocks[i]!;
     if (b.kind !== 'release') continue;
     if (version === null) return i;
@@ -112,13 +115,17 @@ export function mergeChangelog(input: ChangelogDocument | null, opts: MergeOptio
     doc.blocks[unreleasedAt]!.lines = [''];
   }
 
+  const present = new Set(doc.blocks.map((b) => (b.kind === 'release' ? b.version : undefined)));
+  let cursor = 0;
   for (const release of opts.releases) {
-    const at = releaseIndex(doc.blocks, release.version);
+    const at = present.has(release.version) ? releaseIndex(doc.blocks, release.version) : -1;
     const label = release.version ?? 'Unreleased';
     if (at === -1) {
       const seed = carried !== null && release.version === opts.releasing ? itemsToLines(carried) : [];
       const { lines } = mergeBlockLines(seed, release.entries, opts);
-      doc.blocks.splice(insertionIndex(doc.blocks, release.version), 0, {
+      const index = insertionIndex(doc.blocks, release.version, release.version === null ? 0 : cursor);
+      cursor = index + 1;
+      doc.blocks.splice(index, 0, {
         kind: 'release',
         version: release.version,
         date: release.date,

@@ -6,8 +6,6 @@ export interface RawCommit {
   time: number;
   subject: string;
   body: string;
-  /** Tag names pointing at this commit (only filled when a reader asked for decorations). */
-  tags?: readonly string[];
 }
 
 export interface Footer {

@@ -29,8 +29,15 @@ export function classifyTags(tags: readonly { name: string; commit: string; date
     }
     releases.push({ name: t.name, version, commit: t.commit, date: t.date });
   }
-  releases.sort((a, b) => semver.rcompare(a.version, b.version));
-  return { releases, skipped };
+  return { releases: sortNewestFirst(releases), skipped };
+}
+
+/** Sorts by version, highest first, parsing each version once (thousands of tags are common). */
+export function sortNewestFirst<T extends { version: string }>(items: readonly T[]): T[] {
+  return items
+    .map((item) => ({ item, v: new semver.SemVer(item.version) }))
+    .sort((a, b) => b.v.compare(a.v))
+    .map(({ item }) => item);
 }
 
 export function isNightly(version: string): boolean {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli, scratchRepo } from './helpers.ts';
+import { spawnSync } from 'node:child_process';
+import { generateHistory } from '../bench/generate-history.ts';
+import { runCli, scratchRepo, tempDir } from './helpers.ts';
 
 const COMMANDS = ['init', 'next', 'changelog', 'notes', 'bump', 'check-version', 'schema', 'demo'];
 
@@ -45,6 +47,14 @@ Options:
   -h, --help               display help for command
 `,
     );
+  });
+
+  it('stops quietly when its reader goes away (EPIPE)', async () => {
+    // Far more output than a pipe holds, so the write really fails once head has gone.
+    const dir = await generateHistory({ commits: 3000, untagged: 100, dir: join(await tempDir(), 'history') });
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${join(import.meta.dirname, '../src/cli/bin.ts')}" changelog --dry-run | head -n 2`], { cwd: dir, encoding: 'utf8' });
+    assert.equal(r.stdout.split('\n').length, 3);
+    assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/);
   });
 
   it('exits 2 on an unknown flag', async () => {

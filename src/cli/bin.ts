@@ -10,6 +10,14 @@ if ((major ?? 0) < 22) {
   process.exit(EXIT.usage);
 }
 
+// A reader that stops early (`slipway next --json | head -1`) is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 const argv = process.argv.slice(2);
 const wantsJson = argv.includes('--json');
 

@@ -1,7 +1,7 @@
 import semver from 'semver';
 import { ReleaseAttributor } from '../core/changelog/attribute.ts';
 import { parseChangelog, serializeChangelog, type ChangelogDocument } from '../core/changelog/document.ts';
-import { buildEntries, mayAppear, type ReleaseChanges } from '../core/changelog/entries.ts';
+import { buildEntries, mayAppear, mayAppearRaw, type ReleaseChanges } from '../core/changelog/entries.ts';
 import { linkContext } from '../core/changelog/links.ts';
 import { mergeChangelog } from '../core/changelog/merge.ts';
 import { renderEntry } from '../core/changelog/render.ts';
@@ -105,12 +105,12 @@ export async function buildChangelog(options: ChangelogOptions): Promise<Changel
   }
   const walk = async (topoOrder: boolean) => {
     const seen = new Set<string>();
-    const attributor = new ReleaseAttributor(tagsAt, (c) => mayAppear(c, config));
+    const attributor = new ReleaseAttributor(tagsAt);
     let read = 0;
     await history.read({ revisions, topoOrder }, (raw) => {
-      const parsed = parseCommit(raw);
+      const parsed = mayAppearRaw(raw, config) ? parseCommit(raw) : null;
       if (tagsAt.has(raw.sha)) seen.add(raw.sha);
-      attributor.add(mayAppear(parsed, config) ? slim(parsed) : parsed, raw.parents);
+      attributor.add(raw.sha, raw.parents, parsed !== null && mayAppear(parsed, config) ? slim(parsed) : null);
       read++;
       if (options.onProgress && read % 10000 === 0) options.onProgress(read);
     });

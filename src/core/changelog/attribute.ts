@@ -27,13 +27,9 @@ export class ReleaseAttributor {
   readonly #tagsAt: ReadonlyMap<string, readonly string[]>;
   readonly #pending = new Map<string, number>();
   readonly #buckets = new Map<string | null, ParsedCommit[]>();
-  readonly #keep: (c: ParsedCommit) => boolean;
 
-  /**
-   * @param tagsAt section versions tagged at each commit sha
-   * @param keep which commits to hold on to (the rest are only walked through)
-   */
-  constructor(tagsAt: ReadonlyMap<string, readonly string[]>, keep: (c: ParsedCommit) => boolean) {
+  /** @param tagsAt section versions tagged at each commit sha */
+  constructor(tagsAt: ReadonlyMap<string, readonly string[]>) {
     const versions = new Set<string>();
     for (const list of tagsAt.values()) for (const v of list) versions.add(v);
     if (versions.size >= UNRELEASED) throw new RangeError(`too many releases to attribute (${versions.size})`);
@@ -46,15 +42,15 @@ export class ReleaseAttributor {
     this.#stables = this.#ranks.filter((v) => semver.prerelease(v) === null);
     this.#stableRank = new Map(this.#stables.map((v, i) => [v, i]));
     this.#tagsAt = tagsAt;
-    this.#keep = keep;
   }
 
-  add(commit: ParsedCommit, parents: readonly string[]): void {
-    const packed = this.#pending.get(commit.sha);
+  /** Walks through one commit; `keep` is what to hold on to for its release, if anything. */
+  add(sha: string, parents: readonly string[], keep: ParsedCommit | null): void {
+    const packed = this.#pending.get(sha);
     let any = packed === undefined ? UNRELEASED : Math.floor(packed / SHIFT);
     let stable = packed === undefined ? UNRELEASED : packed % SHIFT;
-    if (packed !== undefined) this.#pending.delete(commit.sha);
-    const own = this.#tagsAt.get(commit.sha);
+    if (packed !== undefined) this.#pending.delete(sha);
+    const own = this.#tagsAt.get(sha);
     if (own) {
       for (const v of own) {
         any = Math.min(any, this.#rankOf.get(v)!);
@@ -68,12 +64,12 @@ export class ReleaseAttributor {
       if (theirs === undefined) this.#pending.set(p, mine);
       else if (theirs !== mine) this.#pending.set(p, Math.min(Math.floor(theirs / SHIFT), any) * SHIFT + Math.min(theirs % SHIFT, stable));
     }
-    if (!this.#keep(commit)) return;
+    if (keep === null) return;
     const anyVersion = any === UNRELEASED ? null : this.#ranks[any]!;
-    this.#push(anyVersion, commit);
+    this.#push(anyVersion, keep);
     if (stable !== UNRELEASED) {
       const stableVersion = this.#stables[stable]!;
-      if (stableVersion !== anyVersion) this.#push(stableVersion, commit);
+      if (stableVersion !== anyVersion) this.#push(stableVersion, keep);
     }
   }
 

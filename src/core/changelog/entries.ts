@@ -1,6 +1,23 @@
-import type { ParsedCommit, Reference } from '../commit/types.ts';
+import type { ParsedCommit, RawCommit, Reference } from '../commit/types.ts';
 import type { ResolvedConfig } from '../config/schema.ts';
 import { selectCommits } from '../version/bump.ts';
+
+const TYPE_AT_START = /^([A-Za-z][\w-]*)(?:\([^()\r\n]*\))?(!)?:/;
+
+/**
+ * A cheap look at a raw commit: false when it can never produce or cancel an entry (a `docs:`
+ * or `chore:` commit with no breaking marker, a message that is not conventional), so that a
+ * walk over a long history need not parse it at all. True means "parse it and see".
+ */
+export function mayAppearRaw(raw: RawCommit, config: Pick<ResolvedConfig, 'types'>): boolean {
+  if (raw.subject.startsWith('Revert "')) return true;
+  const m = TYPE_AT_START.exec(raw.subject);
+  if (m === null) return false;
+  if (m[2] === '!' || (config.types[m[1]!.toLowerCase()]?.section ?? null) !== null) return true;
+  const lower = m[1]!.toLowerCase();
+  if (lower === 'revert' || lower === 'breaking' || lower === 'breaking-change') return true;
+  return raw.body !== '' && (raw.body.includes('BREAKING') || raw.body.includes('eprecated:'));
+}
 
 /** Whether a commit can ever produce a changelog entry (or cancel one): the rest need not be kept. */
 export function mayAppear(c: ParsedCommit, config: Pick<ResolvedConfig, 'types'>): boolean {

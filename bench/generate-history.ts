@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const GENERATOR_VERSION = '1';
+const GENERATOR_VERSION = '2';
 
 /** A small deterministic PRNG (mulberry32), so every run builds the same history. */
 function random(seed: number): () => number {
@@ -138,6 +138,8 @@ export async function generateHistory(options: GenerateOptions): Promise<string>
   await done;
   await git(['update-ref', '-d', 'refs/heads/topic']).catch(() => undefined);
   await git(['reset', '-q', '--hard']);
+  // As a clone or `git gc` leaves them: thousands of loose tag files are not what users have.
+  await git(['pack-refs', '--all']);
   writeFileSync(marker, stamp);
   return options.dir;
 }

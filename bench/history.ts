@@ -6,7 +6,7 @@
 // Each tool runs as a user runs it (a fresh process, its CLI), in the same repository, with its
 // output written to a file. Reported: the median wall time of the runs, the peak RSS (GNU time),
 // and the ratio to plain `git log` over the same history. Needs `npm ci --prefix bench`.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,16 +24,25 @@ interface Measure {
   note?: string;
 }
 
-function run(cwd: string, command: string[], outFile: string | null): Measure {
+/** Runs a command in its own process group, so that a timeout ends npm launchers' children too. */
+async function run(cwd: string, command: string[], outFile: string | null): Promise<Measure> {
   if (outFile) rmSync(outFile, { force: true });
   const argv = GNU_TIME ? [GNU_TIME, '-f', '%M', ...command] : command;
   const started = performance.now();
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'], timeout: TIMEOUT_MS, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 26 });
+  const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, NO_COLOR: '1' } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4096)));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    process.kill(-child.pid!, 'SIGKILL');
+  }, TIMEOUT_MS);
+  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  clearTimeout(timer);
   const seconds = (performance.now() - started) / 1000;
-  if (r.error || r.signal) return { seconds: null, rssMb: null, note: r.signal === 'SIGTERM' ? `timeout ${TIMEOUT_MS / 1000}s` : String(r.error) };
-  const stderr = r.stderr.toString();
+  if (timedOut) return { seconds: null, rssMb: null, note: `timeout ${TIMEOUT_MS / 1000}s` };
   const kb = GNU_TIME ? Number(/(\d+)\s*$/.exec(stderr)?.[1]) : NaN;
-  if (r.status !== 0) return { seconds: null, rssMb: null, note: `exit ${r.status}: ${stderr.split('\n')[0]}` };
+  if (status !== 0) return { seconds: null, rssMb: null, note: `exit ${status}: ${stderr.split('\n')[0]}` };
   return { seconds, rssMb: Number.isFinite(kb) ? kb / 1024 : null };
 }
 
@@ -42,10 +51,10 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function measure(cwd: string, command: string[], outFile: string | null, repeats: number): Measure {
+async function measure(cwd: string, command: string[], outFile: string | null, repeats: number): Promise<Measure> {
   const runs: Measure[] = [];
   for (let i = 0; i < repeats; i++) {
-    const m = run(cwd, command, outFile);
+    const m = await run(cwd, command, outFile);
     if (m.seconds === null) return m;
     runs.push(m);
   }
@@ -85,7 +94,7 @@ for (const size of sizes) {
   let floor: number | null = null;
   for (const [name, command, file] of jobs) {
     process.stderr.write(`  ${name}…`);
-    const m = measure(dir, command, file, repeats);
+    const m = await measure(dir, command, file, repeats);
     if (name.startsWith('git log')) floor = m.seconds;
     process.stderr.write(` ${m.seconds === null ? m.note : `${m.seconds.toFixed(2)} s`}\n`);
     const ratio = m.seconds !== null && floor !== null ? `${(m.seconds / floor).toFixed(2)}x` : '—';

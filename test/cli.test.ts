@@ -225,3 +225,63 @@ Options:
     assert.match(data.notes, /## 🚀 Migration Guide/);
   });
 });
+
+describe('slipway CLI, the remaining flags', () => {
+  it('changelog --next --channel beta cuts a beta section', async () => {
+    const repo = await project();
+    const r = await runCli(['changelog', '--next', '--channel', 'beta', '--date', '2026-11-22', '--dry-run', '--cwd', repo.dir]);
+    assert.match(r.stdout, /## \[1\.1\.0-beta\.1\] - 2026-11-22/);
+  });
+
+  it('changelog --regenerate rebuilds sections and keeps hand-written lines', async () => {
+    const repo = await project();
+    await runCli(['changelog', '--cwd', repo.dir]);
+    const path = join(repo.dir, 'CHANGELOG.md');
+    await writeFile(path, (await readFile(path, 'utf8')).replace(/- first \(.*\n/, '- first, by hand\n'));
+    const r = await runCli(['changelog', '--regenerate', '--json', '--cwd', repo.dir]);
+    assert.deepEqual((JSON.parse(r.stdout) as { updated: string[] }).updated, ['1.0.0']);
+    const text = await readFile(path, 'utf8');
+    assert.match(text, /- first, by hand\n- first \(\[/);
+  });
+
+  it('notes --output, --date, --json and --print-template', async () => {
+    const repo = await project();
+    const r = await runCli(['notes', 'v1.1.0', '--date', '2026-12-01', '--output', join(repo.dir, 'notes.md'), '--json', '--cwd', repo.dir]);
+    const data = JSON.parse(r.stdout) as { version: string; context: { date: string } };
+    assert.deepEqual([data.version, data.context.date], ['1.1.0', '2026-12-01']);
+    assert.match(await readFile(join(repo.dir, 'notes.md'), 'utf8'), /^# demo v1\.1\.0/);
+    const t = await runCli(['notes', '--print-template']);
+    assert.match(t.stdout, /^# \{\{name\}\} v\{\{version\}\}/);
+  });
+
+  it('bump next --channel beta', async () => {
+    const repo = await project();
+    const r = await runCli(['bump', 'next', '--channel', 'beta', '--dry-run', '--cwd', repo.dir]);
+    assert.equal(r.stdout, 'would write package.json: 1.0.0 -> 1.1.0-beta.1\n');
+  });
+
+  it('init --force overwrites', async () => {
+    const repo = await scratchRepo();
+    await writeFile(join(repo.dir, 'slipway.json'), '{"tagPrefix": "x"}');
+    assert.equal((await runCli(['init', '--force', '--cwd', repo.dir])).status, 0);
+    assert.match(await readFile(join(repo.dir, 'slipway.json'), 'utf8'), /"tagPrefix": "v"/);
+  });
+
+  it('--config reads another config file', async () => {
+    const repo = await project();
+    await writeFile(join(repo.dir, 'other.json'), '{"initialVersion": "1.0.0", "tagPrefix": "release-"}');
+    const r = await runCli(['next', '--json', '--config', join(repo.dir, 'other.json'), '--cwd', repo.dir]);
+    assert.equal((JSON.parse(r.stdout) as { next: string }).next, '1.0.0');
+    const missing = await runCli(['next', '--config', join(repo.dir, 'nope.json'), '--cwd', repo.dir]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /cannot read .*nope\.json/);
+  });
+
+  it('demo --keep keeps the sample repository', async () => {
+    const r = await runCli(['demo', '--keep', '--json']);
+    const dir = (JSON.parse(r.stdout) as { dir: string }).dir;
+    const { rm } = await import('node:fs/promises');
+    assert.ok((await readdir(dir)).includes('CHANGELOG.md'));
+    await rm(dir, { recursive: true, force: true });
+  });
+});

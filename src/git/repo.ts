@@ -22,13 +22,15 @@ export async function openRepository(cwd: string): Promise<RepositoryInfo> {
     throw error;
   }
   const [root, shallow] = top.stdout.trim().split('\n');
-  const head = await runGit(root!, ['log', '-1', '--format=%H %ct', 'HEAD', '--'], { okStatuses: [0, 128] });
+  const [head, branch] = await Promise.all([
+    runGit(root!, ['log', '-1', '--format=%H %ct', 'HEAD', '--'], { okStatuses: [0, 128] }),
+    runGit(root!, ['symbolic-ref', '-q', '--short', 'HEAD'], { okStatuses: [0, 1, 128] }),
+  ]);
   let headInfo: RepositoryInfo['head'] = null;
   if (head.status === 0 && head.stdout.trim() !== '') {
     const [sha, time] = head.stdout.trim().split(' ');
     headInfo = { sha: sha!, time: Number(time) };
   }
-  const branch = await runGit(root!, ['symbolic-ref', '-q', '--short', 'HEAD'], { okStatuses: [0, 1, 128] });
   return { root: root!, shallow: shallow === 'true', head: headInfo, branch: branch.status === 0 ? branch.stdout.trim() : null };
 }
 

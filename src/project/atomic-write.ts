@@ -1,20 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { access, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-/**
- * Replaces a file atomically: write a temp file in the same folder, fsync it, rename it over
- * the target, fsync the folder. Readers see the old bytes or the new ones, never half.
- */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let mode = 0o644;
-  try {
-    mode = (await stat(path)).mode & 0o777;
-  } catch {
-    // a new file
-  }
+export async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Writes and fsyncs a temp file beside `path`, with the mode of the file it will replace. */
+async function stage(path: string, data: string | Uint8Array): Promise<string> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const mode = await stat(path).then(
+    (s) => s.mode & 0o777,
+    () => 0o644,
+  );
   const handle = await open(tmp, 'wx', mode);
   try {
     await handle.writeFile(data);
@@ -25,45 +26,36 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw error;
   }
   await handle.close();
+  return tmp;
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
   try {
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-  const dirHandle = await open(dir, 'r');
-  try {
-    await dirHandle.sync();
+    await handle.sync();
   } finally {
-    await dirHandle.close();
+    await handle.close();
   }
 }
 
-/** Several files, all or none: each is written to a temp file first, then all are renamed. */
-export async function writeFilesAtomic(files: readonly { path: string; data: string }[]): Promise<void> {
+/**
+ * Replaces files atomically: each is written to a temp file in its own folder and fsynced;
+ * only when every one is staged are they renamed over their targets and the folders fsynced.
+ * Readers see the old bytes or the new ones, never half; a failure while staging leaves every
+ * file as it was.
+ */
+export async function writeFilesAtomic(files: readonly { path: string; data: string | Uint8Array }[]): Promise<void> {
   const staged: { tmp: string; path: string }[] = [];
   try {
-    for (const f of files) {
-      const tmp = join(dirname(f.path), `.${basename(f.path)}.${randomBytes(6).toString('hex')}.tmp`);
-      let mode = 0o644;
-      try {
-        mode = (await stat(f.path)).mode & 0o777;
-      } catch {
-        // a new file
-      }
-      const handle = await open(tmp, 'wx', mode);
-      staged.push({ tmp, path: f.path });
-      try {
-        await handle.writeFile(f.data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
+    for (const f of files) staged.push({ tmp: await stage(f.path, f.data), path: f.path });
   } catch (error) {
     await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
     throw error;
   }
-  // Renames cannot fail halfway for ordinary reasons once every temp file is written and synced.
   for (const s of staged) await rename(s.tmp, s.path);
+  for (const dir of new Set(staged.map((s) => dirname(s.path)))) await syncDirectory(dir);
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await writeFilesAtomic([{ path, data }]);
 }

@@ -11,10 +11,13 @@ import type { ResolvedConfig } from '../core/config/schema.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { isNightly, sortNewestFirst, type ReleaseTag } from '../core/version/tags.ts';
 import { isAncestor } from '../git/repo.ts';
+import type { RepositoryInfo } from '../git/repo.ts';
 import { openHistory, type History } from './history.ts';
 
 export interface ChangelogOptions {
   cwd: string;
+  /** The repository, when the caller has opened it already. */
+  repo?: RepositoryInfo;
   config: ResolvedConfig;
   /** The current file's text, or null when there is none. */
   existing: string | null;
@@ -49,7 +52,7 @@ function sectionTags(history: History, config: ResolvedConfig): ReleaseTag[] {
 
 export async function buildChangelog(options: ChangelogOptions): Promise<ChangelogResult> {
   const { config } = options;
-  const history = await openHistory(options.cwd, config.tagPrefix);
+  const history = await openHistory(options.cwd, config.tagPrefix, options.repo);
   if (history.repo.head === null) {
     throw new SlipwayError('EMPTY_REPOSITORY', `the repository at ${history.repo.root} has no commits yet; commit something first`);
   }

@@ -14,11 +14,17 @@ export interface History {
   latestReachable(accept: (t: ReleaseTag) => boolean): Promise<ReleaseTag | null>;
 }
 
-/** Opens the repository for a history-reading command: full history required, tags classified. */
-export async function openHistory(cwd: string, tagPrefix: string): Promise<History> {
-  const repo = await openRepository(cwd);
+/**
+ * Opens the repository for a history-reading command: full history required, tags classified.
+ * `opened` is a repository the caller has opened already (saves the git calls).
+ */
+export async function openHistory(cwd: string, tagPrefix: string, opened?: RepositoryInfo): Promise<History> {
+  const tagsRead = listTags(cwd);
+  tagsRead.catch(() => undefined); // outside a repository, openRepository says so better
+  const repo = opened ?? (await openRepository(cwd));
+  const tagList = await tagsRead;
   requireFullHistory(repo);
-  const tags = classifyTags(await listTags(repo.root), tagPrefix);
+  const tags = classifyTags(tagList, tagPrefix);
   const reachable = new Map<string, boolean>();
   return {
     repo,

@@ -4,10 +4,13 @@ import type { ResolvedConfig } from '../core/config/schema.ts';
 import { planVersion, type VersionPlan } from '../core/version/next.ts';
 import { channelOf, isNightly, isOnOrAbove } from '../core/version/tags.ts';
 import { listShas } from '../git/repo.ts';
+import type { RepositoryInfo } from '../git/repo.ts';
 import { openHistory, requireCommits } from './history.ts';
 
 export interface NextOptions {
   cwd: string;
+  /** The repository, when the caller has opened it already. */
+  repo?: RepositoryInfo;
   config: ResolvedConfig;
   channel: string;
   releaseAs: string | null;
@@ -23,7 +26,7 @@ export interface NextResult extends VersionPlan {
 /** `slipway next`: reads only the commits since the last release and plans the version. */
 export async function computeNext(options: NextOptions): Promise<NextResult> {
   const { config, channel } = options;
-  const history = await openHistory(options.cwd, config.tagPrefix);
+  const history = await openHistory(options.cwd, config.tagPrefix, options.repo);
   requireCommits(history);
   const head = history.repo.head;
   const stable = config.stableChannel;

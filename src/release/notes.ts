@@ -7,12 +7,15 @@ import type { ResolvedConfig } from '../core/config/schema.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { DEFAULT_NOTES_TEMPLATE } from '../core/notes/default-template.ts';
 import { fillPlaceholders, firstLine, renderNotes, sectionsFromBlock, type NotesContext } from '../core/notes/render.ts';
-import { channelOf, isNightly } from '../core/version/tags.ts';
+import { channelOf, isNightly, parseVersionArgument } from '../core/version/tags.ts';
 import { buildChangelog } from './changelog.ts';
+import type { RepositoryInfo } from '../git/repo.ts';
 import { openHistory } from './history.ts';
 
 export interface NotesOptions {
   cwd: string;
+  /** The repository, when the caller has opened it already. */
+  repo?: RepositoryInfo;
   config: ResolvedConfig;
   /** The version to describe; the newest release HEAD reaches when null. */
   version: string | null;
@@ -35,12 +38,9 @@ async function readOptional(path: string): Promise<string | null> {
  */
 export async function buildNotes(options: NotesOptions): Promise<{ markdown: string; context: NotesContext }> {
   const { config } = options;
-  const history = await openHistory(options.cwd, config.tagPrefix);
+  const history = await openHistory(options.cwd, config.tagPrefix, options.repo);
   const root = history.repo.root;
-  let version = options.version === null ? null : semver.valid(options.version.replace(new RegExp(`^${escapeRegExp(config.tagPrefix)}`), ''));
-  if (options.version !== null && version === null) {
-    throw new SlipwayError('INVALID_VERSION', `"${options.version}" is not a semantic version; expected something like 1.2.0 or ${config.tagPrefix}1.2.0`);
-  }
+  let version = options.version === null ? null : parseVersionArgument(options.version, config.tagPrefix);
   if (version === null) {
     const latest = await history.latestReachable((t) => !isNightly(t.version));
     if (latest === null) throw new SlipwayError('NO_RELEASE', 'there is no release tag yet; name the version: slipway notes 0.1.0');
@@ -49,7 +49,7 @@ export async function buildNotes(options: NotesOptions): Promise<{ markdown: str
   const tagged = history.tags.releases.some((t) => t.version === version);
   const changelogPath = join(root, config.changelog.file);
   const existing = await readOptional(changelogPath);
-  const built = await buildChangelog({ cwd: root, config, existing, mode: 'update', release: tagged ? null : version, date: options.date });
+  const built = await buildChangelog({ cwd: root, repo: history.repo, config, existing, mode: 'update', release: tagged ? null : version, date: options.date });
   const block = parseChangelog(built.text).blocks.find((b) => b.kind === 'release' && b.version === version);
   if (!block || block.kind !== 'release') {
     throw new SlipwayError('NOTES_NO_SECTION', `${version} is neither a release of this branch nor the next one; run slipway next to see what comes next`);
@@ -91,8 +91,4 @@ export async function buildNotes(options: NotesOptions): Promise<{ markdown: str
     source = templatePath;
   }
   return { markdown: renderNotes(template, context, source), context };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

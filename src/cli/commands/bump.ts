@@ -1,5 +1,5 @@
-import semver from 'semver';
 import { SlipwayError } from '../../core/errors.ts';
+import { parseVersionArgument } from '../../core/version/tags.ts';
 import { applyVersionWrite, planVersionWrite, resolveVersionFiles } from '../../project/version-files/index.ts';
 import { computeNext } from '../../release/next.ts';
 import { loadProject, type GlobalOptions } from '../context.ts';
@@ -13,17 +13,15 @@ interface BumpFlags extends GlobalOptions {
 
 export async function run(flags: BumpFlags, args: string[]): Promise<number> {
   const out = createOutput(flags.json === true);
-  const { config, root } = await loadProject(flags);
+  const { config, root, repo } = await loadProject(flags);
   let version: string;
   const wanted = args[0]!;
   if (wanted === 'next') {
-    const next = await computeNext({ cwd: root, config, channel: flags.channel ?? config.stableChannel, releaseAs: null });
+    const next = await computeNext({ cwd: root, repo, config, channel: flags.channel ?? config.stableChannel, releaseAs: null });
     if (next.next === null) throw new SlipwayError('NOTHING_TO_RELEASE', `nothing to release on ${next.channel} (${next.reason}); give a version: slipway bump 1.2.3`);
     version = next.next;
   } else {
-    const v = semver.valid(wanted.startsWith(config.tagPrefix) ? wanted.slice(config.tagPrefix.length) : wanted);
-    if (v === null) throw new SlipwayError('INVALID_VERSION', `"${wanted}" is not a semantic version; expected something like 1.2.3 or 1.3.0-beta.1`);
-    version = v;
+    version = parseVersionArgument(wanted, config.tagPrefix);
   }
   const files = await resolveVersionFiles(root, config);
   if (files.length === 0) {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { SlipwayError } from '../../core/errors.ts';
+import { parseVersionArgument } from '../../core/version/tags.ts';
 import { writeFileAtomic } from '../../project/atomic-write.ts';
 import { buildChangelog } from '../../release/changelog.ts';
 import { computeNext } from '../../release/next.ts';
@@ -20,12 +21,12 @@ interface ChangelogFlags extends GlobalOptions {
 
 export async function run(flags: ChangelogFlags): Promise<number> {
   const out = createOutput(flags.json === true);
-  const { config, root } = await loadProject(flags);
+  const { config, root, repo } = await loadProject(flags);
   if (flags.release !== undefined && flags.next) throw new SlipwayError('USAGE', 'give --release <version> or --next, not both');
   const date = flags.date === undefined ? today() : checkDate(flags.date);
-  let release = flags.release?.replace(new RegExp(`^${config.tagPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), '') ?? null;
+  let release = flags.release === undefined ? null : parseVersionArgument(flags.release, config.tagPrefix, '--release');
   if (flags.next) {
-    const next = await computeNext({ cwd: root, config, channel: flags.channel ?? config.stableChannel, releaseAs: null });
+    const next = await computeNext({ cwd: root, repo, config, channel: flags.channel ?? config.stableChannel, releaseAs: null });
     if (next.next === null) throw new SlipwayError('NOTHING_TO_RELEASE', `--next: nothing to release on ${next.channel} (${next.reason})`);
     release = next.next;
   }
@@ -38,6 +39,7 @@ export async function run(flags: ChangelogFlags): Promise<number> {
   }
   const result = await buildChangelog({
     cwd: root,
+    repo,
     config,
     existing,
     mode: flags.regenerate ? 'regenerate' : 'update',

@@ -1,7 +1,6 @@
 import semver from 'semver';
 import { SlipwayError } from '../../core/errors.ts';
-import { classifyTags } from '../../core/version/tags.ts';
-import { openRepository } from '../../git/repo.ts';
+import { classifyTags, parseVersionArgument } from '../../core/version/tags.ts';
 import { listTags } from '../../git/tags.ts';
 import { readVersions, resolveVersionFiles } from '../../project/version-files/index.ts';
 import { loadProject, type GlobalOptions } from '../context.ts';
@@ -15,19 +14,13 @@ interface CheckFlags extends GlobalOptions {
 /** The library strategy's "validate version against tag" step, for any language. */
 export async function run(flags: CheckFlags): Promise<number> {
   const out = createOutput(flags.json === true);
-  const { config, root } = await loadProject(flags);
+  const { config, root, repo } = await loadProject(flags);
   let expected: string | null = null;
   let source = '';
   if (flags.tag !== undefined) {
-    const bare = flags.tag.replace(/^refs\/tags\//, '');
-    const rest = bare.startsWith(config.tagPrefix) ? bare.slice(config.tagPrefix.length) : bare;
-    expected = semver.valid(rest);
-    if (expected === null || expected !== rest.replace(/\+.*$/, '')) {
-      throw new SlipwayError('INVALID_VERSION', `--tag ${flags.tag} is not ${config.tagPrefix}<semver>; expected something like ${config.tagPrefix}1.2.3`);
-    }
+    expected = parseVersionArgument(flags.tag, config.tagPrefix, '--tag');
     source = `tag ${flags.tag}`;
   } else {
-    const repo = await openRepository(root);
     if (repo.head !== null) {
       const atHead = classifyTags(await listTags(root), config.tagPrefix).releases.find((t) => t.commit === repo.head!.sha);
       if (atHead) {

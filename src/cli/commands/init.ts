@@ -1,9 +1,8 @@
-import { access } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { SlipwayError } from '../../core/errors.ts';
 import { DEFAULT_PREAMBLE } from '../../core/changelog/merge.ts';
 import { runGit } from '../../git/run.ts';
-import { writeFileAtomic } from '../../project/atomic-write.ts';
+import { exists, writeFileAtomic } from '../../project/atomic-write.ts';
 import { CONFIG_FILE } from '../../project/config-file.ts';
 import { openRepository } from '../../git/repo.ts';
 import { createOutput } from '../output.ts';
@@ -16,11 +15,6 @@ interface InitFlags extends GlobalOptions {
   json?: boolean;
 }
 
-const exists = (p: string): Promise<boolean> =>
-  access(p).then(
-    () => true,
-    () => false,
-  );
 
 /** git@github.com:o/r.git and https://github.com/o/r.git -> https://github.com/o/r */
 export function webUrl(remote: string): string | null {

@@ -11,9 +11,9 @@ interface NextFlags extends GlobalOptions {
 
 export async function run(flags: NextFlags): Promise<number> {
   const out = createOutput(flags.json === true);
-  const { config, root } = await loadProject(flags);
+  const { config, root, repo } = await loadProject(flags);
   const channel = flags.channel ?? config.stableChannel;
-  const r = await computeNext({ cwd: root, config, channel, releaseAs: flags.releaseAs ?? null });
+  const r = await computeNext({ cwd: root, repo, config, channel, releaseAs: flags.releaseAs ?? null });
   const deciding = new Set(r.deciding.map((c) => c.sha));
   const data = {
     current: r.current,

@@ -19,10 +19,11 @@ export async function run(flags: NotesFlags, args: string[]): Promise<number> {
     out.result(DEFAULT_NOTES_TEMPLATE, { template: DEFAULT_NOTES_TEMPLATE });
     return 0;
   }
-  const { config, root } = await loadProject(flags);
+  const { config, root, repo } = await loadProject(flags);
   const abs = (p: string): string => (isAbsolute(p) ? p : join(process.cwd(), p));
   const { markdown, context } = await buildNotes({
     cwd: root,
+    repo,
     config,
     version: args[0] ?? null,
     template: flags.template === undefined ? null : abs(flags.template),

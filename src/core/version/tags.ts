@@ -1,10 +1,20 @@
 import semver from 'semver';
+import { SlipwayError } from '../errors.ts';
 
 export interface ReleaseTag {
   name: string;
   version: string;
   commit: string;
   date: string;
+}
+
+/** "v1.2.3" -> "1.2.3"; null unless the name is exactly the prefix and a semantic version. */
+export function versionFromTag(name: string, prefix: string): string | null {
+  if (!name.startsWith(prefix)) return null;
+  const rest = name.slice(prefix.length);
+  const version = semver.valid(rest);
+  // semver.valid accepts "v1.2.3" and "=1.2.3"; a release tag must be exactly prefix + version.
+  return version !== null && version === rest.replace(/\+.*$/, '') ? version : null;
 }
 
 export interface TagClassification {
@@ -20,10 +30,8 @@ export function classifyTags(tags: readonly { name: string; commit: string; date
   const skipped: string[] = [];
   for (const t of tags) {
     if (!t.name.startsWith(prefix)) continue;
-    const rest = t.name.slice(prefix.length);
-    const version = semver.valid(rest);
-    // semver.valid accepts "v1.2.3" and "=1.2.3"; a release tag must be exactly prefix + version.
-    if (version === null || version !== rest.replace(/\+.*$/, '')) {
+    const version = versionFromTag(t.name, prefix);
+    if (version === null) {
       skipped.push(t.name);
       continue;
     }
@@ -57,4 +65,17 @@ export function isOnOrAbove(version: string, channel: string, channels: readonly
   const own = channels.indexOf(channelOf(version, stable));
   const wanted = channels.indexOf(channel);
   return own !== -1 && own >= wanted;
+}
+
+/**
+ * A version the user typed: 1.2.3, v1.2.3 or refs/tags/v1.2.3 (with the configured prefix).
+ * Throws INVALID_VERSION naming the argument and an example.
+ */
+export function parseVersionArgument(text: string, prefix: string, what = 'the version'): string {
+  const bare = text.replace(/^refs\/tags\//, '');
+  const version = versionFromTag(bare, bare.startsWith(prefix) ? prefix : '');
+  if (version === null) {
+    throw new SlipwayError('INVALID_VERSION', `${what} "${text}" is not a semantic version; expected something like 1.2.3 or ${prefix}1.2.3`);
+  }
+  return version;
 }

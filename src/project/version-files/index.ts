@@ -1,10 +1,10 @@
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import semver from 'semver';
 import type { ResolvedConfig, VersionFileEntry } from '../../core/config/schema.ts';
 import { SlipwayError } from '../../core/errors.ts';
 import { normalizePep440, toPep440 } from '../../core/version/pep440.ts';
-import { writeFilesAtomic } from '../atomic-write.ts';
+import { exists, writeFilesAtomic } from '../atomic-write.ts';
 import { markerFormat } from './marker.ts';
 import { packageJson, packageLock } from './package-json.ts';
 import { python } from './python.ts';
@@ -30,12 +30,6 @@ function kindFromName(path: string): VersionFileKind | null {
   return null;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
 
 function inside(root: string, path: string): string {
   const full = resolve(root, path);

@@ -49,7 +49,7 @@ export async function run(flags: ChangelogFlags): Promise<number> {
   });
   const rel = relative(process.cwd(), path);
   const shown = rel === '' || rel.startsWith('..') ? path : rel;
-  const data = { file: path, changed: result.changed, written: result.changed && !flags.dryRun, added: result.added, updated: result.updated, commitsRead: result.commitsRead, dryRun: flags.dryRun === true };
+  const data = { file: path, changed: result.changed, written: result.changed && !flags.dryRun, added: result.added, updated: result.updated, commitsRead: result.commitsRead, skippedTags: result.skippedTags, dryRun: flags.dryRun === true };
   if (flags.dryRun) {
     out.result(result.text, { ...data, text: result.text });
     return 0;

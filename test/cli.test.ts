@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
@@ -283,5 +283,37 @@ describe('slipway CLI, the remaining flags', () => {
     const { rm } = await import('node:fs/promises');
     assert.ok((await readdir(dir)).includes('CHANGELOG.md'));
     await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('slipway migrate', () => {
+  it('creates, validates, plans, applies, reports and rolls back', async () => {
+    const dir = await tempDir();
+    const m = (...args: string[]) => runCli(['migrate', ...args], { cwd: dir });
+    assert.match((await m('create', 'initial_schema', '--sequential')).stdout, /created .*migrations\/00001_initial_schema\.sql/);
+    await writeFile(join(dir, 'migrations', '00001_initial_schema.sql'), '-- +goose Up\nCREATE TABLE t (id integer);\n-- +goose Down\nDROP TABLE t;\n');
+    assert.match((await m('create', 'later', '--sequential', '--dry-run')).stdout, /^would create .*00002_later\.sql/);
+    assert.deepEqual(await readdir(join(dir, 'migrations')), ['00001_initial_schema.sql']);
+    assert.match((await m('validate')).stdout, /^1 migration in .* are valid/);
+    const dry = await m('up', '--db', 'app.db', '--dry-run');
+    assert.equal(dry.stdout, '-- would migrate up 00001_initial_schema.sql\nCREATE TABLE t (id integer);\n(dry run: nothing was changed)\n');
+    assert.match((await m('up', '--db', 'app.db')).stdout, /^OK {3}00001_initial_schema\.sql \([\d.]+ ms\)\nthe database is at version 1\n$/);
+    const status = JSON.parse((await m('status', '--db', 'app.db', '--json')).stdout) as { version: string; rows: { applied: boolean }[] };
+    assert.deepEqual([status.version, status.rows.map((r) => r.applied)], ['1', [true]]);
+    assert.match((await runCli(['migrate', 'down-to', '0', '--db', 'app.db'], { cwd: dir, env: { SLIPWAY_DB: '' } })).stdout, /^DOWN 00001_initial_schema\.sql/);
+    assert.match((await m('status', '--db', 'app.db')).stdout, /Pending {21}-- 00001_initial_schema\.sql\ndatabase version: 0/);
+  });
+
+  it('exits 2 without a database or with a bad version, 1 on a failing migration', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'migrations'));
+    await writeFile(join(dir, 'migrations', '00001_bad.sql'), '-- +goose Up\nCREATE TABLE t (id integer);\nINSERT INTO nope VALUES (1);\n');
+    const m = (...args: string[]) => runCli(['migrate', ...args], { cwd: dir, env: { SLIPWAY_DB: '' } });
+    assert.equal((await m('up')).status, 2);
+    assert.equal((await m('down-to', 'x', '--db', 'a.db')).status, 2);
+    const failed = await m('up', '--db', 'a.db', '--json');
+    assert.equal(failed.status, 1);
+    assert.match(failed.stderr, /00001_bad\.sql:3: migrating up to 1 failed: no such table: nope \(the migration was rolled back\)\n {2}- statement: INSERT INTO nope VALUES \(1\);/);
+    assert.equal((JSON.parse(failed.stdout) as { error: { code: string } }).error.code, 'MIGRATION_FAILED');
   });
 });

@@ -88,6 +88,31 @@ export function buildProgram(): Command {
     .addOption(json())
     .action(lazy(() => import('./commands/check-version.ts')));
 
+  const migrate = program
+    .command('migrate')
+    .description('goose-compatible SQL migrations on SQLite or PostgreSQL')
+    .addHelpText('after', '\nThe database comes from --db or SLIPWAY_DB: a SQLite file path or a postgres:// URL.');
+  const migrateCommand = (name: string, description: string, exported: string, options: { dryRun?: boolean; lock?: boolean } = {}) => {
+    const cmd = migrate
+      .command(name)
+      .description(description)
+      .option('--db <database>', 'SQLite file or postgres:// URL (default: $SLIPWAY_DB)')
+      .option('--dir <folder>', 'the migrations folder', 'migrations');
+    if (options.dryRun) cmd.addOption(dryRun());
+    if (options.lock) cmd.option('--lock-timeout <seconds>', 'how long to wait for another runner', '60');
+    cmd.addOption(json()).action(lazy(() => import('./commands/migrate.ts').then((m) => ({ run: (m as unknown as Record<string, (o: Record<string, unknown>, a: string[]) => Promise<number>>)[exported]! }))));
+    return cmd;
+  };
+  migrateCommand('status', 'list the migrations and which are applied', 'status');
+  migrateCommand('up', 'apply every pending migration', 'up', { dryRun: true, lock: true }).option('--allow-missing', 'also run migrations older than the newest applied one');
+  migrateCommand('up-to', 'apply pending migrations up to a version', 'upTo', { dryRun: true, lock: true }).argument('<version>').option('--allow-missing', 'also run migrations older than the newest applied one');
+  migrateCommand('up-by-one', 'apply the next pending migration', 'upByOne', { dryRun: true, lock: true });
+  migrateCommand('down', 'roll back the newest applied migration', 'down', { dryRun: true, lock: true });
+  migrateCommand('down-to', 'roll back to a version (0: everything)', 'downTo', { dryRun: true, lock: true }).argument('<version>');
+  migrateCommand('redo', 'roll back the newest migration and apply it again', 'redo', { dryRun: true, lock: true });
+  migrateCommand('validate', 'check every migration file without touching a database', 'validate');
+  migrateCommand('create', 'write a new migration file', 'create', { dryRun: true }).argument('<name>').option('--sequential', 'number it 00001, 00002… instead of a timestamp');
+
   program
     .command('schema')
     .description('print the JSON Schema of slipway.json')

@@ -317,3 +317,33 @@ describe('slipway migrate', () => {
     assert.equal((JSON.parse(failed.stdout) as { error: { code: string } }).error.code, 'MIGRATION_FAILED');
   });
 });
+
+describe('slipway migrate config', () => {
+  it('migrates a config file up and back, with config.backup.json, dry-run and warnings', async () => {
+    const dir = await tempDir();
+    const config = join(dir, 'config.json');
+    const steps = join(dir, 'config-migrations.json');
+    const original = '{\n  "server": { "ssl_mode": "strict" },\n  "legacy": { "panel_theme": "dark" }\n}\n';
+    await writeFile(config, original);
+    await writeFile(steps, JSON.stringify({ migrations: [{ version: 2, steps: [{ rename: { from: 'server.ssl_mode', to: 'server.tls.mode' } }, { remove: 'legacy.panel_theme' }] }], deprecated: [{ key: 'server.ssl_mode', replacement: 'server.tls.mode' }] }));
+    const dry = await runCli(['migrate', 'config', config, '--steps', steps, '--dry-run']);
+    assert.match(dry.stdout, /would move .*config\.json from config_version 1 to 2/);
+    assert.equal(await readFile(config, 'utf8'), original);
+    const up = await runCli(['migrate', 'config', config, '--steps', steps]);
+    assert.equal(up.status, 0, up.stderr);
+    assert.deepEqual(JSON.parse(await readFile(config, 'utf8')), { server: { tls: { mode: 'strict' } }, config_version: 2 });
+    assert.equal((JSON.parse(await readFile(join(dir, 'config.backup.json'), 'utf8')) as { archived: { key: string }[] }).archived[0]!.key, 'legacy.panel_theme');
+    const down = await runCli(['migrate', 'config', config, '--steps', steps, '--to', '1', '--json']);
+    assert.match(down.stderr, /warning: config key server\.ssl_mode is deprecated; use server\.tls\.mode instead/);
+    assert.deepEqual(JSON.parse(await readFile(config, 'utf8')), { server: { ssl_mode: 'strict' }, legacy: { panel_theme: 'dark' } });
+  });
+
+  it('reports an invalid migrations file with the path of each problem', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'c.json'), '{}');
+    await writeFile(join(dir, 's.json'), '{"migrations": [{"version": 0, "steps": [{"rename": {"from": "a"}}]}]}');
+    const r = await runCli(['migrate', 'config', join(dir, 'c.json'), '--steps', join(dir, 's.json')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /is not a valid config migrations file\n {2}- migrations\[0\]\.version: .*\n {2}- migrations\[0\]\.steps\[0\]\.rename\.to: /);
+  });
+});

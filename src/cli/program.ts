@@ -113,6 +113,16 @@ export function buildProgram(): Command {
   migrateCommand('validate', 'check every migration file without touching a database', 'validate');
   migrateCommand('create', 'write a new migration file', 'create', { dryRun: true }).argument('<name>').option('--sequential', 'number it 00001, 00002… instead of a timestamp');
 
+  migrate
+    .command('config')
+    .description('move a JSON config file to another config_version (rename, remove, default; reversible)')
+    .argument('<config>', 'the config file, e.g. config.json')
+    .requiredOption('--steps <file>', "the release's config migrations (JSON)")
+    .option('--to <version>', 'the config_version to reach (default: the newest); lower rolls back')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(lazy(() => import('./commands/migrate.ts').then((m) => ({ run: m.config }))));
+
   program
     .command('schema')
     .description('print the JSON Schema of slipway.json')

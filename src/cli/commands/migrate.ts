@@ -4,6 +4,7 @@ import { SlipwayError } from '../../core/errors.ts';
 import { parseMigrationName } from '../../core/migrate/parse.ts';
 import type { MigrateCommand } from '../../core/migrate/plan.ts';
 import { exists, writeFileAtomic } from '../../project/atomic-write.ts';
+import { migrateConfigFile } from '../../migrate/config-file.ts';
 import { loadMigrations, migrationStatus, runMigrations, type MigrateResult } from '../../migrate/runner.ts';
 import { createOutput, type Output } from '../output.ts';
 
@@ -108,5 +109,26 @@ export async function create(flags: MigrateFlags, args: string[]): Promise<numbe
     await writeFileAtomic(file, text);
   }
   out.result(`${flags.dryRun ? 'would create' : 'created'} ${file}`, { file, dryRun: flags.dryRun === true });
+  return 0;
+}
+
+interface ConfigFlags {
+  steps?: string;
+  to?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** slipway migrate config <config.json> --steps <config-migrations.json> [--to N] */
+export async function config(flags: ConfigFlags, args: string[]): Promise<number> {
+  const out = createOutput(flags.json === true);
+  if (flags.steps === undefined) throw new SlipwayError('USAGE', 'pass --steps <config-migrations.json>, the release\'s config migrations');
+  const target = flags.to === undefined ? null : Number(flags.to);
+  if (target !== null && !(Number.isInteger(target) && target >= 1)) throw new SlipwayError('USAGE', `--to expects a config_version (1 or more), got "${flags.to}"`);
+  const r = await migrateConfigFile({ configPath: resolve(args[0]!), migrationsPath: resolve(flags.steps), target, dryRun: flags.dryRun === true });
+  for (const w of r.warnings) out.warn(w);
+  const lines = [...r.log.map((l) => `  ${l}`), r.changed ? `${flags.dryRun ? 'would move' : 'moved'} ${args[0]} from config_version ${r.from} to ${r.to}` : `${args[0]} is at config_version ${r.to} already`];
+  if (r.archived.length > 0 && !flags.dryRun) lines.push(`archived ${r.archived.map((a) => a.key).join(', ')} in ${r.backupPath}`);
+  out.result(lines.join('\n'), { from: r.from, to: r.to, changed: r.changed, dryRun: flags.dryRun === true, log: r.log, archived: r.archived, warnings: r.warnings, config: r.config });
   return 0;
 }

@@ -94,7 +94,7 @@ export class PostgresDriver implements MigrationDriver {
 
   async apply(step: ApplyStep): Promise<void> {
     await this.#connect();
-    if (!step.noTransaction) await this.#client.query('BEGIN');
+    if (!step.noTransaction) return this.#applyBatch(step);
     for (const s of step.statements) {
       try {
         await this.#client.query(s.sql);
@@ -108,6 +108,36 @@ export class PostgresDriver implements MigrationDriver {
       if (!step.noTransaction) await this.#client.query('COMMIT');
     } catch (error) {
       if (!step.noTransaction) await this.#client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * A migration, its version row and the transaction around them as one simple query: one round
+   * trip instead of one per statement. On failure the transaction is rolled back and the
+   * statements are replayed one by one, in a transaction that is always rolled back, only to
+   * tell which statement failed.
+   */
+  async #applyBatch(step: ApplyStep): Promise<void> {
+    const record = step.direction === 'up' ? `INSERT INTO goose_db_version (version_id, is_applied) VALUES (${step.version.toString()}, true);` : `DELETE FROM goose_db_version WHERE version_id = ${step.version.toString()};`;
+    const batch = ['BEGIN;', ...step.statements.map((s) => (s.sql.trimEnd().endsWith(';') ? s.sql : `${s.sql};`)), record, 'COMMIT;'].join('\n');
+    try {
+      await this.#client.query(batch);
+      return;
+    } catch (error) {
+      await this.#client.query('ROLLBACK').catch(() => undefined);
+      await this.#client.query('BEGIN');
+      try {
+        for (const s of step.statements) {
+          try {
+            await this.#client.query(s.sql);
+          } catch (located) {
+            throw statementFailed(step, s, located);
+          }
+        }
+      } finally {
+        await this.#client.query('ROLLBACK').catch(() => undefined);
+      }
       throw error;
     }
   }

@@ -304,6 +304,23 @@ describe('slipway migrate', () => {
     assert.match((await m('status', '--db', 'app.db')).stdout, /Pending {21}-- 00001_initial_schema\.sql\ndatabase version: 0/);
   });
 
+  it('lets two processes run at once on one SQLite file: each migration runs exactly once', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'migrations'));
+    for (let i = 1; i <= 40; i++) {
+      await writeFile(join(dir, 'migrations', `${String(i).padStart(5, '0')}_t${i}.sql`), `-- +goose Up\nCREATE TABLE t${i} (id integer);\n-- +goose Down\nDROP TABLE t${i};\n`);
+    }
+    const [a, b] = await Promise.all([runCli(['migrate', 'up', '--db', 'app.db', '--json'], { cwd: dir }), runCli(['migrate', 'up', '--db', 'app.db', '--json'], { cwd: dir })]);
+    assert.equal(a.status + b.status, 0, a.stderr + b.stderr);
+    const steps = [a, b].flatMap((r) => (JSON.parse(r.stdout) as { steps: { version: string }[] }).steps.map((s) => s.version));
+    assert.equal(steps.length, 40);
+    assert.equal(new Set(steps).size, 40);
+    const { DatabaseSync } = await import('node:sqlite');
+    const db = new DatabaseSync(join(dir, 'app.db'));
+    assert.equal((db.prepare('SELECT count(*) AS n FROM goose_db_version WHERE version_id > 0').get() as { n: number }).n, 40);
+    db.close();
+  });
+
   it('exits 2 without a database or with a bad version, 1 on a failing migration', async () => {
     const dir = await tempDir();
     await mkdir(join(dir, 'migrations'));

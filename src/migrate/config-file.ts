@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import { formatIssues } from '../core/config/parse.ts';
 import { SlipwayError } from '../core/errors.ts';
-import { configVersion, deprecationWarnings, migrateConfig, type AddedKey, type ArchivedValue, type ConfigMigrationResult, type JsonObject } from '../core/config-migrate/apply.ts';
+import { deprecationWarnings, migrateConfig, type AddedKey, type ArchivedValue, type ConfigMigrationResult, type JsonObject } from '../core/config-migrate/apply.ts';
 import { ConfigMigrationsSchema, type ConfigMigrations } from '../core/config-migrate/schema.ts';
 import { writeFilesAtomic } from '../project/atomic-write.ts';
 
@@ -65,5 +65,3 @@ export async function migrateConfigFile(options: { configPath: string; migration
   }
   return { ...result, changed, warnings: deprecationWarnings(result.config, migrations), backupPath };
 }
-
-export { configVersion };

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError } from '../core/errors.ts';
 import { parseMigration, parseMigrationName, type Migration } from '../core/migrate/parse.ts';
-import { missingMigrations, planMigrations, type MigrateCommand, type MigrationStep } from '../core/migrate/plan.ts';
+import { checkUniqueVersions, missingMigrations, planMigrations, type MigrateCommand, type MigrationStep } from '../core/migrate/plan.ts';
 import type { MigrationDriver } from './driver.ts';
 import { PostgresDriver } from './postgres.ts';
 import { SqliteDriver } from './sqlite.ts';
@@ -24,8 +24,7 @@ export async function loadMigrations(dir: string, env: Readonly<Record<string, s
   const files = names.filter((n) => n.endsWith('.sql') && parseMigrationName(n) !== null).sort();
   const migrations: Migration[] = [];
   for (const f of files) migrations.push(parseMigration(f, await readFile(join(dir, f), 'utf8'), env));
-  // Duplicate versions are refused here too (planMigrations says which files).
-  planMigrations(migrations, new Set(), { kind: 'up-to', version: migrations[0]?.version ?? 0n, allowMissing: true });
+  checkUniqueVersions(migrations);
   return migrations.sort((a, b) => (a.version < b.version ? -1 : 1));
 }
 

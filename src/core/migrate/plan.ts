@@ -31,18 +31,24 @@ export function missingMigrations<M extends MigrationRef>(available: readonly M[
   return sorted(available).filter((m) => !applied.has(m.version) && m.version < highest);
 }
 
-/**
- * What a migrate command would do, as a list of steps; nothing runs. Migrations missing from
- * the middle of the applied sequence are an error unless allowed (they then run first, in order).
- */
-export function planMigrations<M extends MigrationRef>(available: readonly M[], applied: ReadonlySet<bigint>, command: MigrateCommand): MigrationStep<M>[] {
-  const all = sorted(available);
-  const versions = new Set(all.map((m) => m.version));
+/** Two files with one version would make the order ambiguous: refused, naming both. */
+export function checkUniqueVersions(migrations: readonly MigrationRef[]): void {
+  const all = sorted(migrations);
   for (let i = 1; i < all.length; i++) {
     if (all[i]!.version === all[i - 1]!.version) {
       throw new SlipwayError('MIGRATION_DUPLICATE', `two migrations have version ${all[i]!.version}: ${all[i - 1]!.name} and ${all[i]!.name}; renumber one of them`);
     }
   }
+}
+
+/**
+ * What a migrate command would do, as a list of steps; nothing runs. Migrations missing from
+ * the middle of the applied sequence are an error unless allowed (they then run first, in order).
+ */
+export function planMigrations<M extends MigrationRef>(available: readonly M[], applied: ReadonlySet<bigint>, command: MigrateCommand): MigrationStep<M>[] {
+  checkUniqueVersions(available);
+  const all = sorted(available);
+  const versions = new Set(all.map((m) => m.version));
   const appliedDesc = [...applied].filter((v) => v > 0n).sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
   const byVersion = new Map(all.map((m) => [m.version, m]));
   const need = (v: bigint): M => {

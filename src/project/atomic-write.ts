@@ -9,13 +9,15 @@ export async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Writes and fsyncs a temp file beside `path`, with the mode of the file it will replace. */
-async function stage(path: string, data: string | Uint8Array): Promise<string> {
+/** Writes and fsyncs a temp file beside `path`, with the mode asked for or that of the file it replaces. */
+async function stage(path: string, data: string | Uint8Array, wanted?: number): Promise<string> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const mode = await stat(path).then(
-    (s) => s.mode & 0o777,
-    () => 0o644,
-  );
+  const mode =
+    wanted ??
+    (await stat(path).then(
+      (s) => s.mode & 0o777,
+      () => 0o644,
+    ));
   const handle = await open(tmp, 'wx', mode);
   try {
     await handle.writeFile(data);
@@ -44,10 +46,10 @@ async function syncDirectory(dir: string): Promise<void> {
  * Readers see the old bytes or the new ones, never half; a failure while staging leaves every
  * file as it was.
  */
-export async function writeFilesAtomic(files: readonly { path: string; data: string | Uint8Array }[]): Promise<void> {
+export async function writeFilesAtomic(files: readonly { path: string; data: string | Uint8Array; mode?: number }[]): Promise<void> {
   const staged: { tmp: string; path: string }[] = [];
   try {
-    for (const f of files) staged.push({ tmp: await stage(f.path, f.data), path: f.path });
+    for (const f of files) staged.push({ tmp: await stage(f.path, f.data, f.mode), path: f.path });
   } catch (error) {
     await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
     throw error;

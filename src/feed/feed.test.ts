@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir, writeFile, mkdir, copyFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { join, normalize } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Metadata, MetadataKind } from '@tufjs/models';
+import { Updater } from 'tuf-js';
+import { SlipwayError } from '../core/errors.ts';
+import { tempDir } from '../../test/helpers.ts';
+import { createKeys, loadKey } from './keys.ts';
+import { initFeed, publishRelease, type FeedKeys } from './repository.ts';
+
+const env = { SLIPWAY_KEY_PASSPHRASE: 'correct horse battery' };
+const now = new Date();
+
+/** A plain static file server for the feed folder, on 127.0.0.1 and an ephemeral port. */
+async function serve(dir: string): Promise<string> {
+  const server: Server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    readFile(join(dir, path)).then(
+      (data) => res.end(data),
+      () => {
+        res.statusCode = 404;
+        res.end();
+      },
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as { port: number };
+  return `http://127.0.0.1:${port}`;
+}
+
+async function feed(): Promise<{ dir: string; keys: FeedKeys; url: string; artifact: string }> {
+  const base = await tempDir();
+  const keyDir = join(base, 'keys');
+  const created = await createKeys(['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'], 'ed25519', { dir: keyDir, env });
+  const by = Object.fromEntries(created.map((k) => [k.role, k]));
+  const keys: FeedKeys = { root: by.root!, targets: by.targets!, snapshot: by.snapshot!, timestamp: by.timestamp!, channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! } };
+  const dir = join(base, 'feed');
+  await initFeed(dir, keys, { now });
+  const artifact = join(base, 'app-linux-amd64.tar.gz');
+  await writeFile(artifact, Buffer.from('release 1.0.0 bytes'.repeat(1000)));
+  return { dir, keys, url: await serve(dir), artifact };
+}
+
+/** An instance: trusted root.json in its metadata folder, an empty download folder. */
+async function client(f: { dir: string; url: string }): Promise<{ updater: Updater; targetDir: string }> {
+  const base = await tempDir();
+  const metadataDir = join(base, 'metadata');
+  const targetDir = join(base, 'downloads');
+  await mkdir(metadataDir);
+  await mkdir(targetDir);
+  await copyFile(join(f.dir, 'metadata', '1.root.json'), join(metadataDir, 'root.json'));
+  return { updater: new Updater({ metadataDir, metadataBaseUrl: `${f.url}/metadata`, targetDir, targetBaseUrl: `${f.url}/targets` }), targetDir };
+}
+
+describe('the feed, read by a real TUF client (tuf-js)', () => {
+  it('serves a published release that tuf-js verifies and downloads', async () => {
+    const f = await feed();
+    const r = await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
+    assert.equal(r.changed, true);
+    const { updater, targetDir } = await client(f);
+    await updater.refresh();
+    const info = await updater.getTargetInfo('stable/1.0.0/app-linux-amd64.tar.gz');
+    assert.ok(info, 'the target is found through the stable role');
+    const path = await updater.downloadTarget(info, join(targetDir, 'app.tar.gz'));
+    assert.deepEqual(await readFile(path), await readFile(f.artifact));
+  });
+
+  it('refuses a changed artifact byte and writes nothing to the download folder', async () => {
+    const f = await feed();
+    const r = await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
+    const stored = join(f.dir, 'targets', 'stable', '1.0.0', `${r.targets[0]!.sha256}.app-linux-amd64.tar.gz`);
+    const bytes = await readFile(stored);
+    bytes[100] = bytes[100]! ^ 1;
+    await writeFile(stored, bytes);
+    const { updater, targetDir } = await client(f);
+    await updater.refresh();
+    const info = await updater.getTargetInfo('stable/1.0.0/app-linux-amd64.tar.gz');
+    await assert.rejects(updater.downloadTarget(info!, join(targetDir, 'app.tar.gz')));
+    assert.deepEqual(await readdir(targetDir), []);
+  });
+
+  it('refuses a changed metadata byte', async () => {
+    const f = await feed();
+    await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
+    const path = join(f.dir, 'metadata', '2.stable.json');
+    await writeFile(path, (await readFile(path, 'utf8')).replace('"length": 19000', '"length": 19001'));
+    const { updater } = await client(f);
+    await assert.rejects(updater.refresh().then(() => updater.getTargetInfo('stable/1.0.0/app-linux-amd64.tar.gz')));
+  });
+
+  it('does not let the nightly key put a release on stable', async () => {
+    const f = await feed();
+    await publishRelease(f.dir, f.keys, { version: '1.0.1-nightly.1', channel: 'nightly', files: [f.artifact], now });
+    // With only the nightly key (and the online snapshot/timestamp keys), sign a stable path into the nightly role.
+    const path = join(f.dir, 'metadata', '2.nightly.json');
+    const md = Metadata.fromJSON(MetadataKind.Targets, JSON.parse(await readFile(path, 'utf8')) as never);
+    const json = md.toJSON() as { signed: { targets: Record<string, unknown> } };
+    json.signed.targets['stable/9.9.9/app-linux-amd64.tar.gz'] = json.signed.targets['nightly/1.0.1-nightly.1/app-linux-amd64.tar.gz'];
+    const forged = Metadata.fromJSON(MetadataKind.Targets, { ...json, signatures: [] } as never);
+    forged.sign((d) => f.keys.channels.nightly!.sign(d));
+    await writeFile(path, JSON.stringify(forged.toJSON()));
+    const { updater } = await client(f);
+    await updater.refresh();
+    assert.ok(await updater.getTargetInfo('nightly/1.0.1-nightly.1/app-linux-amd64.tar.gz'), 'the nightly role itself is trusted for nightly paths');
+    assert.equal(await updater.getTargetInfo('stable/9.9.9/app-linux-amd64.tar.gz'), undefined);
+  });
+
+  it('publishes the same bytes twice as a no-op and refuses other bytes for a published version', async () => {
+    const f = await feed();
+    await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
+    assert.equal((await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now })).changed, false);
+    await writeFile(f.artifact, 'other bytes');
+    await assert.rejects(publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'PUBLISH_CONFLICT');
+  });
+
+  it('refuses bad input clearly', async () => {
+    const f = await feed();
+    await assert.rejects(publishRelease(f.dir, f.keys, { version: 'one', channel: 'stable', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'INVALID_VERSION');
+    await assert.rejects(publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'edge', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'UNKNOWN_CHANNEL');
+    await assert.rejects(publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: ['/nope/app.tgz'], now }), (e: SlipwayError) => e.code === 'ARTIFACT_MISSING');
+    await assert.rejects(publishRelease(await tempDir(), f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'FEED_NOT_FOUND');
+  });
+});
+
+describe('signing keys', () => {
+  it('are encrypted with the passphrase; a wrong one or a missing key is reported', async () => {
+    const dir = await tempDir();
+    const [k] = await createKeys(['root'], 'ecdsa', { dir, env });
+    assert.match(await readFile(join(dir, 'root.pem'), 'utf8'), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+    assert.equal((await loadKey('root', { dir, env })).key.keyID, k!.key.keyID);
+    await assert.rejects(loadKey('root', { dir, env: { SLIPWAY_KEY_PASSPHRASE: 'wrong passphrase' } }), (e: SlipwayError) => e.code === 'KEY_PASSPHRASE_WRONG' && !e.message.includes('wrong passphrase"'));
+    await assert.rejects(loadKey('targets', { dir, env }), (e: SlipwayError) => e.code === 'KEY_MISSING');
+    await assert.rejects(createKeys(['root'], 'ed25519', { dir, env }), (e: SlipwayError) => e.code === 'KEY_EXISTS');
+    await assert.rejects(createKeys(['x'], 'ed25519', { dir, env: {} }), (e: SlipwayError) => e.code === 'KEY_PASSPHRASE');
+  });
+});

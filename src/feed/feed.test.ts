@@ -125,6 +125,44 @@ describe('the feed, read by a real TUF client (tuf-js)', () => {
   });
 });
 
+describe('attacks a TUF client refuses', () => {
+  it('an expired timestamp (indefinite freeze)', async () => {
+    const f = await feed();
+    const longAgo = new Date(Date.now() - 3 * 86_400_000);
+    await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now: longAgo });
+    const { updater } = await client(f);
+    await assert.rejects(updater.refresh(), /timestamp.json is expired/);
+  });
+
+  it('an older timestamp than one already seen (rollback)', async () => {
+    const f = await feed();
+    const old = await readFile(join(f.dir, 'metadata', 'timestamp.json'));
+    await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
+    const { updater } = await client(f);
+    await updater.refresh();
+    await writeFile(join(f.dir, 'metadata', 'timestamp.json'), old);
+    const again = new Updater({ metadataDir: (updater as unknown as { dir: string }).dir, metadataBaseUrl: `${f.url}/metadata`, targetBaseUrl: `${f.url}/targets` });
+    await assert.rejects(again.refresh(), /New timestamp version 1 is less than current version 2/);
+  });
+
+  it('a snapshot from another publish (mix-and-match)', async () => {
+    const f = await feed();
+    await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
+    // The timestamp names snapshot 2; serve snapshot 1's bytes under that name.
+    await copyFile(join(f.dir, 'metadata', '1.snapshot.json'), join(f.dir, 'metadata', '2.snapshot.json'));
+    const { updater } = await client(f);
+    await assert.rejects(updater.refresh(), /Snapshot version doesn't match timestamp/);
+  });
+
+  it('metadata larger than the client accepts (endless data)', async () => {
+    const f = await feed();
+    const path = join(f.dir, 'metadata', 'timestamp.json');
+    await writeFile(path, `${(await readFile(path, 'utf8')).trimEnd()}${' '.repeat(64 * 1024)}\n`);
+    const { updater } = await client(f);
+    await assert.rejects(updater.refresh(), /Max length reached/);
+  });
+});
+
 describe('signing keys', () => {
   it('are encrypted with the passphrase; a wrong one or a missing key is reported', async () => {
     const dir = await tempDir();
@@ -135,5 +173,29 @@ describe('signing keys', () => {
     await assert.rejects(loadKey('targets', { dir, env }), (e: SlipwayError) => e.code === 'KEY_MISSING');
     await assert.rejects(createKeys(['root'], 'ed25519', { dir, env }), (e: SlipwayError) => e.code === 'KEY_EXISTS');
     await assert.rejects(createKeys(['x'], 'ed25519', { dir, env: {} }), (e: SlipwayError) => e.code === 'KEY_PASSPHRASE');
+  });
+});
+
+describe('the human view of a release', () => {
+  it('writes SHA256SUMS and a signature that openssl (as cosign verify-blob --key) accepts', async () => {
+    const { execFileSync, spawnSync } = await import('node:child_process');
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { writeReleaseView } = await import('./release-view.ts');
+    const dir = await tempDir();
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: env.SLIPWAY_KEY_PASSPHRASE }).toString();
+    const files = [
+      { name: 'app-linux-arm64.tar.gz', sha256: 'b'.repeat(64) },
+      { name: 'app-linux-amd64.tar.gz', sha256: 'a'.repeat(64) },
+    ];
+    const { dir: out } = await writeReleaseView({ feedDir: dir, version: '1.0.0', files, notes: '# v1.0.0\n', signingKeyPem: pem, passphrase: env.SLIPWAY_KEY_PASSPHRASE });
+    assert.equal(await readFile(join(out, 'SHA256SUMS'), 'utf8'), `${'a'.repeat(64)}  app-linux-amd64.tar.gz\n${'b'.repeat(64)}  app-linux-arm64.tar.gz\n`);
+    await writeFile(join(dir, 'sig.der'), Buffer.from((await readFile(join(out, 'SHA256SUMS.sig'), 'utf8')).trim(), 'base64'));
+    const ok = execFileSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'cosign.pub'), '-signature', join(dir, 'sig.der'), join(out, 'SHA256SUMS')], { encoding: 'utf8' });
+    assert.match(ok, /Verified OK/);
+    await writeFile(join(out, 'SHA256SUMS'), 'tampered\n');
+    const bad = spawnSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'cosign.pub'), '-signature', join(dir, 'sig.der'), join(out, 'SHA256SUMS')], { encoding: 'utf8' });
+    assert.notEqual(bad.status, 0);
+    assert.equal(await readFile(join(out, 'notes.md'), 'utf8'), '# v1.0.0\n');
   });
 });

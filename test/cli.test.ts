@@ -364,3 +364,46 @@ describe('slipway migrate config', () => {
     assert.match(r.stderr, /is not a valid config migrations file\n {2}- migrations\[0\]\.version: .*\n {2}- migrations\[0\]\.steps\[0\]\.rename\.to: /);
   });
 });
+
+describe('slipway keys, feed and publish', () => {
+  it('make a feed that tuf-js verifies, with the release view beside it', async () => {
+    const dir = await tempDir();
+    const env = { SLIPWAY_KEY_PASSPHRASE: 'a long passphrase' };
+    const run = (...args: string[]) => runCli(args, { cwd: dir, env });
+    assert.equal((await runCli(['keys', 'init'], { cwd: dir, env: { SLIPWAY_KEY_PASSPHRASE: '' } })).status, 2, 'no passphrase');
+    assert.match((await run('keys', 'init', '--dry-run')).stdout, /^would create 8 keys/);
+    assert.equal((await run('keys', 'init')).status, 0);
+    assert.equal((await run('feed', 'init')).status, 0);
+    await writeFile(join(dir, 'app-linux-amd64.tar.gz'), 'amd64 bytes');
+    await writeFile(join(dir, 'notes.md'), '# v1.0.0\n');
+    const published = await run('publish', '1.0.0', '--channel', 'stable', '--notes', 'notes.md', 'app-linux-amd64.tar.gz', '--json');
+    assert.equal(published.status, 0, published.stderr);
+    assert.deepEqual((JSON.parse(published.stdout) as { targets: { path: string }[] }).targets.map((t) => t.path), ['stable/1.0.0/app-linux-amd64.tar.gz']);
+    assert.deepEqual((await readdir(join(dir, 'feed', 'releases', '1.0.0'))).sort(), ['SHA256SUMS', 'SHA256SUMS.sig', 'notes.md']);
+    const wrong = await runCli(['publish', '1.0.1', '-c', 'stable', 'app-linux-amd64.tar.gz'], { cwd: dir, env: { SLIPWAY_KEY_PASSPHRASE: 'not the passphrase' } });
+    assert.equal(wrong.status, 2);
+    assert.doesNotMatch(wrong.stderr, /not the passphrase/, 'the passphrase is never echoed');
+
+    // An instance checks the feed with a real TUF client, served over HTTP on 127.0.0.1.
+    const { createServer } = await import('node:http');
+    const { Updater } = await import('tuf-js');
+    const server = createServer((req, res) => {
+      readFile(join(dir, 'feed', new URL(req.url ?? '/', 'http://x').pathname.replace(/\.\./g, ''))).then(
+        (d) => res.end(d),
+        () => res.writeHead(404).end(),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      await mkdir(join(dir, 'instance', 'metadata'), { recursive: true });
+      await writeFile(join(dir, 'instance', 'metadata', 'root.json'), await readFile(join(dir, 'feed', 'metadata', '1.root.json')));
+      const updater = new Updater({ metadataDir: join(dir, 'instance', 'metadata'), metadataBaseUrl: `${url}/metadata`, targetBaseUrl: `${url}/targets`, targetDir: join(dir, 'instance') });
+      await updater.refresh();
+      const info = await updater.getTargetInfo('stable/1.0.0/app-linux-amd64.tar.gz');
+      assert.equal(await readFile(await updater.downloadTarget(info!, join(dir, 'instance', 'app.tar.gz')), 'utf8'), 'amd64 bytes');
+    } finally {
+      server.close();
+    }
+  });
+});

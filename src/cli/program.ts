@@ -10,7 +10,7 @@ type Loader = () => Promise<{ run(options: Record<string, unknown>, args: string
 function lazy(load: Loader) {
   return async function action(this: Command, ...received: unknown[]): Promise<void> {
     const cmd = received[received.length - 1] as Command;
-    const args = received.slice(0, -2).filter((a): a is string => typeof a === 'string');
+    const args = received.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
     const mod = await load();
     const code = await mod.run(cmd.optsWithGlobals(), args, cmd);
     if (typeof code === 'number' && code !== 0) process.exitCode = code;
@@ -122,6 +122,38 @@ export function buildProgram(): Command {
     .addOption(dryRun())
     .addOption(json())
     .action(lazy(() => import('./commands/migrate.ts').then((m) => ({ run: m.config }))));
+
+  const feedCommand = (loader: 'keysInit' | 'feedInit' | 'publish') => lazy(() => import('./commands/feed.ts').then((m) => ({ run: m[loader] })));
+  const keys = program.command('keys').description('signing keys for the feed (encrypted with $SLIPWAY_KEY_PASSPHRASE)');
+  keys
+    .command('init')
+    .description('create a key for each TUF role and channel, and the ECDSA P-256 release signing key')
+    .option('--keys <dir>', 'the key folder', 'keys')
+    .option('--algorithm <algorithm>', 'ed25519 or ecdsa', 'ed25519')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(feedCommand('keysInit'));
+  const feed = program.command('feed').description('the signed release feed (a TUF repository of static files)');
+  feed
+    .command('init')
+    .description('create a new feed signed with the keys')
+    .option('--keys <dir>', 'the key folder', 'keys')
+    .option('--feed <dir>', 'the feed folder', 'feed')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(feedCommand('feedInit'));
+  program
+    .command('publish')
+    .description('publish a release\'s artifacts to a channel of the feed')
+    .argument('<version>', 'the version, e.g. 1.2.3')
+    .argument('<files...>', 'the artifacts, named per platform (app-linux-amd64.tar.gz)')
+    .requiredOption('-c, --channel <channel>', 'the channel (nightly, beta, stable…)')
+    .option('--keys <dir>', 'the key folder (snapshot, timestamp, release and the channel key)', 'keys')
+    .option('--feed <dir>', 'the feed folder', 'feed')
+    .option('--notes <file>', 'release notes to publish as notes.md')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(feedCommand('publish'));
 
   program
     .command('schema')

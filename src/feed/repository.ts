@@ -136,7 +136,10 @@ export interface PublishOptions {
  * new snapshot, then, last, the timestamp: readers see the old feed or the new one. The same
  * bytes again change nothing; other bytes for a published path are refused.
  */
-export async function publishRelease(dir: string, keys: FeedKeys, options: PublishOptions): Promise<{ changed: boolean; targets: { path: string; sha256: string; length: number }[] }> {
+/** What publishing needs: the online keys only (root and top-level targets stay offline). */
+export type PublishKeys = Pick<FeedKeys, 'snapshot' | 'timestamp' | 'channels'>;
+
+export async function publishRelease(dir: string, keys: PublishKeys, options: PublishOptions): Promise<{ changed: boolean; targets: { path: string; sha256: string; length: number }[] }> {
   if (semver.valid(options.version) === null) throw new SlipwayError('INVALID_VERSION', `"${options.version}" is not a semantic version; expected something like 1.2.3`);
   const channelKey = keys.channels[options.channel];
   if (!channelKey) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${options.channel}" has no role in this feed; expected one of ${Object.keys(keys.channels).join(', ')}`);

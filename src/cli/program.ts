@@ -19,6 +19,8 @@ function lazy(load: Loader) {
 
 const json = (): Option => new Option('--json', 'print a JSON document on stdout instead of text');
 const dryRun = (): Option => new Option('--dry-run', 'show what would change and write nothing');
+const keysDir = (what = 'the key folder'): Option => new Option('--keys <dir>', what).default('keys');
+const feedDir = (): Option => new Option('--feed <dir>', 'the feed folder').default('feed');
 
 export function buildProgram(): Command {
   const program = new Command('slipway')
@@ -128,7 +130,7 @@ export function buildProgram(): Command {
   keys
     .command('init')
     .description('create a key for each TUF role and channel, and the ECDSA P-256 release signing key')
-    .option('--keys <dir>', 'the key folder', 'keys')
+    .addOption(keysDir())
     .option('--algorithm <algorithm>', 'ed25519 or ecdsa', 'ed25519')
     .addOption(dryRun())
     .addOption(json())
@@ -137,8 +139,8 @@ export function buildProgram(): Command {
   feed
     .command('init')
     .description('create a new feed signed with the keys')
-    .option('--keys <dir>', 'the key folder', 'keys')
-    .option('--feed <dir>', 'the feed folder', 'feed')
+    .addOption(keysDir())
+    .addOption(feedDir())
     .addOption(dryRun())
     .addOption(json())
     .action(feedCommand('feedInit'));
@@ -148,8 +150,8 @@ export function buildProgram(): Command {
     .argument('<version>', 'the version, e.g. 1.2.3')
     .argument('<files...>', 'the artifacts, named per platform (app-linux-amd64.tar.gz)')
     .requiredOption('-c, --channel <channel>', 'the channel (nightly, beta, stable…)')
-    .option('--keys <dir>', 'the key folder (snapshot, timestamp, release and the channel key)', 'keys')
-    .option('--feed <dir>', 'the feed folder', 'feed')
+    .addOption(keysDir('the key folder (snapshot, timestamp, release and the channel key)'))
+    .addOption(feedDir())
     .option('--notes <file>', 'release notes to publish as notes.md')
     .addOption(dryRun())
     .addOption(json())

@@ -24,7 +24,3 @@ export class ExitError extends Error {
     this.exitCode = exitCode;
   }
 }
-
-export function isSlipwayError(error: unknown): error is SlipwayError {
-  return error instanceof SlipwayError;
-}

@@ -3,7 +3,7 @@
 // commits up to `untagged` commits before HEAD; a merged side branch every 100 commits; bodies,
 // footers, issue references, reverts and non-conventional messages in realistic proportions.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const GENERATOR_VERSION = '2';
@@ -80,7 +80,6 @@ export async function generateHistory(options: GenerateOptions): Promise<string>
   const marker = join(options.dir, '.git', 'bench-complete');
   const stamp = `${GENERATOR_VERSION} ${options.commits} ${options.untagged}`;
   if (existsSync(marker)) {
-    const { readFileSync } = await import('node:fs');
     if (readFileSync(marker, 'utf8') === stamp) return options.dir;
   }
   rmSync(options.dir, { recursive: true, force: true });

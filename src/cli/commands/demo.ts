@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../project/atomic-write.ts';
 import { buildChangelog } from '../../release/changelog.ts';
 import { computeNext } from '../../release/next.ts';
 import { buildNotes } from '../../release/notes.ts';
-import { createOutput } from '../output.ts';
+import { createOutput, today } from '../output.ts';
 
 interface DemoFlags {
   keep?: boolean;
@@ -51,7 +51,7 @@ export async function run(flags: DemoFlags): Promise<number> {
     out.info(`Building a sample repository with Conventional Commits in ${dir} …`);
     await buildSample(dir);
     const config = parseConfig(await readFile(join(dir, 'slipway.json'), 'utf8'), 'slipway.json');
-    const date = new Date().toISOString().slice(0, 10);
+    const date = today();
 
     const next = await computeNext({ cwd: dir, config, channel: 'stable', releaseAs: null });
     const beta = await computeNext({ cwd: dir, config, channel: 'beta', releaseAs: null });

@@ -12,7 +12,6 @@ export interface ChangelogDocument {
   blocks: Block[];
   /** Link reference definitions at the very end of the file. */
   linkDefinitions: string[];
-  /** The file ended without a newline; kept as is only when nothing else changes. */
 }
 
 const FENCE = /^(```|~~~)/;

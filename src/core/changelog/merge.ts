@@ -94,7 +94,7 @@ function insertionIndex(blocks: readonly Block[], version: string | null, from =
   const lastRelease = blocks.map((b) => b.kind).lastIndexOf('release');
   if (lastRelease !== -1) return lastRelease + 1;
   // No release yet: new releases go above any other "##" block (safe insertion), or at the end.
-  return blocks.length > 0 ? 0 : 0;
+  return 0;
 }
 
 /** Merges generated releases into a changelog document. Never drops text Slipway did not write. */

@@ -20,7 +20,7 @@ function lazy(load: Loader) {
 const json = (): Option => new Option('--json', 'print a JSON document on stdout instead of text');
 const dryRun = (): Option => new Option('--dry-run', 'show what would change and write nothing');
 const keysDir = (what = 'the key folder'): Option => new Option('--keys <dir>', what).default('keys');
-const feedDir = (): Option => new Option('--feed <dir>', 'the feed folder').default('feed');
+const feedDir = (): Option => new Option('--feed <dir>', 'the feed: a folder or s3://bucket/prefix').default('feed');
 
 export function buildProgram(): Command {
   const program = new Command('slipway')
@@ -125,7 +125,8 @@ export function buildProgram(): Command {
     .addOption(json())
     .action(lazy(() => import('./commands/migrate.ts').then((m) => ({ run: m.config }))));
 
-  const feedCommand = (loader: 'keysInit' | 'feedInit' | 'publish') => lazy(() => import('./commands/feed.ts').then((m) => ({ run: m[loader] })));
+  type FeedExport = 'keysInit' | 'keysRotate' | 'feedInit' | 'publish' | 'promote' | 'yank' | 'prune' | 'status' | 'refresh' | 'serve' | 'verify';
+  const feedCommand = (loader: FeedExport) => lazy(() => import('./commands/feed.ts').then((m) => ({ run: m[loader] })));
   const keys = program.command('keys').description('signing keys for the feed (encrypted with $SLIPWAY_KEY_PASSPHRASE)');
   keys
     .command('init')
@@ -135,6 +136,16 @@ export function buildProgram(): Command {
     .addOption(dryRun())
     .addOption(json())
     .action(feedCommand('keysInit'));
+  keys
+    .command('rotate')
+    .description('replace a role\'s key; for root, writes N+1.root.json signed by the old and the new key')
+    .argument('<role>', 'root, targets, snapshot, timestamp or a channel')
+    .addOption(keysDir())
+    .addOption(feedDir())
+    .option('--algorithm <algorithm>', 'ed25519 or ecdsa', 'ed25519')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(feedCommand('keysRotate'));
   const feed = program.command('feed').description('the signed release feed (a TUF repository of static files)');
   feed
     .command('init')
@@ -144,18 +155,95 @@ export function buildProgram(): Command {
     .addOption(dryRun())
     .addOption(json())
     .action(feedCommand('feedInit'));
+  feed
+    .command('status')
+    .description('every role\'s version and expiry, and each channel\'s releases (exit 1 when a role has expired)')
+    .addOption(feedDir())
+    .addOption(json())
+    .action(feedCommand('status'));
+  feed
+    .command('refresh')
+    .description('sign the timestamp again (and the snapshot and channel roles when they near expiry)')
+    .addOption(keysDir())
+    .addOption(feedDir())
+    .option('--offline-keys', 'also re-sign the top-level targets with targets.pem when it nears expiry')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(feedCommand('refresh'));
+  feed
+    .command('verify')
+    .description('read the feed with a real TUF client (tuf-js) and report what an instance on each channel would install')
+    .addOption(feedDir())
+    .option('--url <url>', 'verify the feed served here instead of the folder')
+    .option('--trusted-root <file>', 'the root.json instances trust (default: the feed\'s 1.root.json)')
+    .addOption(json())
+    .action(feedCommand('verify'));
+  feed
+    .command('serve')
+    .description('serve the feed folder over HTTP (ETag/304, Range, HEAD, gzip, cache headers)')
+    .argument('[dir]', 'the feed folder (default: --feed)')
+    .addOption(feedDir())
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free one)', '8080')
+    .addOption(json())
+    .action(feedCommand('serve'));
+  feed
+    .command('prune')
+    .description('apply the retention rules (feed.retention) or keep the newest --keep releases of --channel')
+    .addOption(keysDir())
+    .addOption(feedDir())
+    .option('-c, --channel <channel>', 'only this channel')
+    .option('--keep <n>', 'how many releases to keep (with --channel)')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(feedCommand('prune'));
+  feed
+    .command('install-script')
+    .description('write install.sh into the feed, for curl -fsSL <feed>/install.sh | bash -s -- --channel=beta')
+    .addOption(feedDir())
+    .option('--url <url>', 'the public address of the feed')
+    .option('--package <spec>', 'the npm package that provides slipway', 'slipway')
+    .option('--app <name>', 'the application name shown to the operator')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(lazy(() => import('./commands/install-script.ts')));
   program
     .command('publish')
-    .description('publish a release\'s artifacts to a channel of the feed')
+    .description('publish a release\'s artifacts to a channel of the feed (checks the promotion rules)')
     .argument('<version>', 'the version, e.g. 1.2.3')
     .argument('<files...>', 'the artifacts, named per platform (app-linux-amd64.tar.gz)')
     .requiredOption('-c, --channel <channel>', 'the channel (nightly, beta, stable…)')
     .addOption(keysDir('the key folder (snapshot, timestamp, release and the channel key)'))
     .addOption(feedDir())
-    .option('--notes <file>', 'release notes to publish as notes.md')
+    .option('--commit <sha>', 'the commit it was built from (default: HEAD)')
+    .option('--notes <file>', 'release notes (Markdown), in the manifest and as notes.md')
+    .option('--security <severity>', 'a security release: low, medium, high or critical (applies outside maintenance windows)')
+    .option('--advisory <id>', 'the advisory it fixes, e.g. GHSA-xxxx or CVE-2026-1234')
+    .option('--breaking', 'mark it as breaking')
+    .option('--minimum-version <version>', 'the lowest installed version that may upgrade to it directly')
     .addOption(dryRun())
     .addOption(json())
     .action(feedCommand('publish'));
+  program
+    .command('promote')
+    .description('list a published release on a more stable channel (beta from main; stable needs a beta of the same commit, or a hotfix)')
+    .argument('<version>', 'the version, e.g. 1.3.0')
+    .requiredOption('--to <channel>', 'the channel to promote to')
+    .addOption(keysDir())
+    .addOption(feedDir())
+    .addOption(dryRun())
+    .addOption(json())
+    .action(feedCommand('promote'));
+  program
+    .command('yank')
+    .description('withdraw a release from every channel; it stays in the feed\'s history with the reason')
+    .argument('<version>', 'the version, e.g. 1.3.0')
+    .requiredOption('--reason <text>', 'why, shown to operators')
+    .addOption(keysDir())
+    .addOption(feedDir())
+    .addOption(dryRun())
+    .addOption(json())
+    .action(feedCommand('yank'));
 
   program
     .command('schema')

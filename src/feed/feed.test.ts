@@ -3,12 +3,13 @@ import { readFile, readdir, writeFile, mkdir, copyFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http';
 import { join, normalize } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Metadata, MetadataKind } from '@tufjs/models';
+import { TargetFile } from '@tufjs/models';
 import { Updater } from 'tuf-js';
 import { SlipwayError } from '../core/errors.ts';
 import { tempDir } from '../../test/helpers.ts';
 import { createKeys, loadKey } from './keys.ts';
-import { initFeed, publishRelease, type FeedKeys } from './repository.ts';
+import { FeedSession, initFeed, publishRelease, type FeedKeys } from './repository.ts';
+import { LocalStore } from './store.ts';
 
 const env = { SLIPWAY_KEY_PASSPHRASE: 'correct horse battery' };
 const now = new Date();
@@ -31,17 +32,18 @@ async function serve(dir: string): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-async function feed(): Promise<{ dir: string; keys: FeedKeys; url: string; artifact: string }> {
+async function feed(): Promise<{ dir: string; store: LocalStore; keys: FeedKeys; url: string; artifact: string }> {
   const base = await tempDir();
   const keyDir = join(base, 'keys');
   const created = await createKeys(['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'], 'ed25519', { dir: keyDir, env });
   const by = Object.fromEntries(created.map((k) => [k.role, k]));
   const keys: FeedKeys = { root: by.root!, targets: by.targets!, snapshot: by.snapshot!, timestamp: by.timestamp!, channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! } };
   const dir = join(base, 'feed');
-  await initFeed(dir, keys, { now });
+  const store = new LocalStore(dir);
+  await initFeed(store, keys, { now });
   const artifact = join(base, 'app-linux-amd64.tar.gz');
   await writeFile(artifact, Buffer.from('release 1.0.0 bytes'.repeat(1000)));
-  return { dir, keys, url: await serve(dir), artifact };
+  return { dir, store, keys, url: await serve(dir), artifact };
 }
 
 /** An instance: trusted root.json in its metadata folder, an empty download folder. */
@@ -58,7 +60,7 @@ async function client(f: { dir: string; url: string }): Promise<{ updater: Updat
 describe('the feed, read by a real TUF client (tuf-js)', () => {
   it('serves a published release that tuf-js verifies and downloads', async () => {
     const f = await feed();
-    const r = await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
+    const r = await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
     assert.equal(r.changed, true);
     const { updater, targetDir } = await client(f);
     await updater.refresh();
@@ -70,7 +72,7 @@ describe('the feed, read by a real TUF client (tuf-js)', () => {
 
   it('refuses a changed artifact byte and writes nothing to the download folder', async () => {
     const f = await feed();
-    const r = await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
+    const r = await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
     const stored = join(f.dir, 'targets', 'stable', '1.0.0', `${r.targets[0]!.sha256}.app-linux-amd64.tar.gz`);
     const bytes = await readFile(stored);
     bytes[100] = bytes[100]! ^ 1;
@@ -84,7 +86,7 @@ describe('the feed, read by a real TUF client (tuf-js)', () => {
 
   it('refuses a changed metadata byte', async () => {
     const f = await feed();
-    await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
+    await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
     const path = join(f.dir, 'metadata', '2.stable.json');
     await writeFile(path, (await readFile(path, 'utf8')).replace('"length": 19000', '"length": 19001'));
     const { updater } = await client(f);
@@ -93,15 +95,14 @@ describe('the feed, read by a real TUF client (tuf-js)', () => {
 
   it('does not let the nightly key put a release on stable', async () => {
     const f = await feed();
-    await publishRelease(f.dir, f.keys, { version: '1.0.1-nightly.1', channel: 'nightly', files: [f.artifact], now });
-    // With only the nightly key (and the online snapshot/timestamp keys), sign a stable path into the nightly role.
-    const path = join(f.dir, 'metadata', '2.nightly.json');
-    const md = Metadata.fromJSON(MetadataKind.Targets, JSON.parse(await readFile(path, 'utf8')) as never);
-    const json = md.toJSON() as { signed: { targets: Record<string, unknown> } };
-    json.signed.targets['stable/9.9.9/app-linux-amd64.tar.gz'] = json.signed.targets['nightly/1.0.1-nightly.1/app-linux-amd64.tar.gz'];
-    const forged = Metadata.fromJSON(MetadataKind.Targets, { ...json, signatures: [] } as never);
-    forged.sign((d) => f.keys.channels.nightly!.sign(d));
-    await writeFile(path, JSON.stringify(forged.toJSON()));
+    await publishRelease(f.store, f.keys, { version: '1.0.1-nightly.1', channel: 'nightly', files: [f.artifact], now });
+    // With only the nightly key and the online snapshot/timestamp keys, sign a stable path into the nightly role.
+    const session = await FeedSession.open(f.store);
+    const nightly = await session.role('nightly');
+    const real = nightly.signed.targets['nightly/1.0.1-nightly.1/app-linux-amd64.tar.gz']!;
+    nightly.signed.addTarget(new TargetFile({ path: 'stable/9.9.9/app-linux-amd64.tar.gz', length: real.length, hashes: { ...real.hashes } }));
+    await session.touch('nightly');
+    await session.commit({ snapshot: f.keys.snapshot, timestamp: f.keys.timestamp, channels: { nightly: f.keys.channels.nightly! } }, now);
     const { updater } = await client(f);
     await updater.refresh();
     assert.ok(await updater.getTargetInfo('nightly/1.0.1-nightly.1/app-linux-amd64.tar.gz'), 'the nightly role itself is trusted for nightly paths');
@@ -110,18 +111,18 @@ describe('the feed, read by a real TUF client (tuf-js)', () => {
 
   it('publishes the same bytes twice as a no-op and refuses other bytes for a published version', async () => {
     const f = await feed();
-    await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
-    assert.equal((await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now })).changed, false);
+    await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
+    assert.equal((await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now })).changed, false);
     await writeFile(f.artifact, 'other bytes');
-    await assert.rejects(publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'PUBLISH_CONFLICT');
+    await assert.rejects(publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'PUBLISH_CONFLICT');
   });
 
   it('refuses bad input clearly', async () => {
     const f = await feed();
-    await assert.rejects(publishRelease(f.dir, f.keys, { version: 'one', channel: 'stable', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'INVALID_VERSION');
-    await assert.rejects(publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'edge', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'UNKNOWN_CHANNEL');
-    await assert.rejects(publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: ['/nope/app.tgz'], now }), (e: SlipwayError) => e.code === 'ARTIFACT_MISSING');
-    await assert.rejects(publishRelease(await tempDir(), f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'FEED_NOT_FOUND');
+    await assert.rejects(publishRelease(f.store, f.keys, { version: 'one', channel: 'stable', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'INVALID_VERSION');
+    await assert.rejects(publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'edge', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'UNKNOWN_CHANNEL');
+    await assert.rejects(publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: ['/nope/app.tgz'], now }), (e: SlipwayError) => e.code === 'ARTIFACT_MISSING');
+    await assert.rejects(publishRelease(new LocalStore(await tempDir()), f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'FEED_NOT_FOUND');
   });
 });
 
@@ -129,7 +130,7 @@ describe('attacks a TUF client refuses', () => {
   it('an expired timestamp (indefinite freeze)', async () => {
     const f = await feed();
     const longAgo = new Date(Date.now() - 3 * 86_400_000);
-    await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now: longAgo });
+    await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now: longAgo });
     const { updater } = await client(f);
     await assert.rejects(updater.refresh(), /timestamp.json is expired/);
   });
@@ -137,7 +138,7 @@ describe('attacks a TUF client refuses', () => {
   it('an older timestamp than one already seen (rollback)', async () => {
     const f = await feed();
     const old = await readFile(join(f.dir, 'metadata', 'timestamp.json'));
-    await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
+    await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
     const { updater } = await client(f);
     await updater.refresh();
     await writeFile(join(f.dir, 'metadata', 'timestamp.json'), old);
@@ -147,7 +148,7 @@ describe('attacks a TUF client refuses', () => {
 
   it('a snapshot from another publish (mix-and-match)', async () => {
     const f = await feed();
-    await publishRelease(f.dir, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
+    await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
     // The timestamp names snapshot 2; serve snapshot 1's bytes under that name.
     await copyFile(join(f.dir, 'metadata', '1.snapshot.json'), join(f.dir, 'metadata', '2.snapshot.json'));
     const { updater } = await client(f);

@@ -63,16 +63,37 @@ export async function createKeys(roles: readonly string[], algorithm: KeyAlgorit
   const files: { path: string; data: string; mode: number }[] = [];
   const keys: SigningKey[] = [];
   for (const role of roles) {
-    const pair = algorithm === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const pem = pair.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: secret }).toString();
-    const k = signingKey(role, pair.privateKey);
-    files.push({ path: join(options.dir, `${role}.pem`), data: pem, mode: 0o600 }, { path: join(options.dir, `${role}.pub.json`), data: `${JSON.stringify(k.key.toJSON(), null, 2)}\n`, mode: 0o644 });
-    keys.push(k);
+    const k = generateKey(role, algorithm, secret);
+    files.push(...keyFiles(options.dir, role, k));
+    keys.push(k.signing);
   }
   for (const f of files) if (await exists(f.path)) throw new SlipwayError('KEY_EXISTS', `${f.path} exists already; move it away or use keys rotate`);
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
   await writeFilesAtomic(files);
   return keys;
+}
+
+export interface GeneratedKey {
+  signing: SigningKey;
+  /** PKCS#8 PEM, AES-256 encrypted with the passphrase. */
+  pem: string;
+}
+
+export function generateKey(role: string, algorithm: KeyAlgorithm, secret: string): GeneratedKey {
+  const pair = algorithm === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { signing: signingKey(role, pair.privateKey), pem: pair.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: secret }).toString() };
+}
+
+export function keyFiles(dir: string, base: string, k: GeneratedKey): { path: string; data: string; mode: number }[] {
+  return [
+    { path: join(dir, `${base}.pem`), data: k.pem, mode: 0o600 },
+    { path: join(dir, `${base}.pub.json`), data: `${JSON.stringify(k.signing.key.toJSON(), null, 2)}\n`, mode: 0o644 },
+  ];
+}
+
+/** The passphrase from the environment, checked; never echoed. */
+export function keyPassphrase(options: KeyStoreOptions): string {
+  return passphrase(options.env ?? process.env, options.passphraseVariable ?? DEFAULT_VARIABLE);
 }
 
 /** Loads a role's private key; a wrong passphrase is reported as such, never echoed. */

@@ -1,12 +1,25 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { Metadata, MetadataKind, TargetFile, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
 import semver from 'semver';
 import { SlipwayError } from '../core/errors.ts';
-import { exists, writeFileAtomic } from '../project/atomic-write.ts';
+import {
+  ChannelIndexSchema,
+  ManifestSchema,
+  indexEntry,
+  indexPath,
+  manifestPath,
+  parseDocument,
+  platformOf,
+  sortIndex,
+  type Artifact,
+  type ChannelIndex,
+  type Manifest,
+  type Severity,
+} from '../core/feed/manifest.ts';
 import type { SigningKey } from './keys.ts';
+import type { FeedStore } from './store.ts';
 
 const SPEC = '1.0.31';
 const DAY = 86_400_000;
@@ -20,6 +33,16 @@ export interface FeedKeys {
   channels: Record<string, SigningKey>;
 }
 
+/** What changing releases needs: the online keys only (root and top-level targets stay offline). */
+export interface OnlineKeys {
+  /** Needed only when the top-level targets change (a channel key rotates, or it is re-signed before expiry). */
+  targets?: SigningKey;
+  snapshot: SigningKey;
+  timestamp: SigningKey;
+  /** The keys of the channels being changed; others may be left out. */
+  channels: Record<string, SigningKey>;
+}
+
 export interface ExpiryDays {
   root: number;
   targets: number;
@@ -29,45 +52,44 @@ export interface ExpiryDays {
 
 export const DEFAULT_EXPIRY: ExpiryDays = { root: 365, targets: 90, snapshot: 14, timestamp: 1 };
 
-function expires(now: Date, days: number): string {
+export function expires(now: Date, days: number): string {
   return `${new Date(now.getTime() + days * DAY).toISOString().slice(0, 19)}Z`;
 }
-
-const metadataDir = (dir: string): string => join(dir, 'metadata');
 
 type AnyMetadata = Metadata<Root> | Metadata<Targets> | Metadata<Snapshot> | Metadata<Timestamp>;
 type Json = Record<string, unknown>;
 
-/** Builds signed metadata from its spec-shaped JSON (validated by @tufjs/models) and signs it. */
-function signed(kind: MetadataKind, body: Json, key: SigningKey): AnyMetadata {
+/** Builds signed metadata from its spec-shaped JSON (validated by @tufjs/models) and signs it with every key given. */
+export function signed(kind: MetadataKind, body: Json, ...keys: SigningKey[]): AnyMetadata {
   const md = Metadata.fromJSON(kind as MetadataKind.Targets, { signed: { _type: kind, spec_version: SPEC, ...body }, signatures: [] }) as AnyMetadata;
-  md.sign((d) => key.sign(d));
+  for (const key of keys) md.sign((d) => key.sign(d));
   return md;
 }
 
-async function writeMetadata(dir: string, name: string, md: AnyMetadata): Promise<void> {
-  await mkdir(metadataDir(dir), { recursive: true });
-  await writeFileAtomic(join(metadataDir(dir), name), `${JSON.stringify(md.toJSON(), null, 1)}\n`);
+export const serialize = (md: AnyMetadata): Buffer => Buffer.from(`${JSON.stringify(md.toJSON(), null, 1)}\n`);
+
+export async function readMetadata<T extends Root | Targets | Snapshot | Timestamp>(store: FeedStore, name: string, kind: MetadataKind): Promise<Metadata<T>> {
+  const path = `metadata/${name}`;
+  const data = await store.read(path);
+  if (data === null) throw new SlipwayError('FEED_NOT_FOUND', `${store.location}/${path} is missing: ${store.location} is not a Slipway feed, or not a whole one (create one with slipway feed init)`);
+  try {
+    return Metadata.fromJSON(kind as MetadataKind.Targets, JSON.parse(data.toString('utf8')) as never) as unknown as Metadata<T>;
+  } catch (error) {
+    throw new SlipwayError('FEED_INVALID', `${store.location}/${path} is not TUF ${kind} metadata Slipway can read: ${(error as Error).message}`, { cause: error });
+  }
 }
 
-async function readMetadata<T extends Root | Targets | Snapshot | Timestamp>(dir: string, name: string, kind: MetadataKind): Promise<Metadata<T>> {
-  const path = join(metadataDir(dir), name);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new SlipwayError('FEED_NOT_FOUND', `${path} is missing: ${dir} is not a Slipway feed (create one with slipway feed init)`, { cause: error });
-  }
-  try {
-    return Metadata.fromJSON(kind as MetadataKind.Targets, JSON.parse(text) as never) as unknown as Metadata<T>;
-  } catch (error) {
-    throw new SlipwayError('FEED_INVALID', `${path} is not TUF ${kind} metadata Slipway can read: ${(error as Error).message}`, { cause: error });
-  }
+/** Consistent-snapshot file of a target (TUF 5.7.3): <dir>/<sha256>.<name>. */
+export function blobPath(targetPath: string, sha256: string): string {
+  const cut = targetPath.lastIndexOf('/');
+  return `targets/${targetPath.slice(0, cut)}/${sha256}.${targetPath.slice(cut + 1)}`;
 }
 
 /** Creates a new feed: root (version 1), targets delegating to one role per channel, snapshot, timestamp. */
-export async function initFeed(dir: string, keys: FeedKeys, options: { now: Date; expiry?: ExpiryDays }): Promise<void> {
-  if (await exists(join(metadataDir(dir), 'root.json'))) throw new SlipwayError('FEED_EXISTS', `${dir} holds a feed already`);
+export async function initFeed(store: FeedStore, keys: FeedKeys, options: { now: Date; expiry?: ExpiryDays }): Promise<void> {
+  if ((await store.read('metadata/root.json')) !== null) throw new SlipwayError('FEED_EXISTS', `${store.location} holds a feed already`);
+  const foreign = [...(await store.list('metadata')), ...(await store.list('targets'))];
+  if (foreign.length > 0) throw new SlipwayError('FEED_FOREIGN', `${store.location} holds files that are not a Slipway feed (${foreign[0]}…); choose an empty folder`);
   const e = options.expiry ?? DEFAULT_EXPIRY;
   const now = options.now;
   const top = [keys.root, keys.targets, keys.snapshot, keys.timestamp];
@@ -83,47 +105,236 @@ export async function initFeed(dir: string, keys: FeedKeys, options: { now: Date
     keys.root,
   );
   const channels = Object.entries(keys.channels);
-  const targetsMd = signed(
-    MetadataKind.Targets,
-    {
-      version: 1,
-      expires: expires(now, e.targets),
-      targets: {},
-      delegations: {
-        keys: Object.fromEntries(channels.map(([, k]) => [k.key.keyID, k.key.toJSON()])),
-        // Targets are <channel>/<version>/<file>; TUF matches path patterns segment by segment.
-        roles: channels.map(([channel, k]) => ({ name: channel, keyids: [k.key.keyID], threshold: 1, terminating: true, paths: [`${channel}/*/*`] })),
-      },
-    },
-    keys.targets,
-  );
-  const meta: Json = { 'targets.json': { version: 1 } };
+  const targetsMd = signed(MetadataKind.Targets, { version: 1, expires: expires(now, e.targets), targets: {}, delegations: delegations(keys.channels) }, keys.targets);
+  const targetsBytes = serialize(targetsMd);
+  const meta: Json = { 'targets.json': { version: 1, length: targetsBytes.length } };
   for (const [channel, k] of channels) {
-    await writeMetadata(dir, `1.${channel}.json`, signed(MetadataKind.Targets, { version: 1, expires: expires(now, e.targets), targets: {} }, k));
-    meta[`${channel}.json`] = { version: 1 };
+    const bytes = serialize(signed(MetadataKind.Targets, { version: 1, expires: expires(now, e.targets), targets: {} }, k));
+    await store.write(`metadata/1.${channel}.json`, bytes);
+    meta[`${channel}.json`] = { version: 1, length: bytes.length };
   }
-  await writeMetadata(dir, '1.root.json', rootMd);
-  await writeMetadata(dir, 'root.json', rootMd);
-  await writeMetadata(dir, '1.targets.json', targetsMd);
-  await writeMetadata(dir, '1.snapshot.json', signed(MetadataKind.Snapshot, { version: 1, expires: expires(now, e.snapshot), meta }, keys.snapshot));
-  await writeMetadata(dir, 'timestamp.json', signed(MetadataKind.Timestamp, { version: 1, expires: expires(now, e.timestamp), meta: { 'snapshot.json': { version: 1 } } }, keys.timestamp));
+  await store.write('metadata/1.targets.json', targetsBytes);
+  await store.write('metadata/1.snapshot.json', serialize(signed(MetadataKind.Snapshot, { version: 1, expires: expires(now, e.snapshot), meta }, keys.snapshot)));
+  await store.write('metadata/timestamp.json', serialize(signed(MetadataKind.Timestamp, { version: 1, expires: expires(now, e.timestamp), meta: { 'snapshot.json': { version: 1 } } }, keys.timestamp)));
+  // Root last: a folder with root.json is a whole feed.
+  await store.write('metadata/1.root.json', serialize(rootMd));
+  await store.write('metadata/root.json', serialize(rootMd));
 }
 
-async function hashFile(path: string): Promise<{ sha256: string; length: number }> {
+/** Targets are <channel>/index.json and <channel>/<version>/<file>; TUF matches path patterns segment by segment. */
+export function delegations(channels: Record<string, SigningKey>): Json {
+  const entries = Object.entries(channels);
+  return {
+    keys: Object.fromEntries(entries.map(([, k]) => [k.key.keyID, k.key.toJSON()])),
+    roles: entries.map(([channel, k]) => ({ name: channel, keyids: [k.key.keyID], threshold: 1, terminating: true, paths: [`${channel}/*`, `${channel}/*/*`] })),
+  };
+}
+
+export async function hashFile(path: string): Promise<{ sha256: string; length: number }> {
   const hash = createHash('sha256');
   let length = 0;
   try {
-    for await (const chunk of createReadStream(path)) {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
       hash.update(chunk as Buffer);
       length += (chunk as Buffer).length;
     }
   } catch (error) {
-    throw new SlipwayError('ARTIFACT_MISSING', `cannot read artifact ${path}: ${(error as NodeJS.ErrnoException).code}`, { cause: error });
+    throw new SlipwayError('ARTIFACT_MISSING', `cannot read artifact ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
   }
   return { sha256: hash.digest('hex'), length };
 }
 
-export interface PublishOptions {
+const blobSet = (md: Metadata<Targets>): Set<string> => new Set(Object.values(md.signed.targets).map((t) => blobPath(t.path, t.hashes.sha256!)));
+
+const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/**
+ * One change to the feed: reads the current timestamp, snapshot and channel roles, collects new
+ * targets, then commits in the order that keeps the feed valid for readers at every instant:
+ * target files, then the channel roles and snapshot (new version numbers, so nothing a reader
+ * uses is overwritten), then, last, timestamp.json. Interrupted anywhere before that last write,
+ * readers still see the previous feed, whole, and the next change completes over the leftovers.
+ */
+export class FeedSession {
+  readonly store: FeedStore;
+  readonly timestamp: Metadata<Timestamp>;
+  readonly snapshot: Metadata<Snapshot>;
+  private readonly roles = new Map<string, Metadata<Targets>>();
+  private readonly changed = new Set<string>();
+  /** The files each role referenced when it was read. */
+  private readonly loadedBlobs = new Map<string, Set<string>>();
+
+  private constructor(store: FeedStore, timestamp: Metadata<Timestamp>, snapshot: Metadata<Snapshot>) {
+    this.store = store;
+    this.timestamp = timestamp;
+    this.snapshot = snapshot;
+  }
+
+  static async open(store: FeedStore): Promise<FeedSession> {
+    const timestamp = await readMetadata<Timestamp>(store, 'timestamp.json', MetadataKind.Timestamp);
+    const snapshot = await readMetadata<Snapshot>(store, `${timestamp.signed.snapshotMeta.version}.snapshot.json`, MetadataKind.Snapshot);
+    return new FeedSession(store, timestamp, snapshot);
+  }
+
+  channels(): string[] {
+    return Object.keys(this.snapshot.signed.meta)
+      .filter((n) => n !== 'targets.json')
+      .map((n) => n.replace(/\.json$/, ''));
+  }
+
+  async role(channel: string): Promise<Metadata<Targets>> {
+    const cached = this.roles.get(channel);
+    if (cached) return cached;
+    const meta = this.snapshot.signed.meta[`${channel}.json`];
+    if (!meta) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${channel}" is not in this feed; it has ${this.channels().join(', ')}`);
+    const role = await readMetadata<Targets>(this.store, `${meta.version}.${channel}.json`, MetadataKind.Targets);
+    this.roles.set(channel, role);
+    this.loadedBlobs.set(channel, blobSet(role));
+    return role;
+  }
+
+  /** The bytes of a target, checked against the role's hash. */
+  async readTarget(channel: string, path: string): Promise<Buffer | null> {
+    const t = (await this.role(channel)).signed.targets[path];
+    if (!t) return null;
+    const data = await this.store.read(blobPath(path, t.hashes.sha256!));
+    if (data === null || sha256(data) !== t.hashes.sha256) throw new SlipwayError('FEED_INVALID', `${this.store.location}/${blobPath(path, t.hashes.sha256!)} is missing or does not match its metadata`);
+    return data;
+  }
+
+  async index(channel: string): Promise<ChannelIndex> {
+    const data = await this.readTarget(channel, indexPath(channel));
+    if (data === null) return { schema: 1, channel, updated: new Date(0).toISOString(), releases: [] };
+    return parseDocument(ChannelIndexSchema, data.toString('utf8'), `${channel}/index.json`);
+  }
+
+  async manifest(channel: string, version: string): Promise<Manifest | null> {
+    const data = await this.readTarget(channel, manifestPath(channel, version));
+    return data === null ? null : parseDocument(ManifestSchema, data.toString('utf8'), manifestPath(channel, version));
+  }
+
+  private async replaceTarget(channel: string, file: TargetFile): Promise<void> {
+    const role = await this.role(channel);
+    role.signed.addTarget(file);
+    this.changed.add(channel);
+  }
+
+  async putData(channel: string, path: string, data: string): Promise<void> {
+    const bytes = Buffer.from(data);
+    const hash = sha256(bytes);
+    await this.store.write(blobPath(path, hash), bytes);
+    await this.replaceTarget(channel, new TargetFile({ path, length: bytes.length, hashes: { sha256: hash } }));
+  }
+
+  async putFile(channel: string, path: string, localFile: string, hash: { sha256: string; length: number }): Promise<void> {
+    await this.store.putFile(blobPath(path, hash.sha256), localFile, hash.length);
+    await this.replaceTarget(channel, new TargetFile({ path, length: hash.length, hashes: { sha256: hash.sha256 } }));
+  }
+
+  /** Lists an existing target of one channel under another path (promotion): same bytes, other role. */
+  async copyTarget(fromChannel: string, from: string, toChannel: string, to: string): Promise<void> {
+    const t = (await this.role(fromChannel)).signed.targets[from];
+    if (!t) throw new SlipwayError('FEED_INVALID', `${from} is not a target of ${fromChannel}`);
+    await this.store.copy(blobPath(from, t.hashes.sha256!), blobPath(to, t.hashes.sha256!));
+    await this.replaceTarget(toChannel, new TargetFile({ path: to, length: t.length, hashes: { ...t.hashes } }));
+  }
+
+  async removeTargets(channel: string, paths: readonly string[]): Promise<void> {
+    const role = await this.role(channel);
+    for (const p of paths) {
+      const t = role.signed.targets[p];
+      if (!t) continue;
+      delete role.signed.targets[p];
+      this.changed.add(channel);
+    }
+  }
+
+  async writeIndex(index: ChannelIndex, now: Date): Promise<void> {
+    index.updated = now.toISOString();
+    sortIndex(index.releases);
+    await this.putData(index.channel, indexPath(index.channel), `${JSON.stringify(index)}\n`);
+  }
+
+  get dirty(): boolean {
+    return this.changed.size > 0 || this.top !== null;
+  }
+
+  /** Marks a channel role to be signed again (a new version, a new expiry) at commit. */
+  async touch(channel: string): Promise<void> {
+    await this.role(channel);
+    this.changed.add(channel);
+  }
+
+  private top: Metadata<Targets> | null = null;
+
+  async topTargets(): Promise<Metadata<Targets>> {
+    if (this.top) return this.top;
+    const meta = this.snapshot.signed.meta['targets.json'];
+    return readMetadata<Targets>(this.store, `${meta?.version ?? 1}.targets.json`, MetadataKind.Targets);
+  }
+
+  /** Replaces the top-level targets metadata (signed with the targets key at commit). */
+  setTopTargets(md: Metadata<Targets>): void {
+    this.top = md;
+  }
+
+  /** A new timestamp for the same snapshot: what keeps a quiet feed fresh. */
+  async commitTimestamp(keys: Pick<OnlineKeys, 'timestamp'>, now: Date, expiry: ExpiryDays = DEFAULT_EXPIRY): Promise<void> {
+    await this.store.write('metadata/timestamp.json', serialize(signed(MetadataKind.Timestamp, { version: this.timestamp.signed.version + 1, expires: expires(now, expiry.timestamp), meta: { 'snapshot.json': { version: this.snapshot.signed.version } } }, keys.timestamp)));
+  }
+
+  /** Signs the changed channel roles, a new snapshot and, last, the timestamp. */
+  async commit(keys: OnlineKeys, now: Date, expiry: ExpiryDays = DEFAULT_EXPIRY, force = false): Promise<void> {
+    if (!this.dirty && !force) return;
+    const meta = { ...(this.snapshot.signed.toJSON() as { meta: Json }).meta };
+    const superseded: string[] = [];
+    if (this.top) {
+      if (!keys.targets) throw new SlipwayError('KEY_MISSING', 'this change re-signs the top-level targets metadata and needs the targets key (targets.pem)');
+      const next = signed(MetadataKind.Targets, { ...(this.top.signed.toJSON() as Json), version: this.top.signed.version + 1, expires: expires(now, expiry.targets) }, keys.targets);
+      const bytes = serialize(next);
+      await this.store.write(`metadata/${next.signed.version}.targets.json`, bytes);
+      meta['targets.json'] = { version: next.signed.version, length: bytes.length };
+    }
+    for (const channel of this.changed) {
+      const key = keys.channels[channel];
+      if (!key) throw new SlipwayError('KEY_MISSING', `changing channel ${channel} needs its key (${channel}.pem)`);
+      const role = this.roles.get(channel)!;
+      const next = signed(MetadataKind.Targets, { ...(role.signed.toJSON() as Json), version: role.signed.version + 1, expires: expires(now, expiry.targets) }, key);
+      const bytes = serialize(next);
+      await this.store.write(`metadata/${next.signed.version}.${channel}.json`, bytes);
+      meta[`${channel}.json`] = { version: next.signed.version, length: bytes.length };
+      // Readers mid-refresh may still use the version just replaced and its files; the version
+      // before it can go, with the files only it referenced (so pruned files leave one change later).
+      if (role.signed.version > 1) {
+        const name = `${role.signed.version - 1}.${channel}.json`;
+        const older = await readMetadata<Targets>(this.store, name, MetadataKind.Targets).catch(() => null);
+        if (older) {
+          const keep = new Set([...this.loadedBlobs.get(channel)!, ...blobSet(role)]);
+          for (const b of blobSet(older)) if (!keep.has(b)) superseded.push(b);
+        }
+        superseded.push(`metadata/${name}`);
+      }
+    }
+    const snapshotVersion = this.snapshot.signed.version + 1;
+    await this.store.write(`metadata/${snapshotVersion}.snapshot.json`, serialize(signed(MetadataKind.Snapshot, { version: snapshotVersion, expires: expires(now, expiry.snapshot), meta }, keys.snapshot)));
+    if (this.snapshot.signed.version > 1) superseded.push(`metadata/${this.snapshot.signed.version - 1}.snapshot.json`);
+    // Last: until timestamp.json moves, every reader sees the previous feed, whole.
+    await this.store.write('metadata/timestamp.json', serialize(signed(MetadataKind.Timestamp, { version: this.timestamp.signed.version + 1, expires: expires(now, expiry.timestamp), meta: { 'snapshot.json': { version: snapshotVersion } } }, keys.timestamp)));
+    await this.store.remove(superseded);
+  }
+}
+
+export interface ReleaseInfo {
+  commit?: string | null;
+  buildTime?: string;
+  security?: { severity: Severity; advisory?: string | null } | null;
+  breaking?: boolean;
+  minimumVersion?: string | null;
+  hotfix?: boolean;
+  notes?: string;
+}
+
+export interface PublishOptions extends ReleaseInfo {
   version: string;
   channel: string;
   files: readonly string[];
@@ -131,67 +342,149 @@ export interface PublishOptions {
   expiry?: ExpiryDays;
 }
 
+export interface PublishResult {
+  changed: boolean;
+  manifest: Manifest;
+  targets: Artifact[];
+}
+
+function checkVersion(version: string): string {
+  const v = semver.valid(version.replace(/^v/, ''));
+  if (v === null) throw new SlipwayError('INVALID_VERSION', `"${version}" is not a semantic version; expected something like 1.2.3`);
+  return v;
+}
+
 /**
- * Publishes artifacts as targets of the channel's role (`<channel>/<version>/<file>`), then a
- * new snapshot, then, last, the timestamp: readers see the old feed or the new one. The same
- * bytes again change nothing; other bytes for a published path are refused.
+ * Publishes a release on a channel: its artifacts, its manifest and the channel's index, signed
+ * by the channel's role. The same bytes again change nothing; other bytes for a published version
+ * are refused.
  */
-/** What publishing needs: the online keys only (root and top-level targets stay offline). */
-export type PublishKeys = Pick<FeedKeys, 'snapshot' | 'timestamp' | 'channels'>;
-
-export async function publishRelease(dir: string, keys: PublishKeys, options: PublishOptions): Promise<{ changed: boolean; targets: { path: string; sha256: string; length: number }[] }> {
-  if (semver.valid(options.version) === null) throw new SlipwayError('INVALID_VERSION', `"${options.version}" is not a semantic version; expected something like 1.2.3`);
-  const channelKey = keys.channels[options.channel];
-  if (!channelKey) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${options.channel}" has no role in this feed; expected one of ${Object.keys(keys.channels).join(', ')}`);
-  const e = options.expiry ?? DEFAULT_EXPIRY;
-  const timestamp = await readMetadata<Timestamp>(dir, 'timestamp.json', MetadataKind.Timestamp);
-  const snapshot = await readMetadata<Snapshot>(dir, `${timestamp.signed.snapshotMeta.version}.snapshot.json`, MetadataKind.Snapshot);
-  const roleMeta = snapshot.signed.meta[`${options.channel}.json`];
-  if (!roleMeta) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${options.channel}" is not in this feed's snapshot`);
-  const role = await readMetadata<Targets>(dir, `${roleMeta.version}.${options.channel}.json`, MetadataKind.Targets);
-
-  const published: { path: string; sha256: string; length: number }[] = [];
-  let changed = false;
+export async function publishRelease(store: FeedStore, keys: OnlineKeys, options: PublishOptions): Promise<PublishResult> {
+  const version = checkVersion(options.version);
+  if (!keys.channels[options.channel]) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${options.channel}" has no key here; expected one of ${Object.keys(keys.channels).join(', ')}`);
+  if (options.files.length === 0) throw new SlipwayError('USAGE', 'a release needs at least one artifact');
+  if (options.minimumVersion != null) checkVersion(options.minimumVersion);
+  const session = await FeedSession.open(store);
+  const role = await session.role(options.channel);
+  const artifacts: Record<string, Artifact> = {};
+  const hashed: { file: string; artifact: Artifact }[] = [];
   for (const file of options.files) {
     const name = basename(file);
-    const { sha256, length } = await hashFile(file);
-    const path = `${options.channel}/${options.version}/${name}`;
-    const existing = role.signed.targets[path];
-    if (existing) {
-      if (existing.hashes.sha256 !== sha256) {
-        throw new SlipwayError('PUBLISH_CONFLICT', `${path} is published already with other bytes (sha256 ${existing.hashes.sha256}); a published release never changes: publish a new version`);
-      }
-    } else {
-      // Consistent snapshot target name: <dir>/<sha256>.<file> (TUF 5.7.3), copied then renamed.
-      const target = join(dir, 'targets', options.channel, options.version, `${sha256}.${name}`);
-      await mkdir(join(dir, 'targets', options.channel, options.version), { recursive: true });
-      const tmp = `${target}.${process.pid}.tmp`;
-      await copyFile(file, tmp);
-      if ((await stat(tmp)).size !== length) {
-        await rm(tmp, { force: true });
-        throw new SlipwayError('ARTIFACT_CHANGED', `${file} changed while it was being published; publish again`);
-      }
-      await rename(tmp, target);
-      role.signed.addTarget(new TargetFile({ path, length, hashes: { sha256 } }));
-      changed = true;
-    }
-    published.push({ path, sha256, length });
+    const h = await hashFile(file);
+    const artifact: Artifact = { name, path: `${options.channel}/${version}/${name}`, sha256: h.sha256, length: h.length };
+    const platform = platformOf(name);
+    if (artifacts[platform]) throw new SlipwayError('USAGE', `${artifacts[platform].name} and ${name} are both for ${platform}; publish one artifact per platform`);
+    artifacts[platform] = artifact;
+    hashed.push({ file, artifact });
   }
-  if (!changed) return { changed, targets: published };
+  const existing = await session.manifest(options.channel, version);
+  if (existing) {
+    const before = Object.values(existing.artifacts).map((a) => `${a.name} ${a.sha256}`).sort();
+    const now = Object.values(artifacts).map((a) => `${a.name} ${a.sha256}`).sort();
+    if (before.join('\n') === now.join('\n')) return { changed: false, manifest: existing, targets: Object.values(existing.artifacts) };
+    throw new SlipwayError('PUBLISH_CONFLICT', `${version} is published on ${options.channel} already with other artifacts (${before.join(', ')}); a published release never changes: publish a new version`);
+  }
+  for (const { file, artifact } of hashed) {
+    const old = role.signed.targets[artifact.path];
+    // Left by an interrupted publish (its timestamp never moved): same bytes are reused.
+    if (old && old.hashes.sha256 !== artifact.sha256) throw new SlipwayError('PUBLISH_CONFLICT', `${artifact.path} is published already with other bytes (sha256 ${old.hashes.sha256})`);
+    await session.putFile(options.channel, artifact.path, file, artifact);
+  }
+  const manifest: Manifest = {
+    schema: 1,
+    version,
+    channel: options.channel,
+    commit: options.commit ?? null,
+    buildTime: options.buildTime ?? options.now.toISOString(),
+    security: options.security ? { severity: options.security.severity, advisory: options.security.advisory ?? null } : null,
+    breaking: options.breaking ?? false,
+    minimumVersion: options.minimumVersion == null ? null : checkVersion(options.minimumVersion),
+    hotfix: options.hotfix ?? false,
+    notes: options.notes ?? '',
+    artifacts,
+  };
+  const path = manifestPath(options.channel, version);
+  await session.putData(options.channel, path, `${JSON.stringify(manifest, null, 2)}\n`);
+  const index = await session.index(options.channel);
+  index.releases = index.releases.filter((r) => r.version !== version);
+  index.releases.push(indexEntry(manifest, path));
+  await session.writeIndex(index, options.now);
+  await session.commit(keys, options.now, options.expiry);
+  return { changed: true, manifest, targets: Object.values(artifacts) };
+}
 
-  const now = options.now;
-  const roleJson = role.signed.toJSON() as Json;
-  const nextRole = signed(MetadataKind.Targets, { ...roleJson, version: role.signed.version + 1, expires: expires(now, e.targets) }, channelKey);
-  await writeMetadata(dir, `${nextRole.signed.version}.${options.channel}.json`, nextRole);
+/** Finds where a version is published: every channel whose index lists it. */
+export async function locateRelease(session: FeedSession, version: string): Promise<{ channel: string; manifest: Manifest; yanked: { reason: string; at: string } | null }[]> {
+  const v = checkVersion(version);
+  const found = [];
+  for (const channel of session.channels()) {
+    const entry = (await session.index(channel)).releases.find((r) => r.version === v);
+    if (entry) found.push({ channel, manifest: (await session.manifest(channel, v))!, yanked: entry.yanked });
+  }
+  return found;
+}
 
-  const snapshotJson = snapshot.signed.toJSON() as Json & { meta: Json };
-  const nextSnapshot = signed(
-    MetadataKind.Snapshot,
-    { ...snapshotJson, version: snapshot.signed.version + 1, expires: expires(now, e.snapshot), meta: { ...snapshotJson.meta, [`${options.channel}.json`]: { version: nextRole.signed.version } } },
-    keys.snapshot,
-  );
-  await writeMetadata(dir, `${nextSnapshot.signed.version}.snapshot.json`, nextSnapshot);
-  // Last: until timestamp.json moves, every reader sees the previous feed, whole.
-  await writeMetadata(dir, 'timestamp.json', signed(MetadataKind.Timestamp, { version: timestamp.signed.version + 1, expires: expires(now, e.timestamp), meta: { 'snapshot.json': { version: nextSnapshot.signed.version } } }, keys.timestamp));
-  return { changed, targets: published };
+/**
+ * Lists a published release on a more stable channel: the same artifact bytes, signed by that
+ * channel's role. The caller checks the promotion rules first (see rules.ts).
+ */
+export async function promoteRelease(store: FeedStore, keys: OnlineKeys, options: { version: string; to: string; hotfix?: boolean; now: Date; expiry?: ExpiryDays }): Promise<{ changed: boolean; from: string; manifest: Manifest }> {
+  const version = checkVersion(options.version);
+  const session = await FeedSession.open(store);
+  if (!session.channels().includes(options.to)) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${options.to}" is not in this feed; it has ${session.channels().join(', ')}`);
+  const where = await locateRelease(session, version);
+  if (where.length === 0) throw new SlipwayError('NOT_PUBLISHED', `${version} was never published to this feed; publish it first (slipway publish ${version} --channel <channel> <files…>)`);
+  const already = where.find((w) => w.channel === options.to);
+  if (already) return { changed: false, from: options.to, manifest: already.manifest };
+  const yanked = where.find((w) => w.yanked);
+  if (yanked) throw new SlipwayError('YANKED', `${version} was yanked (${yanked.yanked!.reason}); a yanked release cannot be promoted`);
+  const source = where[0]!;
+  const artifacts: Record<string, Artifact> = {};
+  for (const [platform, a] of Object.entries(source.manifest.artifacts)) {
+    const path = `${options.to}/${version}/${a.name}`;
+    await session.copyTarget(source.channel, a.path, options.to, path);
+    artifacts[platform] = { ...a, path };
+  }
+  const manifest: Manifest = { ...source.manifest, channel: options.to, hotfix: source.manifest.hotfix || options.hotfix === true, artifacts };
+  const path = manifestPath(options.to, version);
+  await session.putData(options.to, path, `${JSON.stringify(manifest, null, 2)}\n`);
+  const index = await session.index(options.to);
+  index.releases.push(indexEntry(manifest, path));
+  await session.writeIndex(index, options.now);
+  await session.commit(keys, options.now, options.expiry);
+  return { changed: true, from: source.channel, manifest };
+}
+
+/** Withdraws a release from every channel: instances never install it; the index keeps it, with the reason. */
+export async function yankRelease(store: FeedStore, keys: OnlineKeys, options: { version: string; reason: string; now: Date; expiry?: ExpiryDays }): Promise<{ channels: string[]; changed: boolean }> {
+  if (options.reason.trim() === '') throw new SlipwayError('USAGE', 'give the reason a release is yanked with --reason "…"; instances and the feed show it');
+  const session = await FeedSession.open(store);
+  const where = await locateRelease(session, options.version);
+  if (where.length === 0) throw new SlipwayError('NOT_PUBLISHED', `${options.version} was never published to this feed, so there is nothing to yank`);
+  const todo = where.filter((w) => w.yanked === null);
+  for (const w of todo) {
+    if (!keys.channels[w.channel]) throw new SlipwayError('KEY_MISSING', `${options.version} is on ${w.channel}; yanking it needs that channel's key (${w.channel}.pem)`);
+    const index = await session.index(w.channel);
+    for (const r of index.releases) if (r.version === w.manifest.version) r.yanked = { reason: options.reason, at: options.now.toISOString() };
+    await session.writeIndex(index, options.now);
+  }
+  await session.commit(keys, options.now, options.expiry);
+  return { channels: where.map((w) => w.channel), changed: todo.length > 0 };
+}
+
+/** Keeps the newest `keep` releases of a channel; older ones leave the index, the role and the store. */
+export async function pruneChannel(store: FeedStore, keys: OnlineKeys, options: { channel: string; keep: number; now: Date; expiry?: ExpiryDays; dryRun?: boolean }): Promise<{ pruned: string[] }> {
+  const session = await FeedSession.open(store);
+  const index = await session.index(options.channel);
+  sortIndex(index.releases);
+  const pruned = index.releases.slice(options.keep);
+  if (pruned.length === 0 || options.dryRun) return { pruned: pruned.map((r) => r.version) };
+  const role = await session.role(options.channel);
+  const gone = new Set(pruned.map((r) => r.version));
+  const paths = Object.keys(role.signed.targets).filter((p) => gone.has(p.split('/')[1] ?? ''));
+  await session.removeTargets(options.channel, paths);
+  index.releases = index.releases.slice(0, options.keep);
+  await session.writeIndex(index, options.now);
+  await session.commit(keys, options.now, options.expiry);
+  return { pruned: [...gone] };
 }

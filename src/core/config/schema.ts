@@ -104,6 +104,24 @@ const Links = z
   })
   .strict();
 
+const days = (d: number, what: string) => z.number().positive().default(d).describe(`Days until ${what} metadata expires.`);
+
+const Feed = z
+  .object({
+    mainBranch: z.string().min(1).default('main').describe('Releases on channels between the first and the stable one must be built from a commit on this branch.'),
+    hotfixBranches: z.string().min(1).default('hotfix/*').describe('Branches (a glob) whose commits, cut from a stable tag, may go to stable without a beta first.'),
+    enforcePromotion: z.boolean().default(true).describe('Refuse publishing or promoting a release that breaks the promotion rules.'),
+    retention: z
+      .record(z.string(), z.number().int().positive())
+      .default({ nightly: 14 })
+      .describe('Per channel, how many releases to keep; older ones are pruned with their files. Channels left out keep everything.'),
+    expiry: z
+      .object({ root: days(365, 'root'), targets: days(90, 'targets and channel'), snapshot: days(14, 'snapshot'), timestamp: days(1, 'timestamp') })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -127,6 +145,7 @@ export const ConfigSchema = z
     changelog: Changelog.prefault({}),
     notes: Notes.prefault({}),
     links: Links.prefault({}),
+    feed: Feed.prefault({}),
     versionFiles: z
       .array(VersionFile)
       .optional()

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { SlipwayError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../project/atomic-write.ts';
+import { createOutput } from '../output.ts';
+
+/** Single-quotes a value for POSIX sh. */
+const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The install.sh a feed serves: pins the feed's first root by its sha256 (so a tampered mirror
+ * cannot hand out another root), installs slipway from npm, and runs `slipway install`.
+ */
+export function renderInstallScript(options: { url: string; rootSha256: string; pkg: string; app: string }): string {
+  return `#!/usr/bin/env bash
+# Installs ${options.app} from ${options.url}, verified against the feed's pinned root.
+#   curl -fsSL ${options.url}/install.sh | bash -s -- --channel=beta [--root=/opt/app] [--version=1.2.3]
+set -euo pipefail
+FEED=${sq(options.url)}
+ROOT_SHA256=${sq(options.rootSha256)}
+PKG=${sq(options.pkg)}
+CHANNEL=stable
+ROOT_DIR=/opt/${options.app.replace(/[^\w.-]/g, '')}
+VERSION=
+for arg in "$@"; do
+  case "$arg" in
+    --channel=*) CHANNEL="\${arg#*=}" ;;
+    --root=*) ROOT_DIR="\${arg#*=}" ;;
+    --version=*) VERSION="\${arg#*=}" ;;
+    -h|--help) sed -n '2,3p' "$0" 2>/dev/null || true; exit 0 ;;
+    *) echo "install.sh: unknown option $arg (expected --channel=, --root=, --version=)" >&2; exit 2 ;;
+  esac
+done
+command -v node >/dev/null || { echo "install.sh: Node.js 22 or newer is needed (https://nodejs.org)" >&2; exit 1; }
+major="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$major" -ge 22 ] || { echo "install.sh: Node.js 22 or newer is needed; this is $(node -v)" >&2; exit 1; }
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+curl -fsSL "$FEED/metadata/1.root.json" -o "$tmp/root.json"
+got="$(sha256sum "$tmp/root.json" | cut -d' ' -f1)"
+if [ "$got" != "$ROOT_SHA256" ]; then
+  echo "install.sh: the feed's root.json has sha256 $got, expected $ROOT_SHA256; refusing to install" >&2
+  exit 1
+fi
+command -v slipway >/dev/null || npm install --global --no-fund --no-audit "$PKG"
+set -- install --feed "$FEED" --channel "$CHANNEL" --root "$ROOT_DIR" --trusted-root "$tmp/root.json"
+[ -n "$VERSION" ] && set -- "$@" --version "$VERSION"
+slipway "$@"
+`;
+}
+
+export async function run(flags: { feed?: string; url?: string; package?: string; app?: string; dryRun?: boolean; json?: boolean }): Promise<number> {
+  const out = createOutput(flags.json === true);
+  const dir = resolve(flags.feed ?? 'feed');
+  if (flags.url === undefined || !/^https?:\/\//.test(flags.url)) throw new SlipwayError('USAGE', `pass --url with the feed's public address (https://…), got "${flags.url ?? 'nothing'}"`);
+  const root = await readFile(join(dir, 'metadata', '1.root.json')).catch((error: unknown) => {
+    throw new SlipwayError('FEED_NOT_FOUND', `${dir}/metadata/1.root.json is missing: create the feed first (slipway feed init)`, { cause: error });
+  });
+  const rootSha256 = createHash('sha256').update(root).digest('hex');
+  const script = renderInstallScript({ url: flags.url.replace(/\/+$/, ''), rootSha256, pkg: flags.package ?? 'slipway', app: flags.app ?? 'app' });
+  if (flags.dryRun) {
+    out.result(script, { path: join(dir, 'install.sh'), rootSha256, dryRun: true });
+    return 0;
+  }
+  await writeFileAtomic(join(dir, 'install.sh'), script);
+  out.result(`wrote ${join(dir, 'install.sh')} (pins root sha256 ${rootSha256.slice(0, 16)}…)\n  curl -fsSL ${flags.url.replace(/\/+$/, '')}/install.sh | bash -s -- --channel=beta`, { path: join(dir, 'install.sh'), rootSha256 });
+  return 0;
+}

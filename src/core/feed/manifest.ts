@@ -1,0 +1,184 @@
+import semver from 'semver';
+import { z } from 'zod';
+import { SlipwayError } from '../errors.ts';
+
+/**
+ * What the feed says about a release, beside its artifacts. Both documents are TUF targets of the
+ * channel's delegated role, so an instance reads them only after tuf-js has verified them.
+ */
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 in lower-case hex');
+const Version = z.string().refine((v) => semver.valid(v) !== null, 'expected a semantic version such as 1.2.3');
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const ArtifactSchema = z
+  .object({
+    name: z.string().min(1),
+    /** The TUF target path, e.g. stable/1.2.3/app-linux-amd64.tar.gz. */
+    path: z.string().min(1),
+    sha256: Sha256,
+    length: z.number().int().nonnegative(),
+  })
+  .strict();
+export type Artifact = z.infer<typeof ArtifactSchema>;
+
+export const ManifestSchema = z
+  .object({
+    schema: z.literal(1),
+    version: Version,
+    channel: z.string().min(1),
+    commit: z.string().nullable(),
+    buildTime: z.string(),
+    security: z.object({ severity: z.enum(SEVERITIES), advisory: z.string().nullable() }).strict().nullable(),
+    breaking: z.boolean(),
+    /** The lowest installed version that may upgrade to this one directly; null: any. */
+    minimumVersion: Version.nullable(),
+    hotfix: z.boolean(),
+    notes: z.string(),
+    /** Per platform ("linux/amd64", or "any" for a platform-independent artifact). */
+    artifacts: z.record(z.string(), ArtifactSchema),
+  })
+  .strict();
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+export const IndexEntrySchema = z
+  .object({
+    version: Version,
+    commit: z.string().nullable(),
+    buildTime: z.string(),
+    security: z.enum(SEVERITIES).nullable(),
+    breaking: z.boolean(),
+    minimumVersion: Version.nullable(),
+    hotfix: z.boolean(),
+    /** TUF target path of the release manifest. */
+    manifest: z.string(),
+    yanked: z.object({ reason: z.string(), at: z.string() }).strict().nullable(),
+  })
+  .strict();
+export type IndexEntry = z.infer<typeof IndexEntrySchema>;
+
+export const ChannelIndexSchema = z
+  .object({
+    schema: z.literal(1),
+    channel: z.string(),
+    updated: z.string(),
+    /** Newest version first. */
+    releases: z.array(IndexEntrySchema),
+  })
+  .strict();
+export type ChannelIndex = z.infer<typeof ChannelIndexSchema>;
+
+export const manifestPath = (channel: string, version: string): string => `${channel}/${version}/release.json`;
+export const indexPath = (channel: string): string => `${channel}/index.json`;
+
+const OS = '(linux|darwin|macos|windows|freebsd)';
+const ARCH = '(amd64|x86_64|x64|arm64|aarch64|armv7|arm|386|i386|riscv64|s390x|ppc64le)';
+const ARCH_ALIAS: Record<string, string> = { x86_64: 'amd64', x64: 'amd64', aarch64: 'arm64', i386: '386', armv7: 'arm' };
+
+/** The platform an artifact's name says it is for: app-linux-amd64.tar.gz → linux/amd64; otherwise "any". */
+export function platformOf(name: string): string {
+  const m = new RegExp(`(?:^|[-_.])${OS}[-_]${ARCH}(?:[-_.]|$)`, 'i').exec(name);
+  if (!m) return 'any';
+  const os = m[1]!.toLowerCase() === 'macos' ? 'darwin' : m[1]!.toLowerCase();
+  const arch = m[2]!.toLowerCase();
+  return `${os}/${ARCH_ALIAS[arch] ?? arch}`;
+}
+
+/** Parses JSON text with a schema; an error says which document, where and what was expected. */
+export function parseDocument<T>(schema: z.ZodType<T>, text: string, what: string): T {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new SlipwayError('FEED_INVALID', `${what} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const r = schema.safeParse(data);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
+    throw new SlipwayError('FEED_INVALID', `${what} is not what Slipway writes: ${issues}`);
+  }
+  return r.data;
+}
+
+export function indexEntry(m: Manifest, path: string): IndexEntry {
+  return {
+    version: m.version,
+    commit: m.commit,
+    buildTime: m.buildTime,
+    security: m.security?.severity ?? null,
+    breaking: m.breaking,
+    minimumVersion: m.minimumVersion,
+    hotfix: m.hotfix,
+    manifest: path,
+    yanked: null,
+  };
+}
+
+export function sortIndex(entries: IndexEntry[]): IndexEntry[] {
+  return entries.sort((a, b) => semver.rcompare(a.version, b.version));
+}
+
+/** The channels an instance on `channel` sees: it and every more stable one (the list runs least → most stable). */
+export function visibleChannels(channels: readonly string[], channel: string): string[] {
+  const i = channels.indexOf(channel);
+  if (i < 0) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${channel}" is not one of ${channels.join(', ')}`);
+  return channels.slice(i);
+}
+
+export interface Candidate extends IndexEntry {
+  channel: string;
+}
+
+export interface Selection {
+  /** The release to install, or null when the instance is up to date. */
+  target: Candidate | null;
+  /** The newest release the channel offers (may need a stepping stone first). */
+  newest: Candidate | null;
+  /** Set when `target` is a stepping stone because the newest one needs a newer starting version. */
+  steppingStone: boolean;
+  /** Releases between current and target that are security fixes (the highest severity wins). */
+  security: Severity | null;
+  /** Releases newer than current that were yanked, with why. */
+  yanked: Candidate[];
+}
+
+const rank = (s: Severity | null): number => (s === null ? -1 : SEVERITIES.indexOf(s));
+
+/**
+ * Picks what an instance at `current` should install from the indexes of the channels it sees:
+ * the highest version it may upgrade to directly, never a yanked one, never a downgrade.
+ * `current` null means a fresh install. Pure: the caller reads the indexes.
+ */
+export function selectUpdate(indexes: readonly ChannelIndex[], current: string | null): Selection {
+  const byVersion = new Map<string, Candidate>();
+  for (const index of indexes) {
+    for (const e of index.releases) {
+      const seen = byVersion.get(e.version);
+      // The same version listed on two channels: a yank on either withdraws it.
+      if (!seen || (e.yanked && !seen.yanked)) byVersion.set(e.version, { ...e, channel: index.channel });
+    }
+  }
+  const newer = [...byVersion.values()].filter((c) => current === null || semver.gt(c.version, current)).sort((a, b) => semver.rcompare(a.version, b.version));
+  const yanked = newer.filter((c) => c.yanked !== null);
+  const live = newer.filter((c) => c.yanked === null);
+  const newest = live[0] ?? null;
+  const reachable = live.filter((c) => current === null || c.minimumVersion === null || semver.gte(current, c.minimumVersion));
+  const target = reachable[0] ?? null;
+  let security: Severity | null = null;
+  if (target) {
+    for (const c of live) if (semver.lte(c.version, target.version) && rank(c.security) > rank(security)) security = c.security;
+  }
+  return { target, newest, steppingStone: target !== null && newest !== null && target.version !== newest.version, security, yanked };
+}
+
+/** Finds a version in the indexes for `update --version` / install of a given version. */
+export function findRelease(indexes: readonly ChannelIndex[], version: string): Candidate | null {
+  const clean = semver.valid(version.replace(/^v/, ''));
+  if (clean === null) throw new SlipwayError('INVALID_VERSION', `"${version}" is not a semantic version; expected something like v1.2.3`);
+  for (const index of indexes) {
+    const e = index.releases.find((r) => r.version === clean);
+    if (e) return { ...e, channel: index.channel };
+  }
+  return null;
+}

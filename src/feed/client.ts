@@ -1,0 +1,94 @@
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Updater } from 'tuf-js';
+import { SlipwayError } from '../core/errors.ts';
+import { ChannelIndexSchema, ManifestSchema, indexPath, parseDocument, type Artifact, type ChannelIndex, type Manifest } from '../core/feed/manifest.ts';
+
+/**
+ * An instance's view of the feed: every byte it reads passes through tuf-js, which checks the
+ * signatures, versions, expiry and lengths of the metadata and the hash of each target.
+ * `metadataDir` holds the trusted root.json (and what tuf-js keeps between refreshes).
+ */
+export class FeedClient {
+  private readonly updater: Updater;
+  private readonly metadataDir: string;
+  private readonly scratch: string;
+  private refreshed = false;
+
+  constructor(options: { url: string; metadataDir: string; scratchDir: string }) {
+    const base = options.url.replace(/\/+$/, '');
+    this.metadataDir = options.metadataDir;
+    this.scratch = options.scratchDir;
+    this.updater = new Updater({ metadataDir: options.metadataDir, metadataBaseUrl: `${base}/metadata`, targetDir: options.scratchDir, targetBaseUrl: `${base}/targets`, config: { fetchRetry: 1, fetchTimeout: 30_000 } });
+  }
+
+  /** Refreshes the trusted metadata once per client (TUF client workflow 5.3–5.6). */
+  async refresh(): Promise<void> {
+    if (this.refreshed) return;
+    await mkdir(this.scratch, { recursive: true });
+    try {
+      await this.updater.refresh();
+    } catch (error) {
+      throw feedError(error, 'refreshing the feed metadata');
+    }
+    this.refreshed = true;
+  }
+
+  private async readTarget(path: string): Promise<Buffer | null> {
+    await this.refresh();
+    const info = await this.updater.getTargetInfo(path).catch((error: unknown) => {
+      throw feedError(error, `looking up ${path}`);
+    });
+    if (!info) return null;
+    const dir = await mkdtemp(join(this.scratch, 'doc-'));
+    try {
+      const file = await this.updater.downloadTarget(info, join(dir, 'doc')).catch((error: unknown) => {
+        throw feedError(error, `downloading ${path}`);
+      });
+      return await readFile(file);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async index(channel: string): Promise<ChannelIndex> {
+    const data = await this.readTarget(indexPath(channel));
+    if (data === null) return { schema: 1, channel, updated: new Date(0).toISOString(), releases: [] };
+    return parseDocument(ChannelIndexSchema, data.toString('utf8'), `${channel}/index.json`);
+  }
+
+  async manifest(path: string): Promise<Manifest> {
+    const data = await this.readTarget(path);
+    if (data === null) throw new SlipwayError('FEED_INVALID', `the feed lists ${path} but no role signs it`);
+    return parseDocument(ManifestSchema, data.toString('utf8'), path);
+  }
+
+  /** Downloads and verifies an artifact into `dest` (written only once verified). */
+  async download(artifact: Artifact, dest: string): Promise<string> {
+    await this.refresh();
+    const info = await this.updater.getTargetInfo(artifact.path);
+    if (!info) throw new SlipwayError('FEED_INVALID', `${artifact.path} is not signed by the feed`);
+    if (info.hashes.sha256 !== artifact.sha256 || info.length !== artifact.length) {
+      throw new SlipwayError('VERIFY_FAILED', `${artifact.path}: the manifest says sha256 ${artifact.sha256} (${artifact.length} bytes) but the signed target says ${info.hashes.sha256} (${info.length} bytes)`);
+    }
+    try {
+      return await this.updater.downloadTarget(info, dest);
+    } catch (error) {
+      await rm(dest, { force: true });
+      throw feedError(error, `downloading ${artifact.path}`);
+    }
+  }
+
+  get trustedDir(): string {
+    return this.metadataDir;
+  }
+}
+
+/** tuf-js errors carry only a message; name what failed and what it means for the operator. */
+export function feedError(error: unknown, doing: string): SlipwayError {
+  if (error instanceof SlipwayError) return error as SlipwayError;
+  const message = (error as Error).message ?? String(error);
+  const network = /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|fetch failed|socket hang up|ECONNRESET/i.test(message) || (error as { code?: string }).code === 'ECONNREFUSED';
+  if (network) return new SlipwayError('FEED_UNREACHABLE', `the feed cannot be reached while ${doing}: ${message}`, { cause: error });
+  return new SlipwayError('VERIFY_FAILED', `the feed failed verification while ${doing}: ${message}. Nothing was installed.`, { cause: error });
+}

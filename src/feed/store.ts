@@ -1,0 +1,104 @@
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SlipwayError } from '../core/errors.ts';
+import { writeFileAtomic } from '../project/atomic-write.ts';
+
+/**
+ * Where a feed's files live: a local folder (the embedded default) or an S3 bucket. Paths are
+ * feed-relative with forward slashes (metadata/timestamp.json, targets/stable/1.2.3/<sha>.app.tgz).
+ * Every write replaces a whole file at once, so a reader sees the old bytes or the new ones.
+ */
+export interface FeedStore {
+  readonly location: string;
+  read(path: string): Promise<Buffer | null>;
+  write(path: string, data: string | Uint8Array, contentType?: string): Promise<void>;
+  /** Stores a local file; throws ARTIFACT_CHANGED when its size is not `length` by the time it is stored. */
+  putFile(path: string, localFile: string, length: number): Promise<void>;
+  copy(from: string, to: string): Promise<void>;
+  remove(paths: readonly string[]): Promise<void>;
+  /** Every file path under a prefix (recursive). */
+  list(prefix: string): Promise<string[]>;
+}
+
+function checkPath(path: string): void {
+  if (path.startsWith('/') || path.split('/').some((s) => s === '..' || s === '' || s === '.')) {
+    throw new SlipwayError('BUG', `feed path "${path}" is not a plain relative path`);
+  }
+}
+
+export class LocalStore implements FeedStore {
+  readonly location: string;
+  constructor(dir: string) {
+    this.location = resolve(dir);
+  }
+
+  private abs(path: string): string {
+    checkPath(path);
+    return join(this.location, ...path.split('/'));
+  }
+
+  async read(path: string): Promise<Buffer | null> {
+    try {
+      return await readFile(this.abs(path));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async write(path: string, data: string | Uint8Array): Promise<void> {
+    const target = this.abs(path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFileAtomic(target, data);
+  }
+
+  async putFile(path: string, localFile: string, length: number): Promise<void> {
+    const target = this.abs(path);
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    await copyFile(localFile, tmp);
+    if ((await stat(tmp)).size !== length) {
+      await rm(tmp, { force: true });
+      throw new SlipwayError('ARTIFACT_CHANGED', `${localFile} changed while it was being published; publish again`);
+    }
+    await rename(tmp, target);
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    const target = this.abs(to);
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    await copyFile(this.abs(from), tmp);
+    await rename(tmp, target);
+  }
+
+  async remove(paths: readonly string[]): Promise<void> {
+    for (const p of paths) await rm(this.abs(p), { force: true });
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const base = this.abs(prefix);
+    let entries: string[];
+    try {
+      entries = await readdir(base, { recursive: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const out: string[] = [];
+    for (const e of entries) {
+      if ((await stat(join(base, e))).isFile()) out.push(`${prefix}/${e.split(sep).join('/')}`);
+    }
+    return out;
+  }
+}
+
+/** `s3://bucket/prefix` opens an S3 store (loaded only then); anything else is a local folder. */
+export async function openStore(location: string, env: NodeJS.ProcessEnv = process.env): Promise<FeedStore> {
+  if (location.startsWith('s3://')) {
+    const { S3Store } = await import('./s3-store.ts');
+    return S3Store.fromUrl(location, env);
+  }
+  return new LocalStore(location);
+}

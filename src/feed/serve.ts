@@ -29,7 +29,7 @@ export interface ServeOptions {
  * @fastify/compress gzips JSON and text for clients that accept it.
  */
 export async function serveFeed(options: ServeOptions): Promise<{ url: string; server: FastifyInstance }> {
-  const app = Fastify({ logger: false, ignoreTrailingSlash: true });
+  const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true } });
   await app.register(fastifyCompress, { global: true, threshold: 512, encodings: ['gzip', 'deflate'], customTypes: /^(application\/json|text\/)/ });
   await app.register(fastifyStatic, {
     root: resolve(options.dir),
@@ -42,7 +42,7 @@ export async function serveFeed(options: ServeOptions): Promise<{ url: string; s
     index: false,
     list: false,
     setHeaders: (reply, path) => {
-      (reply as unknown as { setHeader(name: string, value: string): void }).setHeader('cache-control', cacheControlFor(path));
+      void reply.header('cache-control', cacheControlFor(path));
     },
   });
   const log = options.log;

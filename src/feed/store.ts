@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SlipwayError } from '../core/errors.ts';
@@ -74,7 +74,13 @@ export class LocalStore implements FeedStore {
   }
 
   async remove(paths: readonly string[]): Promise<void> {
-    for (const p of paths) await rm(this.abs(p), { force: true });
+    const dirs = new Set<string>();
+    for (const p of paths) {
+      await rm(this.abs(p), { force: true });
+      dirs.add(dirname(this.abs(p)));
+    }
+    // A version's folder goes with its last file.
+    for (const d of dirs) if (d.startsWith(join(this.location, 'targets'))) await rmdir(d).catch(() => undefined);
   }
 
   async list(prefix: string): Promise<string[]> {

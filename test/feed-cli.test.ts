@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli, scratchRepo, tempDir } from './helpers.ts';
+
+const env = { SLIPWAY_KEY_PASSPHRASE: 'correct horse battery' };
+
+/** A repository with keys and a feed beside it, and a CLI bound to both. */
+async function setup() {
+  const repo = await scratchRepo();
+  const base = await tempDir();
+  const keys = join(base, 'keys');
+  const feed = join(base, 'feed');
+  const cli = (...args: string[]) => runCli([...args, ...(args[0] === 'feed' && ['status', 'verify', 'install-script'].includes(args[1]!) ? [] : ['--keys', keys]), '--feed', feed], { cwd: repo.dir, env });
+  const plain = (...args: string[]) => runCli(args, { cwd: repo.dir, env });
+  assert.equal((await plain('keys', 'init', '--keys', keys)).status, 0);
+  assert.equal((await cli('feed', 'init')).status, 0);
+  const artifact = async (name: string, content: string): Promise<string> => {
+    const path = join(base, name);
+    await writeFile(path, content);
+    return path;
+  };
+  return { repo, base, keys, feed, cli, plain, artifact };
+}
+
+describe('promotion rules (slipway publish / promote, the server panel strategy)', () => {
+  it('beta from main, stable only after a beta of the same commit, hotfix lane, yank', async () => {
+    const { repo, cli, artifact, feed } = await setup();
+    const main1 = await repo.commit('feat: first feature');
+    const a = await artifact('app-linux-amd64.tar.gz', 'build of main1');
+
+    let r = await cli('publish', '1.0.0-beta.1', a, '--channel', 'beta', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const published = JSON.parse(r.stdout) as { manifest: { commit: string; hotfix: boolean; artifacts: Record<string, { sha256: string }> } };
+    assert.equal(published.manifest.commit, main1);
+    assert.ok(published.manifest.artifacts['linux/amd64']);
+
+    // Stable of another commit than the beta: refused, and the error says what is on beta.
+    await repo.commit('fix: something after the beta');
+    r = await cli('publish', '1.0.0', a, '--channel', 'stable');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /needs a beta release 1\.0\.0-beta\.N of the same commit/);
+    assert.match(r.stderr, /1\.0\.0-beta\.1 \(/);
+
+    // Stable of the beta's commit: accepted.
+    r = await cli('publish', '1.0.0', a, '--channel', 'stable', '--commit', main1);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /1\.0\.0-beta\.1 of [0-9a-f]{7} is on beta/);
+    await repo.git('tag', 'v1.0.0', main1);
+
+    // A beta from a branch that is not main: refused.
+    await repo.git('checkout', '-q', '-b', 'feature/x');
+    await repo.commit('feat: unmerged work');
+    r = await cli('publish', '1.1.0-beta.1', a, '--channel', 'beta');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /not on main; every beta release is built from main/);
+
+    // Hotfix lane: hotfix/* cut from the stable tag goes straight to stable, marked.
+    await repo.git('checkout', '-q', '-b', 'hotfix/v1.0.1', 'v1.0.0');
+    await repo.commit('fix: the critical bug');
+    const fix = await artifact('app-linux-amd64.tar.gz', 'build of the hotfix');
+    r = await cli('publish', '1.0.1', fix, '--channel', 'stable', '--security', 'high', '--advisory', 'CVE-2026-0001', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const hot = JSON.parse(r.stdout) as { manifest: { hotfix: boolean; security: { severity: string; advisory: string } } };
+    assert.equal(hot.manifest.hotfix, true);
+    assert.deepEqual(hot.manifest.security, { severity: 'high', advisory: 'CVE-2026-0001' });
+
+    // Promote: a nightly of a main commit to beta; a version never published; a wrong direction.
+    await repo.git('checkout', '-q', 'main');
+    const nightly = await artifact('app-linux-amd64.tar.gz', 'nightly build');
+    assert.equal((await cli('publish', '1.1.0-beta.1', nightly, '--channel', 'nightly')).status, 0);
+    r = await cli('promote', '1.1.0-beta.1', '--to', 'beta');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /promoted 1\.1\.0-beta\.1 from nightly to beta/);
+    r = await cli('promote', '9.9.9', '--to', 'stable');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /9\.9\.9 was never published to this feed/);
+    r = await cli('promote', '1.0.0', '--to', 'beta');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /promotion goes to a more stable channel/);
+    r = await cli('publish', '1.0.0', a, '--channel', 'edge');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /channel "edge" is not one of nightly, beta, stable/);
+    r = await cli('publish', 'one', a, '--channel', 'beta');
+    assert.equal(r.status, 2);
+
+    // Yank: instances on stable now get 1.0.1; the feed keeps 1.0.0 with the reason.
+    r = await cli('yank', '1.0.1', '--reason', 'breaks login', '--dry-run');
+    assert.match(r.stdout, /would yank 1\.0\.1 from stable/);
+    r = await cli('yank', '1.0.1', '--reason', 'breaks login');
+    assert.equal(r.status, 0, r.stderr);
+    r = await cli('feed', 'verify', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const seen = JSON.parse(r.stdout) as { channels: { channel: string; newest: string | null; yanked: string[] }[] };
+    const stable = seen.channels.find((c) => c.channel === 'stable')!;
+    assert.equal(stable.newest, '1.0.0');
+    assert.deepEqual(stable.yanked, ['1.0.1']);
+    assert.equal(seen.channels.find((c) => c.channel === 'beta')!.newest, '1.1.0-beta.1');
+
+    r = await cli('feed', 'status', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const st = JSON.parse(r.stdout) as { roles: { role: string; state: string }[]; channels: { channel: string; releases: number; yanked: number }[] };
+    assert.deepEqual(st.channels.find((c) => c.channel === 'stable'), { channel: 'stable', releases: 2, yanked: 1, newest: '1.0.0' });
+    assert.ok(st.roles.every((x) => x.state === 'ok'));
+    assert.ok((await readFile(join(feed, 'releases', '1.0.1', 'SHA256SUMS'), 'utf8')).includes('app-linux-amd64.tar.gz'));
+  });
+
+  it('keeps the newest N nightlies (feed.retention) and the rules can be switched off', async () => {
+    const { repo, cli, artifact, feed } = await setup();
+    await repo.write('slipway.json', JSON.stringify({ feed: { retention: { nightly: 2 }, enforcePromotion: false } }));
+    await repo.commit('chore: config');
+    for (let i = 1; i <= 4; i++) {
+      const a = await artifact('app-linux-amd64.tar.gz', `nightly ${i}`);
+      const r = await cli('publish', `1.0.0-beta.0.nightly.2026112${i}.1.gabc`, a, '--channel', 'nightly');
+      assert.equal(r.status, 0, r.stderr);
+      if (i === 3) assert.match(r.stdout, /pruned 1 old nightly release/);
+    }
+    const r = await cli('feed', 'status', '--json');
+    const st = JSON.parse(r.stdout) as { channels: { channel: string; releases: number; newest: string }[] };
+    assert.equal(st.channels.find((c) => c.channel === 'nightly')!.releases, 2);
+    // The files of nightly 1 left with the change after the one that pruned it.
+    const { readdir } = await import('node:fs/promises');
+    const left = await readdir(join(feed, 'targets', 'nightly'));
+    assert.ok(!left.includes('1.0.0-beta.0.nightly.20261121.1.gabc'), left.join(' '));
+    const stable = await artifact('app-linux-amd64.tar.gz', 'a stable without a beta');
+    assert.equal((await cli('publish', '2.0.0', stable, '--channel', 'stable')).status, 0, 'rules off: stable without beta');
+    const dry = await cli('feed', 'prune', '--channel', 'nightly', '--keep', '1', '--dry-run', '--json');
+    assert.deepEqual(JSON.parse(dry.stdout).pruned, { nightly: ['1.0.0-beta.0.nightly.20261123.1.gabc'] });
+  });
+
+  it('writes an install.sh that pins the root', async () => {
+    const { cli, feed } = await setup();
+    const r = await runCli(['feed', 'install-script', '--feed', feed, '--url', 'https://updates.example.test/feed', '--app', 'panel']);
+    assert.equal(r.status, 0, r.stderr);
+    const script = await readFile(join(feed, 'install.sh'), 'utf8');
+    const { createHash } = await import('node:crypto');
+    assert.ok(script.includes(createHash('sha256').update(await readFile(join(feed, 'metadata', '1.root.json'))).digest('hex')));
+    const { spawnSync } = await import('node:child_process');
+    assert.equal(spawnSync('bash', ['-n', join(feed, 'install.sh')]).status, 0, 'bash parses it');
+    assert.equal((await cli('feed', 'install-script', '--url', 'ftp://x')).status, 2);
+  });
+});

@@ -376,11 +376,14 @@ describe('slipway keys, feed and publish', () => {
     assert.equal((await run('feed', 'init')).status, 0);
     await writeFile(join(dir, 'app-linux-amd64.tar.gz'), 'amd64 bytes');
     await writeFile(join(dir, 'notes.md'), '# v1.0.0\n');
-    const published = await run('publish', '1.0.0', '--channel', 'stable', '--notes', 'notes.md', 'app-linux-amd64.tar.gz', '--json');
+    const published = await run('publish', '1.0.0', '--channel', 'nightly', '--notes', 'notes.md', 'app-linux-amd64.tar.gz', '--json');
     assert.equal(published.status, 0, published.stderr);
-    assert.deepEqual((JSON.parse(published.stdout) as { targets: { path: string }[] }).targets.map((t) => t.path), ['stable/1.0.0/app-linux-amd64.tar.gz']);
+    assert.deepEqual((JSON.parse(published.stdout) as { targets: { path: string }[] }).targets.map((t) => t.path), ['nightly/1.0.0/app-linux-amd64.tar.gz']);
     assert.deepEqual((await readdir(join(dir, 'feed', 'releases', '1.0.0'))).sort(), ['SHA256SUMS', 'SHA256SUMS.sig', 'notes.md']);
-    const wrong = await runCli(['publish', '1.0.1', '-c', 'stable', 'app-linux-amd64.tar.gz'], { cwd: dir, env: { SLIPWAY_KEY_PASSPHRASE: 'not the passphrase' } });
+    const outside = await run('publish', '1.0.1', '--channel', 'stable', 'app-linux-amd64.tar.gz');
+    assert.equal(outside.status, 1, 'stable needs the commit and a beta of it');
+    assert.match(outside.stderr, /must name the commit it was built from/);
+    const wrong = await runCli(['publish', '1.0.1', '-c', 'nightly', 'app-linux-amd64.tar.gz'], { cwd: dir, env: { SLIPWAY_KEY_PASSPHRASE: 'not the passphrase' } });
     assert.equal(wrong.status, 2);
     assert.doesNotMatch(wrong.stderr, /not the passphrase/, 'the passphrase is never echoed');
 
@@ -400,7 +403,7 @@ describe('slipway keys, feed and publish', () => {
       await writeFile(join(dir, 'instance', 'metadata', 'root.json'), await readFile(join(dir, 'feed', 'metadata', '1.root.json')));
       const updater = new Updater({ metadataDir: join(dir, 'instance', 'metadata'), metadataBaseUrl: `${url}/metadata`, targetBaseUrl: `${url}/targets`, targetDir: join(dir, 'instance') });
       await updater.refresh();
-      const info = await updater.getTargetInfo('stable/1.0.0/app-linux-amd64.tar.gz');
+      const info = await updater.getTargetInfo('nightly/1.0.0/app-linux-amd64.tar.gz');
       assert.equal(await readFile(await updater.downloadTarget(info!, join(dir, 'instance', 'app.tar.gz')), 'utf8'), 'amd64 bytes');
     } finally {
       server.close();

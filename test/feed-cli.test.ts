@@ -126,7 +126,7 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
     const stable = await artifact('app-linux-amd64.tar.gz', 'a stable without a beta');
     assert.equal((await cli('publish', '2.0.0', stable, '--channel', 'stable')).status, 0, 'rules off: stable without beta');
     const dry = await cli('feed', 'prune', '--channel', 'nightly', '--keep', '1', '--dry-run', '--json');
-    assert.deepEqual(JSON.parse(dry.stdout).pruned, { nightly: ['1.0.0-beta.0.nightly.20261123.1.gabc'] });
+    assert.deepEqual((JSON.parse(dry.stdout) as { pruned: unknown }).pruned, { nightly: ['1.0.0-beta.0.nightly.20261123.1.gabc'] });
   });
 
   it('writes an install.sh that pins the root', async () => {

@@ -94,7 +94,7 @@ describe('the JSON Schema', () => {
   });
   it('describes every top-level key and forbids unknown ones', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown>; additionalProperties: unknown };
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['$schema', 'changelog', 'channels', 'initialVersion', 'links', 'name', 'notes', 'repository', 'tagPrefix', 'types', 'versionFiles']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['$schema', 'changelog', 'channels', 'feed', 'initialVersion', 'links', 'name', 'notes', 'repository', 'tagPrefix', 'types', 'versionFiles']);
     assert.equal(schema.additionalProperties, false);
   });
 });

@@ -58,6 +58,6 @@ export async function writeFilesAtomic(files: readonly { path: string; data: str
   for (const dir of new Set(staged.map((s) => dirname(s.path)))) await syncDirectory(dir);
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await writeFilesAtomic([{ path, data }]);
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  await writeFilesAtomic([{ path, data, ...(mode === undefined ? {} : { mode }) }]);
 }

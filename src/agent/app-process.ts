@@ -1,0 +1,140 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { open, readFile, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../project/atomic-write.ts';
+import { alive } from './lock.ts';
+
+export interface AppRuntime {
+  version: string;
+  command: string[];
+  cwd: string;
+  env: Record<string, string>;
+  stopTimeoutMs: number;
+}
+
+/** Starts and stops the managed app. The agent supervises it; a one-off command only health-checks it. */
+export interface AppControl {
+  readonly supervised: boolean;
+  start(runtime: AppRuntime): Promise<void>;
+  stop(): Promise<void>;
+  running(): AppRuntime | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitExit(pid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!alive(pid)) return true;
+    await sleep(25);
+  }
+  return !alive(pid);
+}
+
+/** Stops a process group: SIGTERM, then SIGKILL after the grace period. */
+async function stopGroup(pid: number, graceMs: number): Promise<void> {
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, s);
+    } catch {
+      try {
+        process.kill(pid, s);
+      } catch {
+        // gone
+      }
+    }
+  };
+  signal('SIGTERM');
+  if (await waitExit(pid, graceMs)) return;
+  signal('SIGKILL');
+  await waitExit(pid, 5000);
+}
+
+/**
+ * An app left running by an updater or agent that was killed (SIGKILL, power loss): its pid file
+ * says which process group it was. Stopped before anything else touches the release.
+ */
+export async function stopStray(pidFile: string, graceMs = 5000): Promise<number | null> {
+  const text = await readFile(pidFile, 'utf8').catch(() => null);
+  if (text === null) return null;
+  const pid = Number(text.trim());
+  let stopped: number | null = null;
+  if (alive(pid)) {
+    await stopGroup(pid, graceMs);
+    stopped = pid;
+  }
+  await rm(pidFile, { force: true });
+  return stopped;
+}
+
+export interface ProcessOptions {
+  pidFile: string;
+  logFile: string;
+  supervised: boolean;
+  log: (line: string) => void;
+  /** Restart delays grow from this (doubling, capped at 30 s). */
+  backoffMs?: number;
+}
+
+/** Runs the app as a child process in its own process group; output goes to the app log. */
+export class AppProcess implements AppControl {
+  readonly supervised: boolean;
+  private child: ChildProcess | null = null;
+  private runtime: AppRuntime | null = null;
+  private stopping = false;
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private readonly options: ProcessOptions;
+
+  constructor(options: ProcessOptions) {
+    this.options = options;
+    this.supervised = options.supervised;
+  }
+
+  running(): AppRuntime | null {
+    return this.child ? this.runtime : null;
+  }
+
+  async start(runtime: AppRuntime): Promise<void> {
+    await this.stop();
+    this.stopping = false;
+    this.runtime = runtime;
+    this.restarts = 0;
+    await this.spawn();
+  }
+
+  private async spawn(): Promise<void> {
+    const runtime = this.runtime!;
+    const out = await open(this.options.logFile, 'a', 0o600);
+    const child = spawn(runtime.command[0]!, runtime.command.slice(1), { cwd: runtime.cwd, env: { ...process.env, ...runtime.env }, stdio: ['ignore', out.fd, out.fd], detached: true });
+    await out.close();
+    this.child = child;
+    const startedAt = Date.now();
+    child.on('error', (e) => this.options.log(`app ${runtime.version} could not start: ${e.message}`));
+    if (child.pid !== undefined) await writeFileAtomic(this.options.pidFile, `${child.pid}\n`, 0o600);
+    child.on('exit', (code, signal) => {
+      if (this.child !== child) return;
+      this.child = null;
+      if (this.stopping) return;
+      this.options.log(`app ${runtime.version} exited (${signal ?? `status ${code}`})`);
+      if (!this.supervised) return;
+      if (Date.now() - startedAt > 60_000) this.restarts = 0;
+      const delay = Math.min(30_000, (this.options.backoffMs ?? 500) * 2 ** this.restarts);
+      this.restarts++;
+      this.options.log(`restarting app ${runtime.version} in ${delay} ms (restart ${this.restarts})`);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null;
+        if (!this.stopping) void this.spawn();
+      }, delay);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    const child = this.child;
+    this.child = null;
+    if (child?.pid !== undefined) await stopGroup(child.pid, this.runtime?.stopTimeoutMs ?? 10_000);
+    await stopStray(this.options.pidFile);
+  }
+}

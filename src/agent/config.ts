@@ -1,0 +1,130 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { SlipwayError } from '../core/errors.ts';
+import { parseDuration } from '../core/schedule/duration.ts';
+import { parseWindows } from '../core/schedule/window.ts';
+import { migrateConfig, deprecationWarnings, type JsonObject } from '../core/config-migrate/apply.ts';
+import { ConfigMigrationsSchema, type ConfigMigrations } from '../core/config-migrate/schema.ts';
+import { writeFileAtomic } from '../project/atomic-write.ts';
+
+/**
+ * The operator's settings for the agent, `<root>/agent.json`, under the names of the server
+ * panel strategy (`slipway config set update.channel beta`). It carries a config_version and is
+ * moved between versions with the same declarative config migrations releases use for theirs.
+ */
+export const AGENT_CONFIG_VERSION = 2;
+
+/** Slipway's own config migrations for agent.json. */
+export const AGENT_CONFIG_MIGRATIONS: ConfigMigrations = ConfigMigrationsSchema.parse({
+  migrations: [
+    { version: 1, description: 'first layout', steps: [] },
+    {
+      version: 2,
+      description: 'the strategy names: update.interval became update.check-interval; versions to keep',
+      steps: [{ rename: { from: 'update.interval', to: 'update.check-interval' } }, { default: { key: 'update.keep', value: 2 } }],
+    },
+  ],
+  deprecated: [{ key: 'update.interval', replacement: 'update.check-interval', since: '0.1.0' }],
+});
+
+const check = (fn: (s: string) => unknown) => (s: string) => {
+  try {
+    fn(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const AgentConfigSchema = z
+  .object({
+    config_version: z.number().int(),
+    feed: z.object({ url: z.url({ protocol: /^https?$/ }), platform: z.string().optional() }).strict(),
+    update: z
+      .object({
+        channel: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a channel name such as stable or beta'),
+        'check-interval': z.string().refine(check(parseDuration), 'expected a duration such as 6h, 12h or 30m').default('6h'),
+        'maintenance-window': z.string().refine(check(parseWindows), 'expected windows such as "Sun 02:00-06:00" or "Sat 03:00-05:00,Sun 02:00-06:00"').default(''),
+        'security-bypass-window': z.boolean().default(true),
+        keep: z.number().int().min(1).max(20).default(2),
+        auto: z.boolean().default(true).describe('Apply updates the agent finds (in the window); false: only download and stage them.'),
+      })
+      .strict(),
+    app: z.object({ port: z.number().int().min(0).max(65_535).default(8080), database: z.string().optional() }).strict().prefault({}),
+    api: z.object({ port: z.number().int().min(0).max(65_535).default(0) }).strict().prefault({}),
+  })
+  .strict();
+export type AgentConfig = z.output<typeof AgentConfigSchema>;
+
+/** Keys `slipway config get|set` knows, with how to read a value given on the command line. */
+export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: string }> = {
+  'update.channel': { parse: (v) => v, help: 'the channel this instance follows (nightly, beta, stable…)' },
+  'update.check-interval': { parse: (v) => (parseDuration(v, 'update.check-interval'), v), help: 'how often the agent checks the feed (e.g. 6h)' },
+  'update.maintenance-window': { parse: (v) => (parseWindows(v), v), help: 'when non-security updates apply, e.g. "Sun 02:00-06:00" ("" for any time)' },
+  'update.security-bypass-window': { parse: parseBool('update.security-bypass-window'), help: 'security releases apply at once, outside the window (true/false)' },
+  'update.keep': { parse: parseInt('update.keep', 1, 20), help: 'how many versions to keep for rollback' },
+  'update.auto': { parse: parseBool('update.auto'), help: 'apply updates automatically (true) or only stage them (false)' },
+  'feed.url': { parse: (v) => v, help: 'the feed this instance updates from' },
+  'app.port': { parse: parseInt('app.port', 0, 65_535), help: 'the port given to the app as {port} / PORT' },
+  'api.port': { parse: parseInt('api.port', 0, 65_535), help: 'the agent API port on 127.0.0.1 (0: any free one)' },
+};
+
+function parseBool(key: string) {
+  return (v: string): boolean => {
+    if (v === 'true' || v === 'false') return v === 'true';
+    throw new SlipwayError('USAGE', `${key} expects true or false, got "${v}"`);
+  };
+}
+
+function parseInt(key: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new SlipwayError('USAGE', `${key} expects a whole number from ${min} to ${max}, got "${v}"`);
+    return n;
+  };
+}
+
+export function validateAgentConfig(data: unknown, where: string): AgentConfig {
+  const r = AgentConfigSchema.safeParse(data);
+  if (!r.success) throw new SlipwayError('CONFIG_INVALID', `${where} is not a valid agent config:\n${r.error.issues.map((i) => `  - ${i.path.join('.') || '(top)'}: ${i.message}`).join('\n')}`);
+  return r.data;
+}
+
+/** Reads agent.json, migrating an older config_version forward (and saying which keys are deprecated). */
+export async function readAgentConfig(path: string, now: Date): Promise<{ config: AgentConfig; warnings: string[]; migrated: boolean }> {
+  let raw: JsonObject;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8')) as JsonObject;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SlipwayError(code === 'ENOENT' ? 'NOT_INSTALLED' : 'CONFIG_INVALID', code === 'ENOENT' ? `${path} is missing: this is not an install root (create one with slipway install)` : `${path} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const warnings = deprecationWarnings(raw, AGENT_CONFIG_MIGRATIONS);
+  let migrated = false;
+  if (typeof raw.config_version !== 'number' || raw.config_version < AGENT_CONFIG_VERSION) {
+    const r = migrateConfig(raw, AGENT_CONFIG_MIGRATIONS, AGENT_CONFIG_VERSION, { now });
+    raw = r.config;
+    migrated = true;
+    await writeFileAtomic(path, `${JSON.stringify(raw, null, 2)}\n`);
+  }
+  return { config: validateAgentConfig(raw, path), warnings, migrated };
+}
+
+export async function writeAgentConfig(path: string, config: AgentConfig): Promise<void> {
+  validateAgentConfig(config, path);
+  await writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`);
+}
+
+export function getKey(config: AgentConfig, key: string): unknown {
+  const [section, name] = key.split('.') as [keyof AgentConfig, string];
+  return (config[section] as Record<string, unknown> | undefined)?.[name];
+}
+
+export function setKey(config: AgentConfig, key: string, value: string): AgentConfig {
+  const spec = CONFIG_KEYS[key];
+  if (!spec) throw new SlipwayError('USAGE', `unknown setting "${key}"; known: ${Object.keys(CONFIG_KEYS).join(', ')}`);
+  const [section, name] = key.split('.') as [keyof AgentConfig, string];
+  const next = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
+  next[section] = { ...next[section], [name]: spec.parse(value) };
+  return validateAgentConfig(next, 'the new settings');
+}

@@ -1,0 +1,31 @@
+import { readFile } from 'node:fs/promises';
+import { SlipwayError } from '../core/errors.ts';
+import type { Layout } from './layout.ts';
+import { alive } from './lock.ts';
+
+/** The running agent's local API, when there is one: the CLI sends changes through it so the agent's supervisor restarts the app. */
+export interface AgentApi {
+  url: string;
+  call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
+}
+
+export async function findAgent(layout: Layout): Promise<AgentApi | null> {
+  let info: { url: string; pid: number };
+  try {
+    info = JSON.parse(await readFile(layout.api, 'utf8')) as { url: string; pid: number };
+  } catch {
+    return null;
+  }
+  if (!alive(info.pid)) return null;
+  const token = (await readFile(layout.token, 'utf8').catch(() => '')).trim();
+  if (token === '') return null;
+  return {
+    url: info.url,
+    async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
+      const r = await fetch(`${info.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30 * 60_000) });
+      const data = (await r.json()) as T & { error?: string; message?: string };
+      if (!r.ok) throw new SlipwayError(data.error ?? 'AGENT_ERROR', data.message ?? `the agent answered HTTP ${r.status}`);
+      return data;
+    },
+  };
+}

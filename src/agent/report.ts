@@ -1,0 +1,35 @@
+import { describeWindows, nextWindowStart, parseWindows, activeWindow } from '../core/schedule/window.ts';
+import type { Instance } from './instance.ts';
+
+export interface StatusReport {
+  root: string;
+  current: string | null;
+  channel: string;
+  feed: string;
+  kept: { version: string; installedAt: string; channel: string }[];
+  staged: { version: string; applyAt: string | null; security: string | null } | null;
+  lastCheck: { at: string; available: string | null; error: string | null } | null;
+  pending: string | null;
+  window: { windows: string; open: boolean; next: string | null };
+  agent: { running: boolean; pid: number | null; appRunning: boolean | null };
+  rejected: Record<string, string>;
+}
+
+export async function describeStatus(i: Instance, agent?: { app: { running(): unknown } }): Promise<StatusReport> {
+  const s = await i.state();
+  const windows = parseWindows(i.config.update['maintenance-window']);
+  const now = i.clock.now();
+  return {
+    root: i.layout.root,
+    current: s.current,
+    channel: i.config.update.channel,
+    feed: i.config.feed.url,
+    kept: s.kept.map((k) => ({ version: k.version, installedAt: k.installedAt, channel: k.channel })),
+    staged: s.staged ? { version: s.staged.version, applyAt: s.staged.applyAt, security: s.staged.security } : null,
+    lastCheck: s.lastCheck,
+    pending: s.txn ? `${s.txn.kind} to ${s.txn.to} interrupted after "${s.txn.step}"` : null,
+    window: { windows: describeWindows(windows), open: windows.length === 0 || activeWindow(windows, now, i.serverZone) !== null, next: nextWindowStart(windows, now, i.serverZone)?.toISOString() ?? null },
+    agent: { running: agent !== undefined, pid: agent ? process.pid : null, appRunning: agent ? agent.app.running() !== null : null },
+    rejected: s.rejected,
+  };
+}

@@ -1,0 +1,57 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { buildSampleRelease, type SampleBuild } from '../examples/sample-app/build.ts';
+import { createKeys } from '../src/feed/keys.ts';
+import { initFeed, publishRelease, type FeedKeys, type ReleaseInfo } from '../src/feed/repository.ts';
+import { serveFeed } from '../src/feed/serve.ts';
+import { LocalStore } from '../src/feed/store.ts';
+import { stopStray } from '../src/agent/app-process.ts';
+import { Layout } from '../src/agent/layout.ts';
+import { tempDir } from './helpers.ts';
+
+export const passphraseEnv = { SLIPWAY_KEY_PASSPHRASE: 'correct horse battery' };
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** A signed feed served over HTTP on 127.0.0.1, and a way to release the sample app to it. */
+export async function sampleFeed() {
+  const base = await tempDir('slipway-feed-');
+  const keyDir = join(base, 'keys');
+  const created = await createKeys(['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'], 'ed25519', { dir: keyDir, env: passphraseEnv });
+  const by = Object.fromEntries(created.map((k) => [k.role, k]));
+  const keys: FeedKeys = { root: by.root!, targets: by.targets!, snapshot: by.snapshot!, timestamp: by.timestamp!, channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! } };
+  const dir = join(base, 'feed');
+  const store = new LocalStore(dir);
+  await initFeed(store, keys, { now: new Date() });
+  const { url, server } = await serveFeed({ dir });
+  after(() => server.close());
+  const rootFile = join(base, 'root.json');
+  await writeFile(rootFile, (await store.read('metadata/1.root.json'))!);
+  const release = async (build: Omit<SampleBuild, 'out'>, info: ReleaseInfo & { channel?: string } = {}) => {
+    const out = join(base, 'build', build.version);
+    await mkdir(out, { recursive: true });
+    const file = await buildSampleRelease({ ...build, out: join(out, 'app-any.tar.gz') });
+    return publishRelease(store, keys, { version: build.version, channel: info.channel ?? 'stable', files: [file], now: new Date(), ...info });
+  };
+  return { base, dir, store, keys, url, rootFile, release };
+}
+
+/** An install root removed at the end, with any app process it left running stopped. */
+export async function installRoot(): Promise<string> {
+  let root = '';
+  // Registered before the temp folder's own clean-up, so it runs first.
+  after(() => (root ? stopStray(new Layout(root).appPid, 1000) : undefined));
+  root = join(await tempDir('slipway-root-'), 'instance');
+  return root;
+}

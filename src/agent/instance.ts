@@ -542,7 +542,7 @@ export class Instance {
       next.current = version;
       next.txn = null;
       next.staged = null;
-      next.kept = [{ version, installedAt: this.clock.now().toISOString(), channel: feedManifest.channel, security: feedManifest.security?.severity ?? null, commit: feedManifest.commit }, ...next.kept.filter((k) => k.version !== version)];
+      next.kept = [{ version, installedAt: this.clock.now().toISOString(), channel: feedManifest.channel, security: feedManifest.security?.severity ?? null, commit: feedManifest.commit, buildTime: feedManifest.buildTime }, ...next.kept.filter((k) => k.version !== version)];
       delete next.rejected[version];
       const dropped = next.kept.slice(this.config.update.keep);
       next.kept = next.kept.slice(0, this.config.update.keep);

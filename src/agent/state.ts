@@ -23,6 +23,7 @@ export interface KeptRelease {
   channel: string;
   security: string | null;
   commit: string | null;
+  buildTime?: string;
 }
 
 export interface Staged {

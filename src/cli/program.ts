@@ -245,6 +245,80 @@ export function buildProgram(): Command {
     .addOption(json())
     .action(feedCommand('yank'));
 
+  type OperateExport = 'installCommand' | 'agentCommand' | 'updateCheck' | 'update' | 'rollback' | 'status' | 'history' | 'configGet' | 'configSet' | 'configList' | 'doctor' | 'version';
+  const operate = (name: OperateExport) => lazy(() => import('./commands/operate.ts').then((m) => ({ run: m[name] })));
+  const rootDir = (): Option => new Option('--root <dir>', 'the install root (default: $SLIPWAY_ROOT)');
+  program
+    .command('install')
+    .description('lay out an install root and install the newest release of a channel from a signed feed')
+    .requiredOption('--feed <url>', 'the feed\'s address, e.g. https://updates.example.com/feed')
+    .option('-c, --channel <channel>', 'the channel to follow', 'stable')
+    .addOption(rootDir())
+    .option('--trusted-root <file>', 'the feed\'s root.json, from the maintainer')
+    .option('--trusted-root-sha256 <hex>', 'or: the sha256 of the feed\'s metadata/1.root.json to pin')
+    .option('--version <version>', 'install this version instead of the newest')
+    .option('--port <port>', 'the port the app listens on ({port} / PORT)')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(operate('installCommand'));
+  program
+    .command('agent')
+    .description('run the app supervised, check the feed every update.check-interval and apply updates (in the maintenance window)')
+    .addOption(rootDir())
+    .action(operate('agentCommand'));
+  const update = program
+    .command('update')
+    .description('download, verify, preflight and apply the newest release of the channel now (or --version)')
+    .addOption(rootDir())
+    .option('--version <version>', 'update to this version, e.g. v0.4.3')
+    .option('--force', 'apply even if the running version is unhealthy, or retry a release that failed before')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(operate('update'));
+  update
+    .command('check')
+    .description('what the channel offers: version, notes, whether it is a security release')
+    .addOption(rootDir())
+    .addOption(json())
+    .action(operate('updateCheck'));
+  program
+    .command('rollback')
+    .description('go back to the previous kept version (or --version), reversing its database and config migrations')
+    .addOption(rootDir())
+    .option('--version <version>', 'a kept version, e.g. v0.4.1')
+    .addOption(dryRun())
+    .addOption(json())
+    .action(operate('rollback'));
+  program
+    .command('status')
+    .description('the installed version, channel, kept versions, staged update, maintenance window and agent')
+    .addOption(rootDir())
+    .addOption(json())
+    .action(operate('status'));
+  program
+    .command('history')
+    .description('installs, updates, rollbacks and rejected releases, oldest first')
+    .addOption(rootDir())
+    .option('-n, --limit <n>', 'the last n entries', '50')
+    .addOption(json())
+    .action(operate('history'));
+  const config = program.command('config').description('the agent\'s settings (update.channel, update.check-interval, update.maintenance-window, …)');
+  config.command('get').description('print a setting').argument('<key>').addOption(rootDir()).addOption(json()).action(operate('configGet'));
+  config.command('set').description('change a setting').argument('<key>').argument('<value>').addOption(rootDir()).addOption(dryRun()).addOption(json()).action(operate('configSet'));
+  config.command('list').description('every setting with its value').addOption(rootDir()).addOption(json()).action(operate('configList'));
+  program
+    .command('doctor')
+    .description('check the feed, trusted root, disk, app health, schema, windows and agent (exit 1 when a check fails)')
+    .addOption(rootDir())
+    .addOption(json())
+    .action(operate('doctor'));
+  program
+    .command('version')
+    .description('print slipway\'s version line, and the managed app\'s with --root')
+    .addOption(rootDir())
+    .addOption(json())
+    .action(operate('version'));
+
   program
     .command('schema')
     .description('print the JSON Schema of slipway.json')

@@ -35,8 +35,7 @@ export async function acquireLock(path: string, options: { what: string; timeout
       await rm(path, { force: true });
       continue;
     }
-    if (owner === process.pid) throw new SlipwayError('BUG', `${path} is already held by this process`);
-    if (Date.now() >= deadline) {
+    if (Date.now() >= deadline || owner === process.pid) {
       throw new SlipwayError('LOCKED', `${options.what} is running already (pid ${owner} holds ${path}); wait for it to finish`);
     }
     await new Promise((r) => setTimeout(r, 100));

@@ -35,7 +35,8 @@ function report(error: SlipwayError): void {
 
 const program = buildProgram();
 try {
-  await program.parseAsync(process.argv);
+  // `--version` alone is Slipway's version; after a command (update --version v0.4.3) it is that command's.
+  await program.parseAsync(argv.length === 1 && argv[0] === '--version' ? [...process.argv.slice(0, 2), '-V'] : process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
     // Help and version are "errors" to commander; real usage errors were printed already.

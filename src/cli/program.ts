@@ -25,7 +25,7 @@ const feedDir = (): Option => new Option('--feed <dir>', 'the feed: a folder or 
 export function buildProgram(): Command {
   const program = new Command('slipway')
     .description('Release engineering and safe self-updates for self-hosted software')
-    .version(`slipway v${pkg.version}`, '-V, --version', 'print the version')
+    .version(`slipway v${pkg.version}`, '-V', 'print the version (also: slipway --version, slipway version)')
     .option('-C, --cwd <dir>', 'run in this repository instead of the current folder')
     .option('--config <file>', 'read this config file instead of slipway.json at the repository root')
     .showHelpAfterError('(run with --help for usage)')

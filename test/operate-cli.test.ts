@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { freePort, installRoot, sampleFeed } from './agent-helpers.ts';
+import { runCli } from './helpers.ts';
+
+describe('operator commands without an agent running', () => {
+  it('install, update check, update --version, config, doctor, history, version, rollback', async () => {
+    const feed = await sampleFeed();
+    await feed.release({ version: '0.4.1', schema: 1 }, { commit: 'abc1234def5678abc1234def5678abc1234def56', buildTime: '2026-02-06T14:00:00Z' });
+    const root = await installRoot();
+    const port = String(await freePort());
+    const cli = (...args: string[]) => runCli([...args, '--root', root]);
+
+    let r = await runCli(['install', '--feed', feed.url, '--channel', 'stable', '--root', root, '--trusted-root', feed.rootFile, '--port', port, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { to: string }).to, '0.4.1');
+
+    r = await cli('version');
+    assert.match(r.stdout, /^slipway v0\.1\.0 \(stable\) build \S+ commit \S+\nsample v0\.4\.1 \(stable\) build 2026-02-06T14:00:00Z commit abc1234\n$/);
+
+    await feed.release({ version: '0.4.2', schema: 2 }, { notes: '## Fixed\n- a crash on start\n' });
+    await feed.release({ version: '0.4.3', schema: 2 }, { security: { severity: 'critical', advisory: 'CVE-2026-9999' } });
+    r = await cli('update', 'check');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /0\.4\.1 on stable\navailable: 0\.4\.3 {2}SECURITY \(critical\)/);
+    r = await cli('update', 'check', '--json');
+    assert.equal((JSON.parse(r.stdout) as { selection: { security: string } }).selection.security, 'critical');
+
+    r = await cli('update', '--version', 'v0.4.2', '--dry-run');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /would update 0\.4\.1 → 0\.4\.2/);
+    r = await cli('update', '--version', 'v0.4.2');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /updated 0\.4\.1 → 0\.4\.2/);
+    r = await cli('update', '--version', 'v0.4.1');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /use slipway rollback --version 0\.4\.1/);
+    r = await cli('update', '--version', 'v9.9.9');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /9\.9\.9 is not on stable in the feed/);
+
+    // Settings, with the strategy's names and errors that say what is wrong.
+    r = await cli('config', 'set', 'update.maintenance-window', 'Sat 03:00-05:00,Sun 02:00-06:00');
+    assert.equal(r.status, 0, r.stderr);
+    r = await cli('config', 'get', 'update.maintenance-window');
+    assert.equal(r.stdout.trim(), 'Sat 03:00-05:00,Sun 02:00-06:00');
+    r = await cli('config', 'set', 'update.maintenance-window', 'Sun 2am-6am');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /"2am" is not a time/);
+    r = await cli('config', 'set', 'update.check-interval', 'often');
+    assert.equal(r.status, 2);
+    r = await cli('config', 'set', 'update.colour', 'blue');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown setting "update.colour"; known: update.channel/);
+    r = await cli('config', 'set', 'update.channel', 'beta', '--dry-run');
+    assert.match(r.stdout, /would set update.channel = "beta"/);
+    r = await cli('config', 'list', '--json');
+    assert.equal((JSON.parse(r.stdout) as { settings: Record<string, unknown> }).settings['update.channel'], 'stable');
+
+    r = await cli('doctor');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /✓ feed\s+.*reachable, signed and fresh/);
+    assert.match(r.stdout, /✓ version and schema\s+0\.4\.2 installed; database schema 2/);
+    assert.match(r.stdout, /! agent\s+not running/);
+
+    r = await cli('rollback');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /rolled back 0\.4\.2 → 0\.4\.1/);
+    r = await cli('rollback');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no version older than 0\.4\.1 is kept/);
+
+    r = await cli('history', '--json');
+    assert.deepEqual((JSON.parse(r.stdout) as { history: { event: string }[] }).history.map((h) => h.event), ['installed', 'updated', 'config-changed', 'rolled-back']);
+    r = await cli('status');
+    assert.match(r.stdout, /^0\.4\.1 on stable from http/);
+    assert.match(r.stdout, /maintenance window: Sat 03:00-05:00, Sun 02:00-06:00; next /);
+
+    // The doctor fails when the schema does not match the version.
+    const { DatabaseSync } = await import('node:sqlite');
+    const db = new DatabaseSync(join(root, 'data', 'app.db'));
+    db.exec("INSERT INTO goose_db_version (version_id, is_applied) VALUES (7, 1)");
+    db.close();
+    r = await cli('doctor', '--json');
+    assert.equal(r.status, 1);
+    const doc = JSON.parse(r.stdout) as { checks: { name: string; ok: boolean | string; detail: string }[] };
+    assert.match(doc.checks.find((c) => c.name === 'version and schema')!.detail, /schema is at 7 but 0\.4\.1 expects 1/);
+  });
+
+  it('refuses bad input clearly', async () => {
+    const root = await installRoot();
+    let r = await runCli(['status', '--root', root]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /agent\.json is missing: this is not an install root/);
+    r = await runCli(['install', '--feed', 'ftp://x', '--root', root, '--trusted-root', '/nope']);
+    assert.equal(r.status, 2);
+    r = await runCli(['install', '--feed', 'http://127.0.0.1:9', '--root', root]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--trusted-root/);
+    const bad = join(root, '..', 'bad-root.json');
+    await writeFile(bad, '{"signed": {"_type": "targets"}}');
+    r = await runCli(['install', '--feed', 'http://127.0.0.1:9', '--root', root, '--trusted-root', bad]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /not TUF root metadata/);
+    assert.equal(await readFile(join(root, 'agent.json'), 'utf8').catch(() => 'absent'), 'absent', 'nothing half-written');
+  });
+});

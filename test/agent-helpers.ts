@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { buildSampleRelease, type SampleBuild } from '../examples/sample-app/build.ts';
+import { buildSampleRelease, type SampleBuild } from '../src/demo/sample-app.ts';
 import { createKeys } from '../src/feed/keys.ts';
 import { initFeed, publishRelease, type FeedKeys, type ReleaseInfo } from '../src/feed/repository.ts';
 import { serveFeed } from '../src/feed/serve.ts';

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { runUpdateLoop } from '../../demo/update-loop.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../core/config/parse.ts';
@@ -71,9 +72,20 @@ export async function run(flags: DemoFlags): Promise<number> {
       changelog.text,
       rule(`slipway notes ${next.next}`),
       notes.markdown,
+      rule('the operator\'s half: feed, install, agent, update, rollback'),
+    ].join('\n');
+    if (!out.json) process.stdout.write(`${text}\n`);
+    out.info('Publishing the sample app to a signed feed and running the update loop (about ten seconds) …');
+    const loopDir = join(dir, 'loop');
+    await mkdir(loopDir);
+    const steps = await runUpdateLoop(loopDir, (s) => {
+      if (!out.json) process.stdout.write(`▸ ${s.step}\n    ${s.detail}\n`);
+    });
+    const tail = [
+      '',
       flags.keep ? `The sample repository is kept in ${dir}; try: slipway next --cwd ${dir}` : 'Run with --keep to keep the sample repository and try the commands on it.',
     ].join('\n');
-    out.result(text, { dir: flags.keep ? dir : null, next: { stable: next.next, beta: beta.next, nightly: nightly.next, reason: next.reason }, changelog: changelog.text, notes: notes.markdown });
+    out.result(tail, { dir: flags.keep ? dir : null, loop: steps, next: { stable: next.next, beta: beta.next, nightly: nightly.next, reason: next.reason }, changelog: changelog.text, notes: notes.markdown });
     return 0;
   } finally {
     if (!flags.keep) await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
-import { resolve } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
-import fastifyStatic from '@fastify/static';
-import fastifyCompress from '@fastify/compress';
+import { createReadStream, statSync, type Stats } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, resolve, sep } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 /**
  * How long a file of the feed may be cached. timestamp.json changes on every publish and refresh:
@@ -11,8 +12,40 @@ import fastifyCompress from '@fastify/compress';
 export function cacheControlFor(path: string): string {
   const p = path.replace(/\\/g, '/');
   if (/(^|\/)metadata\/timestamp\.json$/.test(p)) return 'public, max-age=60, must-revalidate';
-  if (/(^|\/)metadata\/\d+\.[\w-]+\.json$/.test(p) || /(^|\/)targets\/.*\/[0-9a-f]{64}\.[^/]+$/.test(p)) return 'public, max-age=31536000, immutable';
+  if (isImmutable(p)) return 'public, max-age=31536000, immutable';
   return 'public, max-age=300';
+}
+
+function isImmutable(p: string): boolean {
+  return /(^|\/)metadata\/\d+\.[\w-]+\.json$/.test(p) || /(^|\/)targets\/.*\/[0-9a-f]{64}\.[^/]+$/.test(p);
+}
+
+const TYPES: Record<string, string> = {
+  '.json': 'application/json; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.sh': 'text/x-shellscript; charset=utf-8',
+  '.pub': 'text/plain; charset=utf-8',
+  '.sig': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.gz': 'application/gzip',
+  '.tgz': 'application/gzip',
+  '.zip': 'application/zip',
+};
+const typeOf = (p: string): string => (p.endsWith('SHA256SUMS') ? 'text/plain; charset=utf-8' : (TYPES[extname(p)] ?? 'application/octet-stream'));
+const compressible = (type: string): boolean => type.startsWith('application/json') || type.startsWith('text/');
+
+/** Small files are served from memory; bigger ones are streamed (with Range). */
+const CACHE_LIMIT = 1024 * 1024;
+
+interface Entry {
+  size: number;
+  mtimeMs: number;
+  etag: string;
+  type: string;
+  cacheControl: string;
+  immutable: boolean;
+  body: Buffer | null;
+  gzip: Buffer | null;
 }
 
 export interface ServeOptions {
@@ -23,30 +56,154 @@ export interface ServeOptions {
   log?: (line: string) => void;
 }
 
+const etagOf = (s: Stats): string => `"${s.size.toString(16)}-${Math.floor(s.mtimeMs).toString(16)}"`;
+
+function notModified(req: IncomingMessage, etag: string): boolean {
+  const inm = req.headers['if-none-match'];
+  if (!inm) return false;
+  if (inm.trim() === '*') return true;
+  return inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+/** One `bytes=` range (RFC 9110 14.1.2); several ranges get the whole file, as the RFC allows. */
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0) return 'unsatisfiable';
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
+
 /**
- * `slipway feed serve`: the feed folder over HTTP for development and small installs. @fastify/static
- * (on `send`) gives ETag / If-None-Match → 304, Range, HEAD and refuses paths out of the folder;
- * @fastify/compress gzips JSON and text for clients that accept it.
+ * `slipway feed serve`: the feed folder over HTTP for development and small installs, on node:http.
+ * ETag / If-None-Match → 304, Cache-Control by file kind, Range (206/416), HEAD, gzip for JSON and
+ * text, and no way out of the folder (no "..", no dotfiles, no symlink leading outside). Small files
+ * are answered from memory; hash- and version-named ones never change, the others are re-checked
+ * with a stat on every request.
+ *
+ * Hand-written on purpose: @fastify/static with @fastify/compress served timestamp.json at about a
+ * tenth of nginx's rate; bench/feed.ts keeps the measurement (see bench/README.md).
  */
-export async function serveFeed(options: ServeOptions): Promise<{ url: string; server: FastifyInstance }> {
-  const app = Fastify({ logger: false, routerOptions: { ignoreTrailingSlash: true } });
-  await app.register(fastifyCompress, { global: true, threshold: 512, encodings: ['gzip', 'deflate'], customTypes: /^(application\/json|text\/)/ });
-  await app.register(fastifyStatic, {
-    root: resolve(options.dir),
-    prefix: '/',
-    etag: true,
-    lastModified: true,
-    acceptRanges: true,
-    cacheControl: false,
-    dotfiles: 'deny',
-    index: false,
-    list: false,
-    setHeaders: (reply, path) => {
-      void reply.header('cache-control', cacheControlFor(path));
-    },
-  });
+export async function serveFeed(options: ServeOptions): Promise<{ url: string; server: { close(): Promise<void> } }> {
+  const root = await realpath(resolve(options.dir));
+  const cache = new Map<string, Entry>();
+
+  async function lookup(rel: string): Promise<{ entry: Entry; file: string } | null> {
+    const file = join(root, rel);
+    const cached = cache.get(rel);
+    if (cached?.immutable) return { entry: cached, file };
+    let s: Stats;
+    try {
+      s = cached ? statSync(file) : await stat(file);
+    } catch {
+      cache.delete(rel);
+      return null;
+    }
+    if (!s.isFile()) return null;
+    if (cached && cached.size === s.size && cached.mtimeMs === s.mtimeMs) return { entry: cached, file };
+    // Symlinks must not lead out of the folder.
+    const real = await realpath(file).catch(() => null);
+    if (real === null || (real !== root && !real.startsWith(root + sep))) return null;
+    const type = typeOf(rel);
+    const entry: Entry = { size: s.size, mtimeMs: s.mtimeMs, etag: etagOf(s), type, cacheControl: cacheControlFor(rel), immutable: isImmutable(rel), body: null, gzip: null };
+    if (s.size <= CACHE_LIMIT) {
+      entry.body = await readFile(file);
+      if (entry.body.length !== s.size) return lookup(rel);
+      if (compressible(type) && s.size >= 512) entry.gzip = gzipSync(entry.body);
+      cache.set(rel, entry);
+    }
+    return { entry, file };
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    let path: string;
+    try {
+      path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const rel = path.replace(/^\/+/, '');
+    const segments = rel.split('/');
+    if (rel === '' || path.includes('\0') || path.includes('\\') || segments.some((s) => s === '..' || s === '' || s.startsWith('.'))) {
+      res.writeHead(rel === '' ? 404 : 403).end();
+      return;
+    }
+    const found = await lookup(rel);
+    if (!found) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+      return;
+    }
+    const { entry, file } = found;
+    const headers: Record<string, string | number> = { etag: entry.etag, 'cache-control': entry.cacheControl, 'accept-ranges': 'bytes', 'last-modified': new Date(entry.mtimeMs).toUTCString() };
+    if (entry.gzip) headers.vary = 'Accept-Encoding';
+    if (notModified(req, entry.etag)) {
+      res.writeHead(304, headers).end();
+      return;
+    }
+    const range = parseRange(req.headers.range, entry.size);
+    if (range === 'unsatisfiable') {
+      res.writeHead(416, { ...headers, 'content-range': `bytes */${entry.size}` }).end();
+      return;
+    }
+    headers['content-type'] = entry.type;
+    if (range) {
+      headers['content-range'] = `bytes ${range.start}-${range.end}/${entry.size}`;
+      headers['content-length'] = range.end - range.start + 1;
+      res.writeHead(206, headers);
+      if (req.method === 'HEAD') res.end();
+      else if (entry.body) res.end(entry.body.subarray(range.start, range.end + 1));
+      else createReadStream(file, { start: range.start, end: range.end }).pipe(res);
+      return;
+    }
+    const gzip = entry.gzip !== null && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
+    const body = gzip ? entry.gzip : entry.body;
+    if (gzip) headers['content-encoding'] = 'gzip';
+    headers['content-length'] = body ? body.length : entry.size;
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') res.end();
+    else if (body) res.end(body);
+    else createReadStream(file).pipe(res);
+  };
+
   const log = options.log;
-  if (log) app.addHook('onResponse', async (req, reply) => log(`${req.method} ${req.url} ${reply.statusCode}`));
-  const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
-  return { url: address.replace('[::1]', 'localhost'), server: app };
+  const server: Server = createServer((req, res) => {
+    if (log) res.on('finish', () => log(`${req.method} ${req.url} ${res.statusCode}`));
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => ok());
+  });
+  const { address, port } = server.address() as { address: string; port: number };
+  const host = address.includes(':') ? `[${address}]` : address;
+  return {
+    url: `http://${host}:${port}`,
+    server: {
+      close: () =>
+        new Promise<void>((ok) => {
+          server.close(() => ok());
+          server.closeAllConnections();
+        }),
+    },
+  };
 }

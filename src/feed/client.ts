@@ -1,4 +1,7 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { Updater } from 'tuf-js';
 import { SlipwayError } from '../core/errors.ts';
@@ -14,9 +17,11 @@ export class FeedClient {
   private readonly metadataDir: string;
   private readonly scratch: string;
   private refreshed = false;
+  private readonly base: string;
 
   constructor(options: { url: string; metadataDir: string; scratchDir: string }) {
     const base = options.url.replace(/\/+$/, '');
+    this.base = base;
     this.metadataDir = options.metadataDir;
     this.scratch = options.scratchDir;
     this.updater = new Updater({ metadataDir: options.metadataDir, metadataBaseUrl: `${base}/metadata`, targetDir: options.scratchDir, targetBaseUrl: `${base}/targets`, config: { fetchRetry: 1, fetchTimeout: 30_000 } });
@@ -63,7 +68,13 @@ export class FeedClient {
     return parseDocument(ManifestSchema, data.toString('utf8'), path);
   }
 
-  /** Downloads and verifies an artifact into `dest` (written only once verified). */
+  /**
+   * Downloads an artifact into `dest`, which appears only once verified. The length and hashes come
+   * from tuf-js (the target's signed metadata) and the check is @tufjs/models' TargetFile.verify;
+   * the bytes are streamed once, to disk and through the hash together, and cut off past the
+   * signed length (tuf-js's own downloadTarget writes a temp file, reads it back and copies it:
+   * three passes, and more memory — bench/agent.ts).
+   */
   async download(artifact: Artifact, dest: string): Promise<string> {
     await this.refresh();
     const info = await this.updater.getTargetInfo(artifact.path);
@@ -71,10 +82,44 @@ export class FeedClient {
     if (info.hashes.sha256 !== artifact.sha256 || info.length !== artifact.length) {
       throw new SlipwayError('VERIFY_FAILED', `${artifact.path}: the manifest says sha256 ${artifact.sha256} (${artifact.length} bytes) but the signed target says ${info.hashes.sha256} (${info.length} bytes)`);
     }
+    const cut = info.path.lastIndexOf('/');
+    const url = `${this.base}/targets/${info.path.slice(0, cut)}/${info.hashes.sha256}.${info.path.slice(cut + 1)}`;
+    const tmp = `${dest}.partial-${process.pid}`;
     try {
-      return await this.updater.downloadTarget(info, dest);
+      const res = await fetch(url);
+      if (!res.ok || !res.body) throw new SlipwayError('FEED_UNREACHABLE', `${url} answered HTTP ${res.status}`);
+      const check = new PassThrough({ highWaterMark: 1 << 20 });
+      let seen = 0;
+      const tee = new Transform({
+        highWaterMark: 1 << 20,
+        transform(chunk: Buffer, _encoding, done) {
+          seen += chunk.length;
+          if (seen > info.length) {
+            done(new SlipwayError('VERIFY_FAILED', `${artifact.path}: the server sent more than the ${info.length} bytes signed for it`));
+            return;
+          }
+          if (check.write(chunk)) done(null, chunk);
+          else check.once('drain', () => done(null, chunk));
+        },
+        flush(done) {
+          check.end();
+          done();
+        },
+      });
+      const verified = info.verify(check);
+      // Observe the failure at once: if writing fails first, it is reported below.
+      verified.catch(() => undefined);
+      try {
+        await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), tee, createWriteStream(tmp, { highWaterMark: 1 << 20 }));
+      } catch (error) {
+        check.destroy(error as Error);
+        throw error;
+      }
+      await verified;
+      await rename(tmp, dest);
+      return dest;
     } catch (error) {
-      await rm(dest, { force: true });
+      await rm(tmp, { force: true });
       throw feedError(error, `downloading ${artifact.path}`);
     }
   }

@@ -91,6 +91,17 @@ describe('release manifests and channel indexes, read through tuf-js', () => {
     assert.equal(await readFile(dest, 'utf8'), 'v1 arm64');
   });
 
+  it('an artifact longer than signed is cut off (endless data) and nothing is left behind', async () => {
+    const f = await setup();
+    const r = await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [await f.artifact('app-linux-amd64.tar.gz', 'small')], now: new Date() });
+    const a = r.targets[0]!;
+    await writeFile(join(f.store.location, 'targets', 'stable', '1.0.0', `${a.sha256}.${a.name}`), Buffer.alloc(8 * 1024 * 1024, 1));
+    const client = await instance(await served(f.store.location), join(f.store.location, 'metadata', '1.root.json'));
+    const dest = join(f.base, 'dl.tar.gz');
+    await assert.rejects(client.download(a, dest), (e: SlipwayError) => e.code === 'VERIFY_FAILED' && /more than the 5 bytes signed/.test(e.message));
+    assert.deepEqual((await readdir(f.base)).filter((n) => n.startsWith('dl')), []);
+  });
+
   it('a yanked release is never selected and stays in the index with its reason', async () => {
     const f = await setup();
     const now = new Date();

@@ -87,7 +87,11 @@ describe('the feed, read by a real TUF client (tuf-js)', () => {
   it('refuses a changed metadata byte', async () => {
     const f = await feed();
     await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
-    const path = join(f.dir, 'metadata', '2.stable.json');
+    // The bin of the stable role that lists the artifact.
+    const names = (await readdir(join(f.dir, 'metadata'))).filter((n) => /^2\.stable\.bin-[0-9a-f]{2}\.json$/.test(n));
+    let path = '';
+    for (const n of names) if ((await readFile(join(f.dir, 'metadata', n), 'utf8')).includes('app-linux-amd64.tar.gz')) path = join(f.dir, 'metadata', n);
+    assert.ok(path, 'a bin lists the artifact');
     await writeFile(path, (await readFile(path, 'utf8')).replace('"length": 19000', '"length": 19001'));
     const { updater } = await client(f);
     await assert.rejects(updater.refresh().then(() => updater.getTargetInfo('stable/1.0.0/app-linux-amd64.tar.gz')));
@@ -99,7 +103,7 @@ describe('the feed, read by a real TUF client (tuf-js)', () => {
     // With only the nightly key and the online snapshot/timestamp keys, sign a stable path into the nightly role.
     const session = await FeedSession.open(f.store);
     const nightly = await session.role('nightly');
-    const real = nightly.signed.targets['nightly/1.0.1-nightly.1/app-linux-amd64.tar.gz']!;
+    const real = (await session.target('nightly', 'nightly/1.0.1-nightly.1/app-linux-amd64.tar.gz'))!;
     nightly.signed.addTarget(new TargetFile({ path: 'stable/9.9.9/app-linux-amd64.tar.gz', length: real.length, hashes: { ...real.hashes } }));
     await session.touch('nightly');
     await session.commit({ snapshot: f.keys.snapshot, timestamp: f.keys.timestamp, channels: { nightly: f.keys.channels.nightly! } }, now);

@@ -1,14 +1,16 @@
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Metadata, MetadataKind, type Root } from '@tufjs/models';
+import { Metadata, MetadataKind, type Root, type Targets } from '@tufjs/models';
 import { SlipwayError } from '../core/errors.ts';
 import { exists, writeFilesAtomic } from '../project/atomic-write.ts';
 import { generateKey, keyFiles, keyPassphrase, loadKey, type KeyAlgorithm, type KeyStoreOptions, type SigningKey } from './keys.ts';
-import { DEFAULT_EXPIRY, FeedSession, delegations, expires, readMetadata, serialize, signed, type ExpiryDays, type OnlineKeys } from './repository.ts';
+import { DEFAULT_EXPIRY, FeedSession, binDelegations, delegations, expires, readMetadata, serialize, signed, type ExpiryDays, type OnlineKeys } from './repository.ts';
 import type { FeedStore } from './store.ts';
 
 export interface RoleStatus {
   role: string;
+  /** For the line that stands for a channel's hashed bins: how many. */
+  bins?: number;
   version: number;
   expires: string;
   /** Seconds until expiry (negative: expired). */
@@ -45,6 +47,16 @@ export async function feedStatus(store: FeedStore, now: Date, expiry: ExpiryDays
   const channels: ChannelStatus[] = [];
   for (const channel of session.channels()) {
     roles.push(roleStatus(channel, (await session.role(channel)).signed, now, expiry.targets));
+    const bins = await session.bins(channel);
+    if (bins.length > 0) {
+      // One line for the bins: the one that expires first.
+      let first: { version: number; expires: string } | null = null;
+      for (const b of bins) {
+        const md = (await session.role(b)).signed;
+        if (first === null || md.expires < first.expires) first = { version: md.version, expires: md.expires };
+      }
+      roles.push({ ...roleStatus(`${channel}.bin-*`, first!, now, expiry.targets), bins: bins.length });
+    }
     const index = await session.index(channel);
     const live = index.releases.filter((r) => r.yanked === null);
     channels.push({ channel, releases: index.releases.length, yanked: index.releases.length - live.length, newest: live[0]?.version ?? null });
@@ -85,6 +97,21 @@ export async function refreshFeed(store: FeedStore, keys: RefreshKeys, options: 
         await session.touch(r.role);
         resigned.push(r.role);
       } else warnings.push(`${r.role} expires ${r.expires}: its key (${r.role}.pem) is not in the key folder`);
+    } else if (r.role.endsWith('.bin-*')) {
+      const channel = r.role.slice(0, -'.bin-*'.length);
+      if (!keys.channels?.[channel]) {
+        warnings.push(`bins of ${channel} expire from ${r.expires}: its key (${channel}.pem) is not in the key folder`);
+        continue;
+      }
+      const half = (e.targets * 86_400_000) / 2;
+      let n = 0;
+      for (const b of await session.bins(channel)) {
+        if (Date.parse((await session.role(b)).signed.expires) - options.now.getTime() < half) {
+          await session.touch(b);
+          n++;
+        }
+      }
+      resigned.push(`${n} bin(s) of ${channel}`);
     }
   }
   const snapshotDue = roles.find((r) => r.role === 'snapshot')!.state !== 'ok';
@@ -170,7 +197,11 @@ export async function rotateKey(store: FeedStore, options: RotateOptions): Promi
       }
       const json = top.signed.toJSON() as Record<string, unknown>;
       session.setTopTargets(Metadata.fromJSON(MetadataKind.Targets, { signed: { ...json, delegations: delegations(keysByChannel) }, signatures: [] } as never));
-      await session.touch(role);
+      // The channel role delegates to its bins with the channel's key: both move to the new key.
+      const bins = await session.bins(role);
+      const channelRole = await session.role(role);
+      session.setRole(role, Metadata.fromJSON(MetadataKind.Targets, { signed: { ...(channelRole.signed.toJSON() as Record<string, unknown>), delegations: binDelegations(role, fresh.signing, bins.length) }, signatures: [] } as never) as Metadata<Targets>);
+      for (const b of bins) await session.touch(b);
     }
     await session.commit(online, now, e, true);
   }

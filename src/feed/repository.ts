@@ -52,6 +52,32 @@ export interface ExpiryDays {
 
 export const DEFAULT_EXPIRY: ExpiryDays = { root: 365, targets: 90, snapshot: 14, timestamp: 1 };
 
+/**
+ * Each channel's targets are spread over hashed bins (TUF's hash bin delegation): the channel role
+ * delegates to BINS roles by the first two hex digits of sha256(target path), all signed with the
+ * channel's key. A change re-signs only the bins it touches and an instance loads only the bins of
+ * the paths it looks up, so neither grows with the channel's history (and @tufjs/models, which
+ * spends quadratic time on a role's target list, only ever sees a small one).
+ */
+export const BINS = 64;
+export const binName = (channel: string, i: number): string => `${channel}.bin-${i.toString(16).padStart(2, '0')}`;
+const isBin = (role: string): boolean => role.includes('.');
+export const channelOfRole = (role: string): string => role.split('.')[0]!;
+
+export function binDelegations(channel: string, key: SigningKey, bins: number): Json {
+  const per = 256 / bins;
+  return {
+    keys: { [key.key.keyID]: key.key.toJSON() },
+    roles: Array.from({ length: bins }, (_, i) => ({
+      name: binName(channel, i),
+      keyids: [key.key.keyID],
+      threshold: 1,
+      terminating: true,
+      path_hash_prefixes: Array.from({ length: per }, (_, j) => (i * per + j).toString(16).padStart(2, '0')),
+    })),
+  };
+}
+
 export function expires(now: Date, days: number): string {
   return `${new Date(now.getTime() + days * DAY).toISOString().slice(0, 19)}Z`;
 }
@@ -109,9 +135,14 @@ export async function initFeed(store: FeedStore, keys: FeedKeys, options: { now:
   const targetsBytes = serialize(targetsMd);
   const meta: Json = { 'targets.json': { version: 1, length: targetsBytes.length } };
   for (const [channel, k] of channels) {
-    const bytes = serialize(signed(MetadataKind.Targets, { version: 1, expires: expires(now, e.targets), targets: {} }, k));
+    const bytes = serialize(signed(MetadataKind.Targets, { version: 1, expires: expires(now, e.targets), targets: {}, delegations: binDelegations(channel, k, BINS) }, k));
     await store.write(`metadata/1.${channel}.json`, bytes);
     meta[`${channel}.json`] = { version: 1, length: bytes.length };
+    for (let i = 0; i < BINS; i++) {
+      const bin = serialize(signed(MetadataKind.Targets, { version: 1, expires: expires(now, e.targets), targets: {} }, k));
+      await store.write(`metadata/1.${binName(channel, i)}.json`, bin);
+      meta[`${binName(channel, i)}.json`] = { version: 1, length: bin.length };
+    }
   }
   await store.write('metadata/1.targets.json', targetsBytes);
   await store.write('metadata/1.snapshot.json', serialize(signed(MetadataKind.Snapshot, { version: 1, expires: expires(now, e.snapshot), meta }, keys.snapshot)));
@@ -143,6 +174,9 @@ export async function hashFile(path: string): Promise<{ sha256: string; length: 
   }
   return { sha256: hash.digest('hex'), length };
 }
+
+/** The garbage list: a dotfile, so `feed serve` never serves it. */
+const GC_FILE = 'metadata/.gc.json';
 
 const blobSet = (md: Metadata<Targets>): Set<string> => new Set(Object.values(md.signed.targets).map((t) => blobPath(t.path, t.hashes.sha256!)));
 
@@ -178,24 +212,42 @@ export class FeedSession {
 
   channels(): string[] {
     return Object.keys(this.snapshot.signed.meta)
-      .filter((n) => n !== 'targets.json')
-      .map((n) => n.replace(/\.json$/, ''));
+      .map((n) => n.replace(/\.json$/, ''))
+      .filter((n) => n !== 'targets' && !isBin(n));
   }
 
-  async role(channel: string): Promise<Metadata<Targets>> {
-    const cached = this.roles.get(channel);
+  /** A delegated role by name: a channel (which delegates to its bins) or a bin. */
+  async role(name: string): Promise<Metadata<Targets>> {
+    const cached = this.roles.get(name);
     if (cached) return cached;
-    const meta = this.snapshot.signed.meta[`${channel}.json`];
-    if (!meta) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${channel}" is not in this feed; it has ${this.channels().join(', ')}`);
-    const role = await readMetadata<Targets>(this.store, `${meta.version}.${channel}.json`, MetadataKind.Targets);
-    this.roles.set(channel, role);
-    this.loadedBlobs.set(channel, blobSet(role));
+    const meta = this.snapshot.signed.meta[`${name}.json`];
+    if (!meta) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${channelOfRole(name)}" is not in this feed; it has ${this.channels().join(', ')}`);
+    const role = await readMetadata<Targets>(this.store, `${meta.version}.${name}.json`, MetadataKind.Targets);
+    this.roles.set(name, role);
+    this.loadedBlobs.set(name, blobSet(role));
     return role;
+  }
+
+  /** The roles of a channel's bins, in order. */
+  async bins(channel: string): Promise<string[]> {
+    const roles = (await this.role(channel)).signed.delegations?.roles ?? {};
+    return Object.keys(roles);
+  }
+
+  /** The bin that holds a target path (the channel role itself for a feed without bins). */
+  async binOf(channel: string, path: string): Promise<Metadata<Targets>> {
+    const role = await this.role(channel);
+    const delegated = Object.values(role.signed.delegations?.roles ?? {}).find((r) => r.isDelegatedPath(path));
+    return delegated ? this.role(delegated.name) : role;
+  }
+
+  async target(channel: string, path: string): Promise<TargetFile | undefined> {
+    return (await this.binOf(channel, path)).signed.targets[path];
   }
 
   /** The bytes of a target, checked against the role's hash. */
   async readTarget(channel: string, path: string): Promise<Buffer | null> {
-    const t = (await this.role(channel)).signed.targets[path];
+    const t = await this.target(channel, path);
     if (!t) return null;
     const data = await this.store.read(blobPath(path, t.hashes.sha256!));
     if (data === null || sha256(data) !== t.hashes.sha256) throw new SlipwayError('FEED_INVALID', `${this.store.location}/${blobPath(path, t.hashes.sha256!)} is missing or does not match its metadata`);
@@ -214,9 +266,14 @@ export class FeedSession {
   }
 
   private async replaceTarget(channel: string, file: TargetFile): Promise<void> {
-    const role = await this.role(channel);
-    role.signed.addTarget(file);
-    this.changed.add(channel);
+    const bin = await this.binOf(channel, file.path);
+    bin.signed.addTarget(file);
+    this.changed.add(this.nameOf(bin));
+  }
+
+  private nameOf(md: Metadata<Targets>): string {
+    for (const [name, role] of this.roles) if (role === md) return name;
+    throw new SlipwayError('BUG', 'a role that was not loaded through the session');
   }
 
   async putData(channel: string, path: string, data: string): Promise<void> {
@@ -233,19 +290,18 @@ export class FeedSession {
 
   /** Lists an existing target of one channel under another path (promotion): same bytes, other role. */
   async copyTarget(fromChannel: string, from: string, toChannel: string, to: string): Promise<void> {
-    const t = (await this.role(fromChannel)).signed.targets[from];
+    const t = await this.target(fromChannel, from);
     if (!t) throw new SlipwayError('FEED_INVALID', `${from} is not a target of ${fromChannel}`);
     await this.store.copy(blobPath(from, t.hashes.sha256!), blobPath(to, t.hashes.sha256!));
     await this.replaceTarget(toChannel, new TargetFile({ path: to, length: t.length, hashes: { ...t.hashes } }));
   }
 
   async removeTargets(channel: string, paths: readonly string[]): Promise<void> {
-    const role = await this.role(channel);
     for (const p of paths) {
-      const t = role.signed.targets[p];
-      if (!t) continue;
-      delete role.signed.targets[p];
-      this.changed.add(channel);
+      const bin = await this.binOf(channel, p);
+      if (!bin.signed.targets[p]) continue;
+      delete bin.signed.targets[p];
+      this.changed.add(this.nameOf(bin));
     }
   }
 
@@ -259,10 +315,17 @@ export class FeedSession {
     return this.changed.size > 0 || this.top !== null;
   }
 
-  /** Marks a channel role to be signed again (a new version, a new expiry) at commit. */
-  async touch(channel: string): Promise<void> {
-    await this.role(channel);
-    this.changed.add(channel);
+  /** Replaces a loaded role's metadata (key rotation), to be signed at commit. */
+  setRole(name: string, md: Metadata<Targets>): void {
+    if (!this.roles.has(name)) throw new SlipwayError('BUG', `role ${name} was not loaded`);
+    this.roles.set(name, md);
+    this.changed.add(name);
+  }
+
+  /** Marks a role (a channel or a bin) to be signed again (a new version, a new expiry) at commit. */
+  async touch(name: string): Promise<void> {
+    await this.role(name);
+    this.changed.add(name);
   }
 
   private top: Metadata<Targets> | null = null;
@@ -287,40 +350,53 @@ export class FeedSession {
   async commit(keys: OnlineKeys, now: Date, expiry: ExpiryDays = DEFAULT_EXPIRY, force = false): Promise<void> {
     if (!this.dirty && !force) return;
     const meta = { ...(this.snapshot.signed.toJSON() as { meta: Json }).meta };
-    const superseded: string[] = [];
+    // Files this change leaves unreferenced; readers that fetched the previous timestamp may still
+    // need them, so they are deleted by the change after this one (.gc.json keeps the list).
+    const garbage: string[] = [];
     if (this.top) {
       if (!keys.targets) throw new SlipwayError('KEY_MISSING', 'this change re-signs the top-level targets metadata and needs the targets key (targets.pem)');
       const next = signed(MetadataKind.Targets, { ...(this.top.signed.toJSON() as Json), version: this.top.signed.version + 1, expires: expires(now, expiry.targets) }, keys.targets);
       const bytes = serialize(next);
       await this.store.write(`metadata/${next.signed.version}.targets.json`, bytes);
       meta['targets.json'] = { version: next.signed.version, length: bytes.length };
+      garbage.push(`metadata/${this.top.signed.version}.targets.json`);
     }
     for (const channel of this.changed) {
-      const key = keys.channels[channel];
-      if (!key) throw new SlipwayError('KEY_MISSING', `changing channel ${channel} needs its key (${channel}.pem)`);
+      const key = keys.channels[channelOfRole(channel)];
+      if (!key) throw new SlipwayError('KEY_MISSING', `changing channel ${channelOfRole(channel)} needs its key (${channelOfRole(channel)}.pem)`);
       const role = this.roles.get(channel)!;
       const next = signed(MetadataKind.Targets, { ...(role.signed.toJSON() as Json), version: role.signed.version + 1, expires: expires(now, expiry.targets) }, key);
       const bytes = serialize(next);
       await this.store.write(`metadata/${next.signed.version}.${channel}.json`, bytes);
       meta[`${channel}.json`] = { version: next.signed.version, length: bytes.length };
-      // Readers mid-refresh may still use the version just replaced and its files; the version
-      // before it can go, with the files only it referenced (so pruned files leave one change later).
-      if (role.signed.version > 1) {
-        const name = `${role.signed.version - 1}.${channel}.json`;
-        const older = await readMetadata<Targets>(this.store, name, MetadataKind.Targets).catch(() => null);
-        if (older) {
-          const keep = new Set([...this.loadedBlobs.get(channel)!, ...blobSet(role)]);
-          for (const b of blobSet(older)) if (!keep.has(b)) superseded.push(b);
-        }
-        superseded.push(`metadata/${name}`);
-      }
+      garbage.push(`metadata/${role.signed.version}.${channel}.json`);
+      const kept = blobSet(role);
+      for (const b of this.loadedBlobs.get(channel)!) if (!kept.has(b)) garbage.push(b);
     }
     const snapshotVersion = this.snapshot.signed.version + 1;
     await this.store.write(`metadata/${snapshotVersion}.snapshot.json`, serialize(signed(MetadataKind.Snapshot, { version: snapshotVersion, expires: expires(now, expiry.snapshot), meta }, keys.snapshot)));
-    if (this.snapshot.signed.version > 1) superseded.push(`metadata/${this.snapshot.signed.version - 1}.snapshot.json`);
+    garbage.push(`metadata/${this.snapshot.signed.version}.snapshot.json`);
+    const timestampVersion = this.timestamp.signed.version + 1;
     // Last: until timestamp.json moves, every reader sees the previous feed, whole.
-    await this.store.write('metadata/timestamp.json', serialize(signed(MetadataKind.Timestamp, { version: this.timestamp.signed.version + 1, expires: expires(now, expiry.timestamp), meta: { 'snapshot.json': { version: snapshotVersion } } }, keys.timestamp)));
-    await this.store.remove(superseded);
+    await this.store.write('metadata/timestamp.json', serialize(signed(MetadataKind.Timestamp, { version: timestampVersion, expires: expires(now, expiry.timestamp), meta: { 'snapshot.json': { version: snapshotVersion } } }, keys.timestamp)));
+    await this.collect(garbage, timestampVersion);
+  }
+
+  /** Deletes what earlier changes left unreferenced, and records what this one did (see commit). */
+  private async collect(garbage: readonly string[], timestampVersion: number): Promise<void> {
+    let pending: { path: string; after: number }[] = [];
+    const data = await this.store.read(GC_FILE);
+    if (data !== null) {
+      try {
+        pending = (JSON.parse(data.toString('utf8')) as { pending: typeof pending }).pending;
+      } catch {
+        pending = [];
+      }
+    }
+    const due = pending.filter((p) => p.after < timestampVersion).map((p) => p.path);
+    const next = [...pending.filter((p) => p.after >= timestampVersion), ...garbage.filter((g) => !g.endsWith('.root.json')).map((path) => ({ path, after: timestampVersion }))];
+    await this.store.write(GC_FILE, `${JSON.stringify({ pending: next })}\n`);
+    await this.store.remove(due);
   }
 }
 
@@ -365,7 +441,7 @@ export async function publishRelease(store: FeedStore, keys: OnlineKeys, options
   if (options.files.length === 0) throw new SlipwayError('USAGE', 'a release needs at least one artifact');
   if (options.minimumVersion != null) checkVersion(options.minimumVersion);
   const session = await FeedSession.open(store);
-  const role = await session.role(options.channel);
+  await session.role(options.channel);
   const artifacts: Record<string, Artifact> = {};
   const hashed: { file: string; artifact: Artifact }[] = [];
   for (const file of options.files) {
@@ -385,7 +461,7 @@ export async function publishRelease(store: FeedStore, keys: OnlineKeys, options
     throw new SlipwayError('PUBLISH_CONFLICT', `${version} is published on ${options.channel} already with other artifacts (${before.join(', ')}); a published release never changes: publish a new version`);
   }
   for (const { file, artifact } of hashed) {
-    const old = role.signed.targets[artifact.path];
+    const old = await session.target(options.channel, artifact.path);
     // Left by an interrupted publish (its timestamp never moved): same bytes are reused.
     if (old && old.hashes.sha256 !== artifact.sha256) throw new SlipwayError('PUBLISH_CONFLICT', `${artifact.path} is published already with other bytes (sha256 ${old.hashes.sha256})`);
     await session.putFile(options.channel, artifact.path, file, artifact);
@@ -479,9 +555,12 @@ export async function pruneChannel(store: FeedStore, keys: OnlineKeys, options: 
   sortIndex(index.releases);
   const pruned = index.releases.slice(options.keep);
   if (pruned.length === 0 || options.dryRun) return { pruned: pruned.map((r) => r.version) };
-  const role = await session.role(options.channel);
   const gone = new Set(pruned.map((r) => r.version));
-  const paths = Object.keys(role.signed.targets).filter((p) => gone.has(p.split('/')[1] ?? ''));
+  const paths: string[] = [];
+  for (const r of pruned) {
+    const m = await session.manifest(options.channel, r.version).catch(() => null);
+    paths.push(r.manifest, ...Object.values(m?.artifacts ?? {}).map((a) => a.path));
+  }
   await session.removeTargets(options.channel, paths);
   index.releases = index.releases.slice(0, options.keep);
   await session.writeIndex(index, options.now);

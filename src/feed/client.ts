@@ -110,7 +110,7 @@ export class FeedClient {
       // Observe the failure at once: if writing fails first, it is reported below.
       verified.catch(() => undefined);
       try {
-        await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), tee, createWriteStream(tmp, { highWaterMark: 1 << 20 }));
+        await pipeline(Readable.fromWeb(res.body), tee, createWriteStream(tmp, { highWaterMark: 1 << 20 }));
       } catch (error) {
         check.destroy(error as Error);
         throw error;

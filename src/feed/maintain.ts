@@ -200,7 +200,7 @@ export async function rotateKey(store: FeedStore, options: RotateOptions): Promi
       // The channel role delegates to its bins with the channel's key: both move to the new key.
       const bins = await session.bins(role);
       const channelRole = await session.role(role);
-      session.setRole(role, Metadata.fromJSON(MetadataKind.Targets, { signed: { ...(channelRole.signed.toJSON() as Record<string, unknown>), delegations: binDelegations(role, fresh.signing, bins.length) }, signatures: [] } as never) as Metadata<Targets>);
+      session.setRole(role, Metadata.fromJSON(MetadataKind.Targets, { signed: { ...(channelRole.signed.toJSON() as Record<string, unknown>), delegations: binDelegations(role, fresh.signing, bins.length) }, signatures: [] } as never));
       for (const b of bins) await session.touch(b);
     }
     await session.commit(online, now, e, true);

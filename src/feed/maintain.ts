@@ -1,6 +1,6 @@
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Metadata, MetadataKind, type Root, type Targets } from '@tufjs/models';
+import { Metadata, MetadataKind, type Root } from '@tufjs/models';
 import { SlipwayError } from '../core/errors.ts';
 import { exists, writeFilesAtomic } from '../project/atomic-write.ts';
 import { generateKey, keyFiles, keyPassphrase, loadKey, type KeyAlgorithm, type KeyStoreOptions, type SigningKey } from './keys.ts';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Metadata, MetadataKind, TargetFile, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
 import semver from 'semver';
@@ -161,16 +161,24 @@ export function delegations(channels: Record<string, SigningKey>): Json {
   };
 }
 
+/** sha256 and length of a file, read into one reused buffer: memory stays flat whatever the size. */
 export async function hashFile(path: string): Promise<{ sha256: string; length: number }> {
   const hash = createHash('sha256');
   let length = 0;
+  let handle;
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-      hash.update(chunk as Buffer);
-      length += (chunk as Buffer).length;
+    handle = await open(path, 'r');
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      length += bytesRead;
     }
   } catch (error) {
     throw new SlipwayError('ARTIFACT_MISSING', `cannot read artifact ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  } finally {
+    await handle?.close();
   }
   return { sha256: hash.digest('hex'), length };
 }

@@ -15,7 +15,7 @@ const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 export function renderInstallScript(options: { url: string; rootSha256: string; pkg: string; app: string }): string {
   return `#!/usr/bin/env bash
 # Installs ${options.app} from ${options.url}, verified against the feed's pinned root.
-#   curl -fsSL ${options.url}/install.sh | bash -s -- --channel=beta [--root=/opt/app] [--version=1.2.3]
+#   curl -fsSL ${options.url}/install.sh | bash -s -- --channel=beta [--root=/opt/app] [--version=1.2.3] [--port=8080]
 set -euo pipefail
 FEED=${sq(options.url)}
 ROOT_SHA256=${sq(options.rootSha256)}
@@ -23,13 +23,15 @@ PKG=${sq(options.pkg)}
 CHANNEL=stable
 ROOT_DIR=/opt/${options.app.replace(/[^\w.-]/g, '')}
 VERSION=
+PORT=
 for arg in "$@"; do
   case "$arg" in
     --channel=*) CHANNEL="\${arg#*=}" ;;
     --root=*) ROOT_DIR="\${arg#*=}" ;;
     --version=*) VERSION="\${arg#*=}" ;;
+    --port=*) PORT="\${arg#*=}" ;;
     -h|--help) sed -n '2,3p' "$0" 2>/dev/null || true; exit 0 ;;
-    *) echo "install.sh: unknown option $arg (expected --channel=, --root=, --version=)" >&2; exit 2 ;;
+    *) echo "install.sh: unknown option $arg (expected --channel=, --root=, --version=, --port=)" >&2; exit 2 ;;
   esac
 done
 command -v node >/dev/null || { echo "install.sh: Node.js 22 or newer is needed (https://nodejs.org)" >&2; exit 1; }
@@ -45,7 +47,8 @@ if [ "$got" != "$ROOT_SHA256" ]; then
 fi
 command -v slipway >/dev/null || npm install --global --no-fund --no-audit "$PKG"
 set -- install --feed "$FEED" --channel "$CHANNEL" --root "$ROOT_DIR" --trusted-root "$tmp/root.json"
-[ -n "$VERSION" ] && set -- "$@" --version "$VERSION"
+if [ -n "$VERSION" ]; then set -- "$@" --version "$VERSION"; fi
+if [ -n "$PORT" ]; then set -- "$@" --port "$PORT"; fi
 slipway "$@"
 `;
 }

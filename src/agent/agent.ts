@@ -23,6 +23,19 @@ export interface AgentOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The Settings › Updates page: static files next to this module (copied into dist/ by the build). */
+async function loadUi(): Promise<Map<string, { type: string; body: Buffer }>> {
+  const dir = new URL('./ui/', import.meta.url);
+  const files: [string, string, string][] = [
+    ['/', 'index.html', 'text/html; charset=utf-8'],
+    ['/ui.js', 'ui.js', 'text/javascript; charset=utf-8'],
+    ['/ui.css', 'ui.css', 'text/css; charset=utf-8'],
+  ];
+  const out = new Map<string, { type: string; body: Buffer }>();
+  for (const [path, name, type] of files) out.set(path, { type, body: await readFile(new URL(name, dir)) });
+  return out;
+}
+
 /** The next check: the interval, give or take 10 % at random, so a fleet spreads its load on the feed. */
 export function withJitter(intervalMs: number, random = Math.random): number {
   return Math.round(intervalMs * (0.9 + 0.2 * random()));
@@ -132,7 +145,15 @@ export class Agent {
     await writeFileAtomic(layout.token, `${token}\n`, 0o600);
     const expected = Buffer.from(`Bearer ${token}`);
     const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+    const ui = await loadUi();
+    let allowedHosts = new Set<string>();
     app.addHook('onRequest', async (req, reply) => {
+      // Only 127.0.0.1/localhost by name: a page elsewhere cannot reach the API through DNS rebinding.
+      if (!allowedHosts.has(req.headers.host ?? '')) {
+        await reply.code(421).send({ error: 'MISDIRECTED', message: 'the agent answers only on 127.0.0.1 and localhost' });
+        return;
+      }
+      if (req.method === 'GET' && ui.has(req.url)) return;
       const got = Buffer.from(req.headers.authorization ?? '');
       if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
         await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'UNAUTHORIZED', message: `send the token in ${layout.token} as Authorization: Bearer <token>` });
@@ -144,6 +165,17 @@ export class Agent {
       await reply.code(e.code === 'LOCKED' ? 409 : input ? 400 : 500).send({ error: e.code ?? 'ERROR', message: e.message });
     });
     const i = this.instance;
+    for (const [path, file] of ui) {
+      app.get(path, async (_req, reply) =>
+        reply
+          .header('content-type', file.type)
+          .header('cache-control', 'no-store')
+          .header('x-content-type-options', 'nosniff')
+          .header('referrer-policy', 'no-referrer')
+          .header('content-security-policy', "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+          .send(file.body),
+      );
+    }
     app.get('/api/status', async () => describeStatus(i, this));
     app.get('/api/check', async () => i.check());
     app.get('/api/history', async () => ({ history: await i.history() }));
@@ -155,12 +187,16 @@ export class Agent {
       await writeAgentConfig(layout.agentConfig, next);
       await i.reloadConfig();
       await i.log(`config: ${key} = ${value}`);
+      const { appendHistory } = await import('./state.ts');
+      await appendHistory(layout.history, { at: new Date().toISOString(), event: 'config-changed', reason: `${key} = ${JSON.stringify(getKey(i.config, key))}` });
       return { key, value: getKey(i.config, key) };
     });
     app.post<{ Body: { version?: string; force?: boolean } }>('/api/update', async (req) => this.serial(() => i.update({ ...(req.body?.version ? { version: req.body.version } : {}), force: req.body?.force === true })));
     app.post<{ Body: { version?: string } }>('/api/rollback', async (req) => this.serial(() => i.rollback(req.body?.version ? { version: req.body.version } : {})));
     app.post('/api/check-now', async () => this.serial(() => this.checkAndUpdate()));
     const address = await app.listen({ host: '127.0.0.1', port: i.config.api.port });
+    const port = (app.server.address() as { port: number }).port;
+    allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
     this.server = app;
     this.url = address;
     await writeFileAtomic(layout.api, `${JSON.stringify({ url: address, pid: process.pid })}\n`, 0o600);

@@ -245,7 +245,7 @@ export function buildProgram(): Command {
     .addOption(json())
     .action(feedCommand('yank'));
 
-  type OperateExport = 'installCommand' | 'agentCommand' | 'updateCheck' | 'update' | 'rollback' | 'status' | 'history' | 'configGet' | 'configSet' | 'configList' | 'doctor' | 'version';
+  type OperateExport = 'installCommand' | 'agentCommand' | 'updateCheck' | 'update' | 'rollback' | 'status' | 'history' | 'configGet' | 'configSet' | 'configList' | 'doctor' | 'version' | 'ui';
   const operate = (name: OperateExport) => lazy(() => import('./commands/operate.ts').then((m) => ({ run: m[name] })));
   const rootDir = (): Option => new Option('--root <dir>', 'the install root (default: $SLIPWAY_ROOT)');
   program
@@ -312,6 +312,12 @@ export function buildProgram(): Command {
     .addOption(rootDir())
     .addOption(json())
     .action(operate('doctor'));
+  program
+    .command('ui')
+    .description('print the signed-in address of the running agent\'s Settings › Updates page')
+    .addOption(rootDir())
+    .addOption(json())
+    .action(operate('ui'));
   program
     .command('version')
     .description('print slipway\'s version line, and the managed app\'s with --root')

@@ -206,9 +206,11 @@ export async function configSet(flags: Flags, args: string[]): Promise<number> {
   }
   const api = await findAgent(layout);
   if (api) await api.call('PUT', '/api/config', { key, value });
-  else await writeAgentConfig(layout.agentConfig, next);
-  const { appendHistory } = await import('../../agent/state.ts');
-  await appendHistory(layout.history, { at: new Date().toISOString(), event: 'config-changed', reason: `${key} = ${JSON.stringify(getKey(next, key))}` });
+  else {
+    await writeAgentConfig(layout.agentConfig, next);
+    const { appendHistory } = await import('../../agent/state.ts');
+    await appendHistory(layout.history, { at: new Date().toISOString(), event: 'config-changed', reason: `${key} = ${JSON.stringify(getKey(next, key))}` });
+  }
   out.result(`${key} = ${JSON.stringify(getKey(next, key))}`, { key, value: getKey(next, key) });
   return 0;
 }
@@ -344,5 +346,18 @@ export async function version(flags: Flags): Promise<number> {
     }
   }
   out.result(lines.join('\n'), data);
+  return 0;
+}
+
+/** slipway ui: the address of the Settings › Updates page of the running agent, signed in. */
+export async function ui(flags: Flags): Promise<number> {
+  const out = createOutput(flags.json === true);
+  const layout = await rootOf(flags);
+  const api = await findAgent(layout);
+  if (!api) throw new SlipwayError('AGENT_NOT_RUNNING', `no agent runs for ${layout.root}; start it with slipway agent --root ${layout.root}`);
+  const token = (await readFile(layout.token, 'utf8')).trim();
+  // The token rides in the fragment: the browser never sends it to a server or writes it in a log.
+  const url = `${api.url}/#token=${token}`;
+  out.result(`Open ${url}\n(the link signs you in; keep it to yourself)`, { url });
   return 0;
 }

@@ -1,0 +1,139 @@
+// Settings › Updates: a page over the agent's local API. The token arrives in the URL fragment
+// (never sent to a server, never in a log), is kept in sessionStorage, and goes out as a bearer
+// header. Everything from the API is written with textContent: release notes cannot inject markup.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+function tokenFromHash() {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (!fromHash) return false;
+  sessionStorage.setItem('slipway-token', fromHash);
+  history.replaceState(null, '', location.pathname);
+  return true;
+}
+tokenFromHash();
+window.addEventListener('hashchange', () => {
+  if (tokenFromHash()) refresh().catch((err) => say(err.message, true));
+});
+
+async function api(method, path, body) {
+  const token = sessionStorage.getItem('slipway-token') || '';
+  const r = await fetch(path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const data = await r.json().catch(() => ({}));
+  if (r.status === 401) {
+    showLogin();
+    throw new Error('not signed in');
+  }
+  if (!r.ok) throw new Error(data.message || `HTTP ${r.status}`);
+  return data;
+}
+
+function say(text, error = false) {
+  $('message').textContent = text;
+  $('message').className = error ? 'error' : '';
+}
+
+function showLogin() {
+  $('login').hidden = false;
+  $('app').hidden = true;
+  $('summary').textContent = 'Not signed in';
+}
+
+function row(cells) {
+  const tr = document.createElement('tr');
+  for (const c of cells) {
+    const td = document.createElement('td');
+    td.textContent = c ?? '';
+    tr.append(td);
+  }
+  return tr;
+}
+
+async function busy(button, work) {
+  button.disabled = true;
+  try {
+    await work();
+  } catch (e) {
+    say(e.message, true);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function refresh() {
+  const [status, config, hist] = await Promise.all([api('GET', '/api/status'), api('GET', '/api/config'), api('GET', '/api/history')]);
+  $('login').hidden = true;
+  $('app').hidden = false;
+  $('summary').textContent = `${status.current ?? 'nothing installed'} on ${status.channel}`;
+  $('current').textContent = status.current ?? '—';
+  $('channel-now').textContent = status.channel;
+  $('feed').textContent = status.feed;
+  $('agent').textContent = status.agent.running ? `running, app ${status.agent.appRunning ? 'running' : 'stopped'}` : 'not running';
+  $('staged').textContent = status.staged ? `${status.staged.version}${status.staged.security ? ` (security: ${status.staged.security})` : ''}, applies ${status.staged.applyAt ?? 'now'}` : '—';
+  $('last-check').textContent = status.lastCheck ? `${status.lastCheck.at}${status.lastCheck.available ? `, ${status.lastCheck.available} available` : ', up to date'}` : 'never';
+  const s = config.settings;
+  $('channel').value = s['update.channel'];
+  $('interval').value = s['update.check-interval'];
+  $('window').value = s['update.maintenance-window'];
+  $('bypass').checked = s['update.security-bypass-window'];
+  $('keep').value = s['update.keep'];
+  const kept = $('kept');
+  kept.replaceChildren();
+  for (const k of status.kept) {
+    const li = document.createElement('li');
+    li.textContent = `${k.version} (${k.channel}, installed ${k.installedAt}) `;
+    if (k.version !== status.current) {
+      const b = document.createElement('button');
+      b.textContent = `Roll back to ${k.version}`;
+      b.dataset.version = k.version;
+      b.addEventListener('click', () => busy(b, async () => {
+        const r = await api('POST', '/api/rollback', { version: k.version });
+        say(`Rolled back ${r.from} → ${r.to}.`);
+        await refresh();
+      }));
+      li.append(b);
+    } else li.append('(running)');
+    kept.append(li);
+  }
+  $('history').replaceChildren(...hist.history.slice().reverse().map((h) => row([h.at, h.event, h.from, h.to, h.reason])));
+  const check = await api('GET', '/api/check');
+  const t = check.selection.target;
+  $('banner').hidden = !t;
+  if (t) {
+    const sec = check.selection.security;
+    $('banner').classList.toggle('security', Boolean(sec));
+    $('banner-title').textContent = `Update available: ${t.version}${sec ? ` — security (${sec})` : ''}`;
+    $('banner-detail').textContent = check.held ? `It failed before: ${check.held}` : `${t.breaking ? 'Breaking. ' : ''}From the ${t.channel} channel.`;
+    $('notes').textContent = check.manifest?.notes ?? '';
+    $('update-now').dataset.version = t.version;
+  }
+}
+
+$('login-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  sessionStorage.setItem('slipway-token', $('token').value.trim());
+  refresh().catch((err) => say(err.message, true));
+});
+$('update-now').addEventListener('click', (e) => busy(e.target, async () => {
+  say(`Updating to ${e.target.dataset.version}…`);
+  const r = await api('POST', '/api/update', { version: e.target.dataset.version, force: true });
+  say(r.outcome === 'updated' ? `Updated ${r.from} → ${r.to}.` : r.outcome === 'rolled-back' ? `The update to ${r.to} failed and was rolled back: ${r.reason}` : `${r.outcome}: ${r.reason ?? ''}`, r.outcome === 'rolled-back');
+  await refresh();
+}));
+$('check-now').addEventListener('click', (e) => busy(e.target, async () => {
+  const r = await api('POST', '/api/check-now');
+  say(r.outcome === 'up-to-date' ? 'Up to date.' : r.outcome === 'staged' ? `${r.to} is staged for the maintenance window.` : `${r.outcome} ${r.to}`);
+  await refresh();
+}));
+$('settings').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const button = e.target.querySelector('button');
+  busy(button, async () => {
+    const s = (await api('GET', '/api/config')).settings;
+    const want = { 'update.channel': $('channel').value, 'update.check-interval': $('interval').value, 'update.maintenance-window': $('window').value, 'update.security-bypass-window': String($('bypass').checked), 'update.keep': String($('keep').value) };
+    for (const [key, value] of Object.entries(want)) if (String(s[key]) !== value) await api('PUT', '/api/config', { key, value });
+    say('Settings saved.');
+    await refresh();
+  });
+});
+refresh().catch((err) => say(err.message, true));

@@ -1,6 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { get as httpGetPlain, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { Updater } from 'tuf-js';
@@ -86,12 +88,10 @@ export class FeedClient {
     const url = `${this.base}/targets/${info.path.slice(0, cut)}/${info.hashes.sha256}.${info.path.slice(cut + 1)}`;
     const tmp = `${dest}.partial-${process.pid}`;
     try {
-      const res = await fetch(url);
-      if (!res.ok || !res.body) throw new SlipwayError('FEED_UNREACHABLE', `${url} answered HTTP ${res.status}`);
-      const check = new PassThrough({ highWaterMark: 1 << 20 });
+      const res = await httpGet(url);
+      const check = new PassThrough();
       let seen = 0;
       const tee = new Transform({
-        highWaterMark: 1 << 20,
         transform(chunk: Buffer, _encoding, done) {
           seen += chunk.length;
           if (seen > info.length) {
@@ -110,7 +110,7 @@ export class FeedClient {
       // Observe the failure at once: if writing fails first, it is reported below.
       verified.catch(() => undefined);
       try {
-        await pipeline(Readable.fromWeb(res.body), tee, createWriteStream(tmp, { highWaterMark: 1 << 20 }));
+        await pipeline(res, tee, createWriteStream(tmp));
       } catch (error) {
         check.destroy(error as Error);
         throw error;
@@ -127,6 +127,23 @@ export class FeedClient {
   get trustedDir(): string {
     return this.metadataDir;
   }
+}
+
+/** A streamed GET (node:http/https: flat memory, backpressure all the way to the socket). */
+function httpGet(url: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const get = url.startsWith('https:') ? httpsGet : httpGetPlain;
+    const req = get(url, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new SlipwayError('FEED_UNREACHABLE', `${url} answered HTTP ${res.statusCode}`));
+        return;
+      }
+      resolve(res);
+    });
+    req.setTimeout(60_000, () => req.destroy(new Error(`ETIMEDOUT: no data from ${url} for 60 s`)));
+    req.on('error', reject);
+  });
 }
 
 /** tuf-js errors carry only a message; name what failed and what it means for the operator. */

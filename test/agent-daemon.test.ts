@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Agent, withJitter } from '../src/agent/agent.ts';
 import { install } from '../src/agent/install.ts';
 import { setKey, writeAgentConfig } from '../src/agent/config.ts';
 import type { StatusReport } from '../src/agent/report.ts';
-import { freePort, installRoot, sampleFeed } from './agent-helpers.ts';
+import { freePort, installRoot, sampleFeed, stopFirst } from './agent-helpers.ts';
 import { runCli } from './helpers.ts';
 
 /** A clock the test moves by hand (the agent's timers read it; nothing sleeps for hours). */
@@ -52,7 +52,7 @@ describe('slipway agent', () => {
     const clock = new TestClock('2026-11-18T12:00:00Z');
     const agent = await Agent.create(root, { clock, firstCheckMs: 0, tickMs: 3_600_000, serverZone: 'UTC' });
     await agent.start();
-    after(() => agent.stop());
+    stopFirst(root, () => agent.stop());
     assert.equal(await appVersion(port), '1.0.0', 'the agent runs the installed version');
 
     // A normal release outside the window: downloaded, verified and staged, not applied.

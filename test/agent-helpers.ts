@@ -47,11 +47,23 @@ export async function sampleFeed() {
   return { base, dir, store, keys, url, rootFile, release };
 }
 
-/** An install root removed at the end, with any app process it left running stopped. */
+const beforeCleanup = new Map<string, (() => Promise<void>)[]>();
+
+/** Runs `fn` (e.g. stopping an agent) at the end, before the install root's app is stopped and its folder removed. */
+export function stopFirst(root: string, fn: () => Promise<void>): void {
+  beforeCleanup.get(root)?.push(fn);
+}
+
+/** An install root removed at the end, with any agent and app process it left running stopped. */
 export async function installRoot(): Promise<string> {
   let root = '';
-  // Registered before the temp folder's own clean-up, so it runs first.
-  after(() => (root ? stopStray(new Layout(root).appPid, 1000) : undefined));
+  // Registered before the temp folder's own clean-up, so it runs first (after hooks run in order).
+  after(async () => {
+    if (!root) return;
+    for (const fn of beforeCleanup.get(root) ?? []) await fn();
+    await stopStray(new Layout(root).appPid, 1000);
+  });
   root = join(await tempDir('slipway-root-'), 'instance');
+  beforeCleanup.set(root, []);
   return root;
 }

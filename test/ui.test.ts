@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import { Agent } from '../src/agent/agent.ts';
 import { install } from '../src/agent/install.ts';
-import { freePort, installRoot, sampleFeed } from './agent-helpers.ts';
+import { freePort, installRoot, sampleFeed, stopFirst } from './agent-helpers.ts';
 import { runCli } from './helpers.ts';
 
 /** Settings › Updates in a real Chromium (Debian's; never a downloaded browser). */
@@ -18,7 +18,7 @@ describe('the Settings › Updates page', () => {
     await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port });
     const agent = await Agent.create(root, { firstCheckMs: 3_600_000, tickMs: 3_600_000 });
     await agent.start();
-    after(() => agent.stop());
+    stopFirst(root, () => agent.stop());
     await feed.release({ version: '1.1.0', schema: 2 }, { security: { severity: 'high', advisory: 'CVE-2026-1111' }, notes: '### Security\n- <img src=x onerror=alert(1)> escaped, not run\n' });
 
     const ui = await runCli(['ui', '--root', root, '--json']);

@@ -123,7 +123,12 @@ export class AppProcess implements AppControl {
       this.options.log(`restarting app ${runtime.version} in ${delay} ms (restart ${this.restarts})`);
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;
-        if (!this.stopping) void this.spawn();
+        if (!this.stopping) {
+          this.spawn().catch((error: unknown) => {
+            // The next exit (or the operator) tries again; an agent never dies of a failed restart.
+            this.options.log(`could not restart app ${runtime.version}: ${(error as Error).message}`);
+          });
+        }
       }, delay);
     });
   }

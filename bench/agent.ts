@@ -16,15 +16,11 @@ import { stopStray } from '../src/agent/app-process.ts';
 import { Layout } from '../src/agent/layout.ts';
 import { buildSampleRelease } from '../src/demo/sample-app.ts';
 import { serveFeed } from '../src/feed/serve.ts';
-import { bigFile, median, newFeed, WORK } from './lib/feed-setup.ts';
+import { bigFile, median, newFeed, reporter, WORK } from './lib/feed-setup.ts';
 
 const [mib = 1024, runs = 5] = process.argv.slice(2).map(Number);
 const SLIPWAY = join(import.meta.dirname, '..', 'src', 'cli', 'bin.ts');
-const out: string[] = [];
-const say = (s: string) => {
-  out.push(s);
-  process.stdout.write(`${s}\n`);
-};
+const { say, lines: out } = reporter();
 mkdirSync(WORK, { recursive: true });
 const dir = mkdtempSync(join(WORK, 'agent-'));
 

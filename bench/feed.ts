@@ -18,15 +18,11 @@ import { FeedClient } from '../src/feed/client.ts';
 import { FeedSession, publishRelease } from '../src/feed/repository.ts';
 import { serveFeed } from '../src/feed/serve.ts';
 import { indexEntry, manifestPath, selectUpdate, type Manifest } from '../src/core/feed/manifest.ts';
-import { bigFile, median, newFeed, WORK } from './lib/feed-setup.ts';
+import { bigFile, median, newFeed, reporter, WORK } from './lib/feed-setup.ts';
 
 const [mib = 1024, releases = 5000, seconds = 10] = process.argv.slice(2).map(Number);
 const SLIPWAY = join(import.meta.dirname, '..', 'src', 'cli', 'bin.ts');
-const out: string[] = [];
-const say = (s: string) => {
-  out.push(s);
-  process.stdout.write(`${s}\n`);
-};
+const { say, lines: out } = reporter();
 mkdirSync(WORK, { recursive: true });
 const dir = mkdtempSync(join(WORK, 'feed-'));
 

@@ -1,5 +1,4 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { buildSampleRelease, type SampleBuild } from '../src/demo/sample-app.ts';
@@ -11,18 +10,10 @@ import { stopStray } from '../src/agent/app-process.ts';
 import { Layout } from '../src/agent/layout.ts';
 import { tempDir } from './helpers.ts';
 
+export { freePort } from '../src/project/free-port.ts';
+
 export const passphraseEnv = { SLIPWAY_KEY_PASSPHRASE: 'correct horse battery' };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** A signed feed served over HTTP on 127.0.0.1, and a way to release the sample app to it. */
 export async function sampleFeed() {

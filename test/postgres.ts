@@ -3,10 +3,10 @@
 // and stopped when the test file ends. Needs Debian's postgresql package (`.ci/run` installs it).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from '../src/project/free-port.ts';
 
 function binDir(): string {
   const base = '/usr/lib/postgresql';
@@ -15,16 +15,6 @@ function binDir(): string {
   throw new Error('PostgreSQL server binaries not found: apt-get install -y postgresql (or set SLIPWAY_TEST_PG_URL)');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 let started: Promise<string> | null = null;
 

@@ -37,3 +37,13 @@ export async function newFeed(dir: string): Promise<{ store: LocalStore; keys: F
 }
 
 export const median = (v: readonly number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+
+/** Prints table lines as they come and keeps them for the results file. */
+export function reporter(): { say: (line: string) => void; lines: string[] } {
+  const lines: string[] = [];
+  const say = (line: string): void => {
+    lines.push(line);
+    process.stdout.write(`${line}\n`);
+  };
+  return { say, lines };
+}

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Agent } from '../agent/agent.ts';
 import { readAgentConfig, setKey, writeAgentConfig } from '../agent/config.ts';
@@ -9,6 +8,7 @@ import { createKeys } from '../feed/keys.ts';
 import { initFeed, publishRelease, type FeedKeys, type ReleaseInfo } from '../feed/repository.ts';
 import { serveFeed } from '../feed/serve.ts';
 import { LocalStore } from '../feed/store.ts';
+import { freePort } from '../project/free-port.ts';
 import { buildSampleRelease, type SampleBuild } from './sample-app.ts';
 
 export interface LoopStep {
@@ -16,16 +16,6 @@ export interface LoopStep {
   detail: string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** A clock the demo moves by hand, to show a maintenance window without waiting for Sunday. */
 class DemoClock {

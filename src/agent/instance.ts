@@ -214,7 +214,7 @@ export class Instance {
   }
 
   /** Downloads, verifies (tuf-js) and unpacks a release into releases/<version>. Touches nothing else. */
-  async stage(candidate: Candidate, client: FeedClient): Promise<{ manifest: Manifest; app: AppManifest; downloaded: boolean }> {
+  async stage(candidate: Candidate, client: FeedClient, progress?: (s: string) => void): Promise<{ manifest: Manifest; app: AppManifest; downloaded: boolean }> {
     const manifest = await client.manifest(candidate.manifest);
     if (manifest.version !== candidate.version) throw new SlipwayError('VERIFY_FAILED', `the manifest at ${candidate.manifest} is for ${manifest.version}, not ${candidate.version}`);
     const dir = this.layout.release(candidate.version);
@@ -226,7 +226,7 @@ export class Instance {
     const file = join(this.layout.downloads, `${candidate.version}-${basename(artifact.name)}`);
     await rm(file, { force: true });
     try {
-      await client.download(artifact, file);
+      await client.download(artifact, file, progress ? (done, total) => progress(`downloading ${candidate.version} ${Math.floor((done / total) * 100)}% (${Math.round(done / 1048576)} of ${Math.round(total / 1048576)} MiB)`) : undefined);
     } catch (error) {
       await rm(file, { force: true });
       const e = error as SlipwayError;
@@ -468,7 +468,7 @@ export class Instance {
       }
       if (options.dryRun) return { from: state.current, to: candidate.version, outcome: 'staged', reason: 'dry run: nothing downloaded', ms: performance.now() - started };
       options.progress?.(`downloading and verifying ${candidate.version}`);
-      const staged = await this.stage(candidate, client);
+      const staged = await this.stage(candidate, client, options.progress);
       // Preflight: the running version is healthy (unless forced).
       if (state.current && this.app.supervised && this.app.running() && !options.force) {
         const { manifest } = await this.manifestOf(state.current);

@@ -77,7 +77,7 @@ export class FeedClient {
    * signed length (tuf-js's own downloadTarget writes a temp file, reads it back and copies it:
    * three passes, and more memory — bench/agent.ts).
    */
-  async download(artifact: Artifact, dest: string): Promise<string> {
+  async download(artifact: Artifact, dest: string, onProgress?: (done: number, total: number) => void): Promise<string> {
     await this.refresh();
     const info = await this.updater.getTargetInfo(artifact.path);
     if (!info) throw new SlipwayError('FEED_INVALID', `${artifact.path} is not signed by the feed`);
@@ -93,7 +93,9 @@ export class FeedClient {
       let seen = 0;
       const tee = new Transform({
         transform(chunk: Buffer, _encoding, done) {
+          const before = seen;
           seen += chunk.length;
+          if (onProgress && Math.floor(before / 8_388_608) !== Math.floor(seen / 8_388_608)) onProgress(seen, info.length);
           if (seen > info.length) {
             done(new SlipwayError('VERIFY_FAILED', `${artifact.path}: the server sent more than the ${info.length} bytes signed for it`));
             return;

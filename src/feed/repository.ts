@@ -162,18 +162,20 @@ export function delegations(channels: Record<string, SigningKey>): Json {
 }
 
 /** sha256 and length of a file, read into one reused buffer: memory stays flat whatever the size. */
-export async function hashFile(path: string): Promise<{ sha256: string; length: number }> {
+export async function hashFile(path: string, onProgress?: (done: number, total: number) => void): Promise<{ sha256: string; length: number }> {
   const hash = createHash('sha256');
   let length = 0;
   let handle;
   try {
     handle = await open(path, 'r');
+    const total = onProgress ? (await handle.stat()).size : 0;
     const buffer = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
+    for (let n = 0; ; n++) {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       hash.update(buffer.subarray(0, bytesRead));
       length += bytesRead;
+      if (onProgress && n % 64 === 0) onProgress(length, total);
     }
   } catch (error) {
     throw new SlipwayError('ARTIFACT_MISSING', `cannot read artifact ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
@@ -424,6 +426,8 @@ export interface PublishOptions extends ReleaseInfo {
   files: readonly string[];
   now: Date;
   expiry?: ExpiryDays;
+  /** Progress of the long part (hashing the artifacts), for a terminal. */
+  progress?: (text: string) => void;
 }
 
 export interface PublishResult {
@@ -454,7 +458,8 @@ export async function publishRelease(store: FeedStore, keys: OnlineKeys, options
   const hashed: { file: string; artifact: Artifact }[] = [];
   for (const file of options.files) {
     const name = basename(file);
-    const h = await hashFile(file);
+    const progress = options.progress;
+    const h = await hashFile(file, progress ? (done, total) => progress(`hashing ${name} ${total ? Math.floor((done / total) * 100) : 0}% (${Math.round(done / 1048576)} of ${Math.round(total / 1048576)} MiB)`) : undefined);
     const artifact: Artifact = { name, path: `${options.channel}/${version}/${name}`, sha256: h.sha256, length: h.length };
     const platform = platformOf(name);
     if (artifacts[platform]) throw new SlipwayError('USAGE', `${artifacts[platform].name} and ${name} are both for ${platform}; publish one artifact per platform`);

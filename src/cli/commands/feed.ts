@@ -191,6 +191,7 @@ export async function publish(flags: FeedFlags, args: string[]): Promise<number>
     minimumVersion: flags.minimumVersion ?? null,
     hotfix: verdict.hotfix,
     notes: notes ?? '',
+    progress: (t) => out.progress(t),
   });
   const pruned = r.changed ? await retain(s, keys, p.config, channel, now) : [];
   let view: string | null = null;

@@ -1,5 +1,6 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
 import { get as httpGetPlain, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { PassThrough, Transform } from 'node:stream';
@@ -86,11 +87,29 @@ export class FeedClient {
     }
     const cut = info.path.lastIndexOf('/');
     const url = `${this.base}/targets/${info.path.slice(0, cut)}/${info.hashes.sha256}.${info.path.slice(cut + 1)}`;
-    const tmp = `${dest}.partial-${process.pid}`;
+    // An interrupted download is resumed (HTTP Range) from `<dest>.partial`; the bytes already
+    // there go through the same verification first.
+    const partial = `${dest}.partial`;
+    let have = await stat(partial).then(
+      (st) => st.size,
+      () => 0,
+    );
+    if (have >= info.length) {
+      await rm(partial, { force: true });
+      have = 0;
+    }
+    let keepPartial = true;
     try {
-      const res = await httpGet(url);
+      let res = await httpGet(url, have > 0 ? { range: `bytes=${have}-` } : {});
+      if (have > 0 && res.statusCode !== 206) {
+        // The server ignored the range: start over.
+        res.resume();
+        await rm(partial, { force: true });
+        have = 0;
+        res = await httpGet(url, {});
+      }
       const check = new PassThrough();
-      let seen = 0;
+      let seen = have;
       const tee = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           const before = seen;
@@ -112,17 +131,25 @@ export class FeedClient {
       // Observe the failure at once: if writing fails first, it is reported below.
       verified.catch(() => undefined);
       try {
-        await pipeline(res, tee, createWriteStream(tmp));
+        if (have > 0) for await (const chunk of createReadStream(partial, { end: have - 1 })) if (!check.write(chunk)) await once(check, 'drain');
+        await pipeline(res, tee, createWriteStream(partial, { flags: have > 0 ? 'a' : 'w' }));
       } catch (error) {
         check.destroy(error as Error);
         throw error;
       }
-      await verified;
-      await rename(tmp, dest);
+      try {
+        await verified;
+      } catch (error) {
+        keepPartial = false;
+        throw error;
+      }
+      await rename(partial, dest);
       return dest;
     } catch (error) {
-      await rm(tmp, { force: true });
-      throw feedError(error, `downloading ${artifact.path}`);
+      const e = feedError(error, `downloading ${artifact.path}`);
+      // Bytes that failed verification are never reused; a cut connection keeps what arrived.
+      if (!keepPartial || e.code === 'VERIFY_FAILED') await rm(partial, { force: true });
+      throw e;
     }
   }
 
@@ -132,11 +159,11 @@ export class FeedClient {
 }
 
 /** A streamed GET (node:http/https: flat memory, backpressure all the way to the socket). */
-function httpGet(url: string): Promise<IncomingMessage> {
+function httpGet(url: string, headers: Record<string, string>): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const get = url.startsWith('https:') ? httpsGet : httpGetPlain;
-    const req = get(url, (res) => {
-      if (res.statusCode !== 200) {
+    const req = get(url, { headers }, (res) => {
+      if (res.statusCode !== 200 && res.statusCode !== 206) {
         res.resume();
         reject(new SlipwayError('FEED_UNREACHABLE', `${url} answered HTTP ${res.statusCode}`));
         return;

@@ -102,6 +102,34 @@ describe('release manifests and channel indexes, read through tuf-js', () => {
     assert.deepEqual((await readdir(f.base)).filter((n) => n.startsWith('dl')), []);
   });
 
+  it('resumes an interrupted download with Range, and never reuses bytes that fail verification', async () => {
+    const f = await setup();
+    const { randomBytes } = await import('node:crypto');
+    const body = randomBytes(3 * 1024 * 1024);
+    const file = await f.artifact('app-linux-amd64.tar.gz', '');
+    await writeFile(file, body);
+    const r = await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [file], now: new Date() });
+    const a = r.targets[0]!;
+    const lines: string[] = [];
+    const { url, server } = await serveFeed({ dir: f.store.location, log: (l) => lines.push(l) });
+    after(() => server.close());
+    const dest = join(f.base, 'resumed.tar.gz');
+    // What an earlier, interrupted attempt left: the first MiB.
+    await writeFile(`${dest}.partial`, body.subarray(0, 1024 * 1024));
+    let client = await instance(url, join(f.store.location, 'metadata', '1.root.json'));
+    await client.download(a, dest);
+    assert.deepEqual(await readFile(dest), body);
+    assert.ok(lines.some((l) => l.includes(a.sha256) && l.endsWith(' 206')), lines.join('\n'));
+    // A partial that does not belong to this artifact: refused, thrown away, and the next try starts over.
+    await rm(dest);
+    await writeFile(`${dest}.partial`, Buffer.alloc(1024 * 1024, 7));
+    client = await instance(url, join(f.store.location, 'metadata', '1.root.json'));
+    await assert.rejects(client.download(a, dest), (e: SlipwayError) => e.code === 'VERIFY_FAILED');
+    await assert.rejects(readFile(`${dest}.partial`), /ENOENT/);
+    await client.download(a, dest);
+    assert.deepEqual(await readFile(dest), body);
+  });
+
   it('a yanked release is never selected and stays in the index with its reason', async () => {
     const f = await setup();
     const now = new Date();

@@ -119,6 +119,17 @@ describe('slipway agent', () => {
     assert.notEqual(Number((await readFile(join(root, 'state', 'app.pid'), 'utf8')).trim()), pid);
     assert.match(await readFile(join(root, 'state', 'agent.log'), 'utf8'), /restarting app 1\.1\.2/);
 
+    // A feed that cannot be reached: the agent keeps running the app and says why in its status.
+    const { setKey: set } = await import('../src/agent/config.ts');
+    const { readAgentConfig: read } = await import('../src/agent/config.ts');
+    await writeAgentConfig(cfgPath, set((await read(cfgPath, new Date())).config, 'feed.url', 'http://127.0.0.1:9/feed'));
+    await agent.instance.reloadConfig();
+    clock.set('2026-11-26T12:00:00Z');
+    await agent.tick();
+    s = await agent.instance.state();
+    assert.match(s.lastCheck?.error ?? '', /cannot be reached/);
+    assert.equal(await appVersion(port), '1.1.2');
+
     // Two updaters never run at once: a second agent on the same root is refused.
     await assert.rejects((await Agent.create(root, { clock })).start(), /an agent for this install root is running already/);
   });

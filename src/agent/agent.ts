@@ -114,7 +114,13 @@ export class Agent {
         const r = await this.instance.applyStagedIfDue();
         if (r) await this.instance.log(`window open: ${r.outcome} ${r.from ?? ''} → ${r.to}`);
       } catch (error) {
-        await this.instance.log(`check failed: ${(error as Error).message}`);
+        const message = (error as Error).message;
+        await this.instance.log(`check failed: ${message}`);
+        // `slipway status` and the page show it until a check succeeds.
+        const { writeState } = await import('./state.ts');
+        const state = await this.instance.state();
+        state.lastCheck = { at: this.clock.now().toISOString(), available: state.lastCheck?.available ?? null, error: message };
+        await writeState(this.instance.layout.stateFile, state).catch(() => undefined);
       }
     });
   }

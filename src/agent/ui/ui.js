@@ -70,7 +70,7 @@ async function refresh() {
   $('feed').textContent = status.feed;
   $('agent').textContent = status.agent.running ? `running, app ${status.agent.appRunning ? 'running' : 'stopped'}` : 'not running';
   $('staged').textContent = status.staged ? `${status.staged.version}${status.staged.security ? ` (security: ${status.staged.security})` : ''}, applies ${status.staged.applyAt ?? 'now'}` : '—';
-  $('last-check').textContent = status.lastCheck ? `${status.lastCheck.at}${status.lastCheck.available ? `, ${status.lastCheck.available} available` : ', up to date'}` : 'never';
+  $('last-check').textContent = status.lastCheck ? `${status.lastCheck.at}${status.lastCheck.error ? `, failed: ${status.lastCheck.error}` : status.lastCheck.available ? `, ${status.lastCheck.available} available` : ', up to date'}` : 'never';
   const s = config.settings;
   $('channel').value = s['update.channel'];
   $('interval').value = s['update.check-interval'];

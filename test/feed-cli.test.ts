@@ -123,6 +123,8 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
     const { readdir } = await import('node:fs/promises');
     const left = await readdir(join(feed, 'targets', 'nightly'));
     assert.ok(!left.includes('1.0.0-beta.0.nightly.20261121.1.gabc'), left.join(' '));
+    const views = await readdir(join(feed, 'releases'));
+    assert.ok(!views.includes('1.0.0-beta.0.nightly.20261121.1.gabc') && views.includes('1.0.0-beta.0.nightly.20261124.1.gabc'), views.join(' '));
     const stable = await artifact('app-linux-amd64.tar.gz', 'a stable without a beta');
     assert.equal((await cli('publish', '2.0.0', stable, '--channel', 'stable')).status, 0, 'rules off: stable without beta');
     const dry = await cli('feed', 'prune', '--channel', 'nightly', '--keep', '1', '--dry-run', '--json');

@@ -314,6 +314,14 @@ describe('an S3 feed (s3rver on 127.0.0.1)', () => {
     await client.download(m.artifacts['linux/amd64']!, dest);
     assert.equal((await readFile(dest)).length, 6 * 1024 * 1024);
     assert.deepEqual((await feedStatus(f.store, new Date())).channels.find((c) => c.channel === 'stable')!.newest, '1.0.0');
+    // The human view goes to the bucket too.
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { writeReleaseView } = await import('./release-view.ts');
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: env.SLIPWAY_KEY_PASSPHRASE }).toString();
+    await writeReleaseView({ feedDir: f.store, version: '1.0.0', files: [{ name: m.artifacts['linux/amd64']!.name, sha256: m.artifacts['linux/amd64']!.sha256 }], notes: null, signingKeyPem: pem, passphrase: env.SLIPWAY_KEY_PASSPHRASE });
+    const sums = await fetch(`${base}/releases/1.0.0/SHA256SUMS`);
+    assert.equal(await sums.text(), `${m.artifacts['linux/amd64']!.sha256}  app-linux-amd64.tar.gz\n`);
+    assert.equal((await fetch(`${base}/cosign.pub`)).status, 200);
 
     // Tamper with the stored object: the instance refuses it and writes nothing.
     const key = (await f.store.list('targets/stable')).find((k) => k.endsWith('app-linux-amd64.tar.gz'))!;

@@ -1,8 +1,6 @@
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { SlipwayError } from '../core/errors.ts';
-import { exists, writeFilesAtomic } from '../project/atomic-write.ts';
+import { LocalStore, type FeedStore } from './store.ts';
 
 /** `sha256sum` format: "<hex>  <name>", one line per file, sorted by name. */
 export function renderSha256Sums(files: readonly { name: string; sha256: string }[]): string {
@@ -25,7 +23,8 @@ export function signBlob(privateKey: KeyObject, data: Buffer): string {
 }
 
 export interface ReleaseViewOptions {
-  feedDir: string;
+  /** The feed: a folder path, or a store (an S3 bucket). */
+  feedDir: string | FeedStore;
   version: string;
   files: readonly { name: string; sha256: string }[];
   notes: string | null;
@@ -45,18 +44,16 @@ export async function writeReleaseView(options: ReleaseViewOptions): Promise<{ d
   } catch (error) {
     throw new SlipwayError('KEY_PASSPHRASE_WRONG', 'cannot decrypt the release signing key: wrong passphrase?', { cause: error });
   }
-  const dir = join(options.feedDir, 'releases', options.version);
-  await mkdir(dir, { recursive: true });
+  const store = typeof options.feedDir === 'string' ? new LocalStore(options.feedDir) : options.feedDir;
+  const dir = `releases/${options.version}`;
   const sums = renderSha256Sums(options.files);
-  const files = [
-    { path: join(dir, 'SHA256SUMS'), data: sums },
-    { path: join(dir, 'SHA256SUMS.sig'), data: `${signBlob(key, Buffer.from(sums))}\n` },
-  ];
-  if (options.notes !== null) files.push({ path: join(dir, 'notes.md'), data: options.notes });
-  const pub = join(options.feedDir, 'cosign.pub');
   const pem = createPublicKey(key).export({ format: 'pem', type: 'spki' }).toString();
-  if (!(await exists(pub))) files.push({ path: pub, data: pem });
-  else if ((await readFile(pub, 'utf8')) !== pem) throw new SlipwayError('KEY_MISMATCH', `${pub} holds another public key than the release signing key; rotate keys with slipway keys rotate`);
-  await writeFilesAtomic(files);
-  return { dir };
+  const published = await store.read('cosign.pub');
+  if (published !== null && published.toString('utf8') !== pem) throw new SlipwayError('KEY_MISMATCH', `${store.location}/cosign.pub holds another public key than the release signing key; rotate keys with slipway keys rotate`);
+  // The signature before the sums it signs, so a reader never finds sums without their signature.
+  await store.write(`${dir}/SHA256SUMS.sig`, `${signBlob(key, Buffer.from(sums))}\n`);
+  await store.write(`${dir}/SHA256SUMS`, sums);
+  if (options.notes !== null) await store.write(`${dir}/notes.md`, options.notes);
+  if (published === null) await store.write('cosign.pub', pem);
+  return { dir: `${store.location}/${dir}` };
 }

@@ -578,5 +578,10 @@ export async function pruneChannel(store: FeedStore, keys: OnlineKeys, options: 
   index.releases = index.releases.slice(0, options.keep);
   await session.writeIndex(index, options.now);
   await session.commit(keys, options.now, options.expiry);
+  // The human view of a pruned release goes too, unless another channel still lists the version.
+  for (const v of gone) {
+    const elsewhere = await locateRelease(session, v).then((w) => w.some((x) => x.channel !== options.channel));
+    if (!elsewhere) await store.remove(await store.list(`releases/${v}`));
+  }
   return { pruned: [...gone] };
 }

@@ -196,8 +196,8 @@ export async function publish(flags: FeedFlags, args: string[]): Promise<number>
   const pruned = r.changed ? await retain(s, keys, p.config, channel, now) : [];
   let view: string | null = null;
   const releasePem = await readFile(join(keyDir(flags), `${RELEASE_KEY}.pem`), 'utf8').catch(() => null);
-  if (releasePem !== null && s.location.startsWith('/')) {
-    view = (await writeReleaseView({ feedDir: s.location, version, files: r.targets.map((t) => ({ name: t.name, sha256: t.sha256 })), notes, signingKeyPem: releasePem, passphrase: process.env.SLIPWAY_KEY_PASSPHRASE ?? '' })).dir;
+  if (releasePem !== null) {
+    view = (await writeReleaseView({ feedDir: s, version, files: r.targets.map((t) => ({ name: t.name, sha256: t.sha256 })), notes, signingKeyPem: releasePem, passphrase: process.env.SLIPWAY_KEY_PASSPHRASE ?? '' })).dir;
   }
   out.result(
     [

@@ -116,7 +116,7 @@ $('login-form').addEventListener('submit', (e) => {
 });
 $('update-now').addEventListener('click', (e) => busy(e.target, async () => {
   say(`Updating to ${e.target.dataset.version}…`);
-  const r = await api('POST', '/api/update', { version: e.target.dataset.version, force: true });
+  const r = await api('POST', '/api/update', { version: e.target.dataset.version });
   say(r.outcome === 'updated' ? `Updated ${r.from} → ${r.to}.` : r.outcome === 'rolled-back' ? `The update to ${r.to} failed and was rolled back: ${r.reason}` : `${r.outcome}: ${r.reason ?? ''}`, r.outcome === 'rolled-back');
   await refresh();
 }));

@@ -1,4 +1,4 @@
-// The public API of the slipway package: the pure core and the release operations.
+// The public API of the slipway package: the pure core, the release operations, migrations, the feed, the agent, and headers for host apps.
 export { SlipwayError, ExitError } from './core/errors.ts';
 export { parseCommit, splitFooters } from './core/commit/parse.ts';
 export type { ParsedCommit, RawCommit, Footer, Reference } from './core/commit/types.ts';
@@ -22,3 +22,24 @@ export type { ChangelogOptions, ChangelogResult } from './release/changelog.ts';
 export { buildNotes } from './release/notes.ts';
 export { loadConfig } from './project/config-file.ts';
 export { resolveVersionFiles, readVersions, planVersionWrite, applyVersionWrite } from './project/version-files/index.ts';
+// Migrations, the feed, the agent and the host-app headers.
+export { runMigrations, migrationStatus, loadMigrations } from './migrate/runner.ts';
+export { migrateConfigFile } from './migrate/config-file.ts';
+export { initFeed, publishRelease, promoteRelease, yankRelease, pruneChannel, FeedSession } from './feed/repository.ts';
+export type { FeedKeys, OnlineKeys, PublishOptions, ReleaseInfo } from './feed/repository.ts';
+export { createKeys, loadKey } from './feed/keys.ts';
+export { LocalStore, openStore } from './feed/store.ts';
+export type { FeedStore } from './feed/store.ts';
+export { FeedClient } from './feed/client.ts';
+export { serveFeed } from './feed/serve.ts';
+export { selectUpdate, platformOf } from './core/feed/manifest.ts';
+export type { Manifest, ChannelIndex, Selection } from './core/feed/manifest.ts';
+export { parseWindows, activeWindow, nextWindowStart } from './core/schedule/window.ts';
+export { parseDuration } from './core/schedule/duration.ts';
+export { parseAppManifest } from './core/app-manifest.ts';
+export type { AppManifest } from './core/app-manifest.ts';
+export { Instance } from './agent/instance.ts';
+export { Agent } from './agent/agent.ts';
+export { install } from './agent/install.ts';
+export { apiHeaders, apiHeadersMiddleware } from './http/headers.ts';
+export type { Deprecated, HeaderOptions } from './http/headers.ts';

@@ -56,6 +56,12 @@ describe('operator commands without an agent running', () => {
     assert.match(r.stderr, /unknown setting "update.colour"; known: update.channel/);
     r = await cli('config', 'set', 'update.channel', 'beta', '--dry-run');
     assert.match(r.stdout, /would set update.channel = "beta"/);
+    r = await cli('config', 'set', 'update.channel', 'edge');
+    assert.equal(r.status, 0);
+    r = await cli('update', 'check');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /update\.channel is "edge", which this feed does not have; it has nightly, beta, stable/);
+    assert.equal((await cli('config', 'set', 'update.channel', 'stable')).status, 0);
     r = await cli('config', 'list', '--json');
     assert.equal((JSON.parse(r.stdout) as { settings: Record<string, unknown> }).settings['update.channel'], 'stable');
 
@@ -73,7 +79,7 @@ describe('operator commands without an agent running', () => {
     assert.match(r.stderr, /no version older than 0\.4\.1 is kept/);
 
     r = await cli('history', '--json');
-    assert.deepEqual((JSON.parse(r.stdout) as { history: { event: string }[] }).history.map((h) => h.event), ['installed', 'updated', 'config-changed', 'rolled-back']);
+    assert.deepEqual((JSON.parse(r.stdout) as { history: { event: string }[] }).history.map((h) => h.event), ['installed', 'updated', 'config-changed', 'config-changed', 'config-changed', 'rolled-back']);
     r = await cli('status');
     assert.match(r.stdout, /^0\.4\.1 on stable from http/);
     assert.match(r.stdout, /maintenance window: Sat 03:00-05:00, Sun 02:00-06:00; next /);

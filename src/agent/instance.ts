@@ -173,18 +173,18 @@ export class Instance {
     return new FeedClient({ url: this.config.feed.url, metadataDir: this.layout.tuf, scratchDir: join(this.layout.staging, 'tuf') });
   }
 
-  private async indexes(client: FeedClient): Promise<ChannelIndex[]> {
-    const channels = this.channelsSeen();
-    const out: ChannelIndex[] = [];
-    for (const c of channels) out.push(await client.index(c));
-    return out;
-  }
+  private seen: string[] = [];
 
-  /** The channel and every more stable one. The order is the feed's: nightly, beta, stable unless configured. */
-  private channelsSeen(): string[] {
-    const known = ['nightly', 'alpha', 'beta', 'rc', 'stable'];
-    const channel = this.config.update.channel;
-    return known.includes(channel) ? visibleChannels(known, channel) : [channel, 'stable'];
+  private async indexes(client: FeedClient): Promise<ChannelIndex[]> {
+    const all = await client.channels();
+    if (!all.includes(this.config.update.channel)) {
+      throw new SlipwayError('UNKNOWN_CHANNEL', `update.channel is "${this.config.update.channel}", which this feed does not have; it has ${all.join(', ')} (slipway config set update.channel <channel>)`);
+    }
+    // The channel and every more stable one, in the feed's own order.
+    this.seen = visibleChannels(all, this.config.update.channel);
+    const out: ChannelIndex[] = [];
+    for (const c of this.seen) out.push(await client.index(c));
+    return out;
   }
 
   async manifestOf(version: string): Promise<{ manifest: AppManifest; dir: string }> {
@@ -452,7 +452,7 @@ export class Instance {
       let candidate: Candidate | null;
       if (options.version) {
         candidate = findRelease(indexes, options.version);
-        if (!candidate) throw new SlipwayError('NOT_PUBLISHED', `${options.version} is not on ${this.channelsSeen().join(' or ')} in the feed`);
+        if (!candidate) throw new SlipwayError('NOT_PUBLISHED', `${options.version} is not on ${this.seen.join(' or ')} in the feed`);
         if (candidate.yanked) throw new SlipwayError('YANKED', `${candidate.version} was yanked: ${candidate.yanked.reason}`);
         if (state.current && semver.lte(candidate.version, state.current)) throw new SlipwayError('USAGE', `${candidate.version} is not newer than ${state.current}; use slipway rollback --version ${candidate.version} to go back`);
       } else {

@@ -59,6 +59,19 @@ export class FeedClient {
     }
   }
 
+  /** The feed's channels, least stable first (from its signed channels.json; older feeds: the defaults). */
+  async channels(): Promise<string[]> {
+    const data = await this.readTarget('channels.json');
+    if (data === null) return ['nightly', 'beta', 'stable'];
+    try {
+      const parsed = JSON.parse(data.toString('utf8')) as { channels?: unknown };
+      if (Array.isArray(parsed.channels) && parsed.channels.every((c) => typeof c === 'string')) return parsed.channels;
+    } catch {
+      // fall through
+    }
+    throw new SlipwayError('FEED_INVALID', 'the feed\'s channels.json is not a list of channels');
+  }
+
   async index(channel: string): Promise<ChannelIndex> {
     const data = await this.readTarget(indexPath(channel));
     if (data === null) return { schema: 1, channel, updated: new Date(0).toISOString(), releases: [] };

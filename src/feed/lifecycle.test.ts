@@ -130,6 +130,23 @@ describe('release manifests and channel indexes, read through tuf-js', () => {
     assert.deepEqual(await readFile(dest), body);
   });
 
+  it('publishes its own channel order, so an instance on a channel named by the maintainer sees the more stable ones', async () => {
+    const base = await tempDir();
+    const created = await createKeys(['root', 'targets', 'snapshot', 'timestamp', 'edge', 'candidate', 'stable'], 'ed25519', { dir: join(base, 'keys'), env });
+    const by = Object.fromEntries(created.map((k) => [k.role, k]));
+    const keys: FeedKeys = { root: by.root!, targets: by.targets!, snapshot: by.snapshot!, timestamp: by.timestamp!, channels: { edge: by.edge!, candidate: by.candidate!, stable: by.stable! } };
+    const store = new LocalStore(join(base, 'feed'));
+    await initFeed(store, keys, { now: new Date() });
+    await writeFile(join(base, 'app.tgz'), 'x');
+    await publishRelease(store, keys, { version: '1.1.0-rc.1', channel: 'candidate', files: [join(base, 'app.tgz')], now: new Date() });
+    const client = await instance(await served(store.location), join(store.location, 'metadata', '1.root.json'));
+    const order = await client.channels();
+    assert.deepEqual(order, ['edge', 'candidate', 'stable']);
+    const seen = [];
+    for (const c of visibleChannels(order, 'edge')) seen.push(await client.index(c));
+    assert.equal(selectUpdate(seen, '1.0.0').target?.version, '1.1.0-rc.1');
+  });
+
   it('a yanked release is never selected and stays in the index with its reason', async () => {
     const f = await setup();
     const now = new Date();

@@ -60,6 +60,8 @@ export const DEFAULT_EXPIRY: ExpiryDays = { root: 365, targets: 90, snapshot: 14
  * spends quadratic time on a role's target list, only ever sees a small one).
  */
 export const BINS = 64;
+/** The top-level target that lists the channels, least stable first. */
+export const CHANNELS_TARGET = 'channels.json';
 export const binName = (channel: string, i: number): string => `${channel}.bin-${i.toString(16).padStart(2, '0')}`;
 const isBin = (role: string): boolean => role.includes('.');
 export const channelOfRole = (role: string): string => role.split('.')[0]!;
@@ -131,7 +133,16 @@ export async function initFeed(store: FeedStore, keys: FeedKeys, options: { now:
     keys.root,
   );
   const channels = Object.entries(keys.channels);
-  const targetsMd = signed(MetadataKind.Targets, { version: 1, expires: expires(now, e.targets), targets: {}, delegations: delegations(keys.channels) }, keys.targets);
+  // The channel order (least to most stable) is signed with the top-level targets, so an instance
+  // knows which channels are "more stable" than its own whatever the maintainer named them.
+  const channelList = Buffer.from(`${JSON.stringify({ channels: Object.keys(keys.channels) })}\n`);
+  const channelsHash = createHash('sha256').update(channelList).digest('hex');
+  await store.write(`targets/${channelsHash}.${CHANNELS_TARGET}`, channelList);
+  const targetsMd = signed(
+    MetadataKind.Targets,
+    { version: 1, expires: expires(now, e.targets), targets: { [CHANNELS_TARGET]: { length: channelList.length, hashes: { sha256: channelsHash } } }, delegations: delegations(keys.channels) },
+    keys.targets,
+  );
   const targetsBytes = serialize(targetsMd);
   const meta: Json = { 'targets.json': { version: 1, length: targetsBytes.length } };
   for (const [channel, k] of channels) {

@@ -364,9 +364,10 @@ export async function verify(flags: FeedFlags): Promise<number> {
     const client = new FeedClient({ url, metadataDir, scratchDir: join(work, 'scratch') });
     await client.refresh();
     const report = [];
-    for (const channel of p.config.channels) {
+    const feedChannels = await client.channels();
+    for (const channel of feedChannels) {
       const indexes = [];
-      for (const c of visibleChannels(p.config.channels, channel)) indexes.push(await client.index(c));
+      for (const c of visibleChannels(feedChannels, channel)) indexes.push(await client.index(c));
       const sel = selectUpdate(indexes, null);
       let artifacts: string[] = [];
       if (sel.target) {

@@ -345,7 +345,6 @@ export async function serve(flags: FeedFlags, args: string[]): Promise<number> {
 /** slipway feed verify: what an instance sees, through tuf-js. */
 export async function verify(flags: FeedFlags): Promise<number> {
   const out = createOutput(flags.json === true);
-  const p = await project(flags);
   const { FeedClient } = await import('../../feed/client.ts');
   let url = flags.url;
   let close: (() => Promise<void>) | null = null;

@@ -131,6 +131,31 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
     assert.deepEqual((JSON.parse(dry.stdout) as { pruned: unknown }).pruned, { nightly: ['1.0.0-beta.0.nightly.20261123.1.gabc'] });
   });
 
+  it('rotates keys and keeps the feed fresh from the command line', async () => {
+    const { cli, repo, artifact } = await setup();
+    await repo.commit('feat: x');
+    assert.equal((await cli('publish', '1.0.0-beta.1', await artifact('app-linux-amd64.tar.gz', 'b1'), '--channel', 'nightly')).status, 0);
+    let r = await cli('keys', 'rotate', 'root', '--dry-run');
+    assert.match(r.stdout, /would create a new root key and write N\+1\.root\.json signed by the old and the new root key/);
+    for (const role of ['root', 'snapshot', 'nightly']) {
+      r = await cli('keys', 'rotate', role, '--json');
+      assert.equal(r.status, 0, r.stderr);
+    }
+    assert.equal((JSON.parse(r.stdout) as { rootVersion: number }).rootVersion, 3);
+    r = await cli('keys', 'rotate', 'gremlin');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /"gremlin" is not a role of this feed/);
+    r = await cli('feed', 'refresh', '--dry-run', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { resigned: string[] }).resigned, ['timestamp']);
+    r = await cli('feed', 'refresh');
+    assert.equal(r.status, 0, r.stderr);
+    // An instance that trusts the first root still reads the feed through all three rotations.
+    r = await cli('feed', 'verify', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { channels: { channel: string; newest: string }[] }).channels[0]!.newest, '1.0.0-beta.1');
+  });
+
   it('writes an install.sh that pins the root', async () => {
     const { cli, feed } = await setup();
     const r = await runCli(['feed', 'install-script', '--feed', feed, '--url', 'https://updates.example.test/feed', '--app', 'panel']);

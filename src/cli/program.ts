@@ -332,7 +332,7 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('build a sample repository in a temp folder and show next, changelog and notes on it')
+    .description('the main job on embedded defaults: next, changelog and notes on a sample repository, then feed, install, agent, update and rollback of a sample app')
     .option('--keep', 'keep the sample repository and print where it is')
     .addOption(json())
     .action(lazy(() => import('./commands/demo.ts')));

@@ -66,6 +66,7 @@ export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: 
   'update.auto': { parse: parseBool('update.auto'), help: 'apply updates automatically (true) or only stage them (false)' },
   'feed.url': { parse: (v) => v, help: 'the feed this instance updates from' },
   'app.port': { parse: parseInt('app.port', 0, 65_535), help: 'the port given to the app as {port} / PORT' },
+  'app.database': { parse: (v) => v, help: 'the app database: a SQLite path or a postgres:// URL ({db} / SLIPWAY_DB)' },
   'api.port': { parse: parseInt('api.port', 0, 65_535), help: 'the agent API port on 127.0.0.1 (0: any free one)' },
 };
 

@@ -16,6 +16,8 @@ export interface InstallOptions extends InstanceOptions {
   trustedRootSha256?: string;
   version?: string;
   port?: number;
+  /** The app's database: a SQLite path or a postgres:// URL (default: <root>/data/app.db). */
+  database?: string;
   progress?: (s: string) => void;
 }
 
@@ -51,7 +53,7 @@ export async function install(options: InstallOptions): Promise<ApplyResult & { 
   }
   if (!(await exists(layout.agentConfig))) {
     const config: AgentConfig = validateAgentConfig(
-      { config_version: AGENT_CONFIG_VERSION, feed: { url }, update: { channel: options.channel }, app: { port: options.port ?? 8080 }, api: {} },
+      { config_version: AGENT_CONFIG_VERSION, feed: { url }, update: { channel: options.channel }, app: { port: options.port ?? 8080, ...(options.database ? { database: options.database } : {}) }, api: {} },
       'the new agent.json',
     );
     for (const d of [layout.root, layout.state, layout.tuf, layout.releases, layout.data]) await mkdir(d, { recursive: true, mode: 0o750 });

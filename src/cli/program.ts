@@ -258,6 +258,7 @@ export function buildProgram(): Command {
     .option('--trusted-root-sha256 <hex>', 'or: the sha256 of the feed\'s metadata/1.root.json to pin')
     .option('--version <version>', 'install this version instead of the newest')
     .option('--port <port>', 'the port the app listens on ({port} / PORT)')
+    .option('--database <db>', 'the app\'s database: a SQLite path or a postgres:// URL (default: <root>/data/app.db)')
     .addOption(dryRun())
     .addOption(json())
     .action(operate('installCommand'));

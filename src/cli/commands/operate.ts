@@ -21,6 +21,7 @@ interface Flags {
   trustedRootSha256?: string;
   version?: string;
   port?: string;
+  database?: string;
   force?: boolean;
   dryRun?: boolean;
   json?: boolean;
@@ -74,6 +75,7 @@ export async function installCommand(flags: Flags): Promise<number> {
     ...(flags.trustedRootSha256 ? { trustedRootSha256: flags.trustedRootSha256 } : {}),
     ...(flags.version ? { version: flags.version } : {}),
     ...(port !== undefined ? { port } : {}),
+    ...(flags.database ? { database: flags.database } : {}),
     progress: (s) => out.progress(s),
     log: (l) => out.progress(l),
   });

@@ -63,7 +63,7 @@ describe('the agent with the app database on PostgreSQL', () => {
     const client = new pg.Client({ connectionString: db });
     await client.connect();
     try {
-      assert.equal((await client.query('SELECT site_count() AS n')).rows[0].n, 0);
+      assert.equal((await client.query<{ n: number }>('SELECT site_count() AS n')).rows[0]!.n, 0);
       assert.equal((await inst.consistency()).db, '2');
       const back = await inst.rollback();
       assert.equal(back.to, '1.0.0');

@@ -88,8 +88,8 @@ async function refresh() {
       b.dataset.version = k.version;
       b.addEventListener('click', () => busy(b, async () => {
         const r = await api('POST', '/api/rollback', { version: k.version });
-        say(`Rolled back ${r.from} → ${r.to}.`);
         await refresh();
+        say(`Rolled back ${r.from} → ${r.to}.`);
       }));
       li.append(b);
     } else li.append('(running)');
@@ -117,13 +117,13 @@ $('login-form').addEventListener('submit', (e) => {
 $('update-now').addEventListener('click', (e) => busy(e.target, async () => {
   say(`Updating to ${e.target.dataset.version}…`);
   const r = await api('POST', '/api/update', { version: e.target.dataset.version });
-  say(r.outcome === 'updated' ? `Updated ${r.from} → ${r.to}.` : r.outcome === 'rolled-back' ? `The update to ${r.to} failed and was rolled back: ${r.reason}` : `${r.outcome}: ${r.reason ?? ''}`, r.outcome === 'rolled-back');
   await refresh();
+  say(r.outcome === 'updated' ? `Updated ${r.from} → ${r.to}.` : r.outcome === 'rolled-back' ? `The update to ${r.to} failed and was rolled back: ${r.reason}` : `${r.outcome}: ${r.reason ?? ''}`, r.outcome === 'rolled-back');
 }));
 $('check-now').addEventListener('click', (e) => busy(e.target, async () => {
   const r = await api('POST', '/api/check-now');
-  say(r.outcome === 'up-to-date' ? 'Up to date.' : r.outcome === 'staged' ? `${r.to} is staged for the maintenance window.` : `${r.outcome} ${r.to}`);
   await refresh();
+  say(r.outcome === 'up-to-date' ? 'Up to date.' : r.outcome === 'staged' ? `${r.to} is staged for the maintenance window.` : `${r.outcome} ${r.to}`);
 }));
 $('settings').addEventListener('submit', (e) => {
   e.preventDefault();
@@ -132,8 +132,8 @@ $('settings').addEventListener('submit', (e) => {
     const s = (await api('GET', '/api/config')).settings;
     const want = { 'update.channel': $('channel').value, 'update.check-interval': $('interval').value, 'update.maintenance-window': $('window').value, 'update.security-bypass-window': String($('bypass').checked), 'update.keep': String($('keep').value) };
     for (const [key, value] of Object.entries(want)) if (String(s[key]) !== value) await api('PUT', '/api/config', { key, value });
-    say('Settings saved.');
     await refresh();
+    say('Settings saved.');
   });
 });
 refresh().catch((err) => say(err.message, true));

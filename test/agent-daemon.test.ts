@@ -134,6 +134,31 @@ describe('slipway agent', () => {
     await assert.rejects((await Agent.create(root, { clock })).start(), /an agent for this install root is running already/);
   });
 
+  it('drops a staged release that was yanked before its window opened', async () => {
+    const feed = await sampleFeed();
+    await feed.release({ version: '1.0.0', schema: 1 });
+    const root = await installRoot();
+    await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port: await freePort() });
+    const cfgPath = join(root, 'agent.json');
+    const { readAgentConfig } = await import('../src/agent/config.ts');
+    await writeAgentConfig(cfgPath, setKey((await readAgentConfig(cfgPath, new Date())).config, 'update.maintenance-window', 'Sun 02:00-06:00'));
+    const clock = new TestClock('2026-11-18T12:00:00Z');
+    const agent = await Agent.create(root, { clock, firstCheckMs: 0, tickMs: 3_600_000, serverZone: 'UTC' });
+    await agent.start();
+    stopFirst(root, () => agent.stop());
+    await feed.release({ version: '1.1.0', schema: 2 });
+    await agent.tick();
+    assert.equal((await agent.instance.state()).staged?.version, '1.1.0');
+    const { yankRelease } = await import('../src/feed/repository.ts');
+    await yankRelease(feed.store, feed.keys, { version: '1.1.0', reason: 'loses data on upgrade', now: new Date() });
+    clock.set('2026-11-22T02:30:00Z');
+    await agent.tick();
+    const s = await agent.instance.state();
+    assert.equal(s.current, '1.0.0');
+    assert.equal(s.staged, null);
+    assert.match(await readFile(join(root, 'state', 'agent.log'), 'utf8'), /dropped staged 1\.1\.0: yanked \(loses data on upgrade\)/);
+  });
+
   it('spreads checks with jitter', () => {
     const h6 = 6 * 3_600_000;
     assert.equal(withJitter(h6, () => 0), Math.round(h6 * 0.9));

@@ -156,3 +156,34 @@ describe('install.sh from the feed', () => {
     assert.match(refused.stderr, /expected [0-9a-f]{64}; refusing to install/);
   });
 });
+
+describe('slipway agent as a process', () => {
+  it('starts the app, answers the CLI through its API, and stops the app on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const { alive } = await import('../src/agent/lock.ts');
+    const feed = await sampleFeed();
+    await feed.release({ version: '1.0.0', schema: 1 });
+    const root = await installRoot();
+    const port = await freePort();
+    let r = await runCli(['install', '--feed', feed.url, '--root', root, '--trusted-root', feed.rootFile, '--port', String(port)]);
+    assert.equal(r.status, 0, r.stderr);
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url)), 'agent', '--root', root], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 100 && !log.includes('local API on'); i++) await new Promise((res) => setTimeout(res, 100));
+    assert.match(log, /agent started; running 1\.0\.0/);
+    r = await runCli(['status', '--root', root, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { agent: { running: boolean; appRunning: boolean } }).agent.appRunning, true);
+    const appPid = Number((await readFile(join(root, 'state', 'app.pid'), 'utf8')).trim());
+    assert.ok(alive(appPid));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.equal(alive(appPid), false, 'the app stopped with the agent');
+    await assert.rejects(readFile(join(root, 'state', 'api.json')), /ENOENT/);
+    r = await runCli(['status', '--root', root, '--json']);
+    assert.equal((JSON.parse(r.stdout) as { agent: { running: boolean } }).agent.running, false);
+  });
+});

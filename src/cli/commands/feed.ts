@@ -294,8 +294,11 @@ export async function status(flags: FeedFlags): Promise<number> {
   const st = await feedStatus(s, new Date(), p.config.feed.expiry);
   const lines = [
     `feed ${s.location}`,
-    ...st.roles.map((r) => `  ${r.role.padEnd(10)} v${String(r.version).padEnd(5)} expires ${r.expires} (${human(r.expiresIn)})${r.state === 'ok' ? '' : `  ${r.state.toUpperCase()}`}`),
-    ...st.channels.map((c) => `  ${c.channel.padEnd(10)} ${c.releases} release(s)${c.yanked ? `, ${c.yanked} yanked` : ''}, newest ${c.newest ?? '—'}`),
+    ...st.roles.map((r) => {
+      const name = r.bins ? `  ${r.role.replace('.bin-*', '')} bins` : r.role;
+      return `  ${name.padEnd(16)} v${String(r.version).padEnd(5)} expires ${r.expires} (${human(r.expiresIn)})${r.bins ? `, the first of ${r.bins}` : ''}${r.state === 'ok' ? '' : `  ${r.state.toUpperCase()}`}`;
+    }),
+    ...st.channels.map((c) => `  ${c.channel.padEnd(16)} ${c.releases} release(s)${c.yanked ? `, ${c.yanked} yanked` : ''}, newest ${c.newest ?? '—'}`),
   ];
   out.result(lines.join('\n'), { feed: s.location, ...st });
   return st.roles.some((r) => r.state === 'expired') ? 1 : 0;

@@ -74,10 +74,19 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
   const ourPlain = await load(ourUrl, {});
   const ourCond = await load(ourUrl, { 'if-none-match': await etagOf(ourUrl) });
   ours.kill('SIGTERM');
+  // What the library route gave (kept to justify serve.ts being hand-written).
+  const fport = port + 2;
+  const lib = spawn(process.execPath, [join(import.meta.dirname, 'lib', 'fastify-static-server.ts'), store.location, String(fport)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => lib.stdout.once('data', r));
+  const libUrl = `http://127.0.0.1:${fport}/metadata/timestamp.json`;
+  const libPlain = await load(libUrl, {});
+  const libCond = await load(libUrl, { 'if-none-match': await etagOf(libUrl) });
+  lib.kill('SIGTERM');
   say(`\n### Serving metadata/timestamp.json (autocannon, 32 connections, ${seconds} s, 127.0.0.1)\n`);
   say('| server | plain GET req/s | If-None-Match (304) req/s |');
   say('| --- | --- | --- |');
   say(`| slipway feed serve (one Node process) | ${Math.round(ourPlain.rps)} (${ourPlain.codes}) | ${Math.round(ourCond.rps)} (${ourCond.codes}) |`);
+  say(`| fastify + @fastify/static + @fastify/compress (one Node process) | ${Math.round(libPlain.rps)} (${libPlain.codes}) | ${Math.round(libCond.rps)} (${libCond.codes}) |`);
   const nginx = spawnSync('sh', ['-c', 'command -v nginx || ls /usr/sbin/nginx'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
   if (nginx) {
     const conf = join(dir, 'nginx.conf');

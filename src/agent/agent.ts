@@ -9,7 +9,7 @@ import { AppProcess } from './app-process.ts';
 import { CONFIG_KEYS, getKey, setKey, writeAgentConfig } from './config.ts';
 import { Instance, systemClock, type ApplyResult, type Clock } from './instance.ts';
 import { Layout } from './layout.ts';
-import { acquireLock } from './lock.ts';
+import { acquireLock } from '../project/lock-file.ts';
 import { describeStatus } from './report.ts';
 
 export interface AgentOptions {
@@ -85,7 +85,7 @@ export class Agent {
 
   async start(): Promise<void> {
     const layout = this.instance.layout;
-    this.releaseAgentLock = await acquireLock(layout.agentLock, { what: 'an agent for this install root' });
+    this.releaseAgentLock = await acquireLock(layout.agentLock, { held: (owner) => new SlipwayError('LOCKED', `an agent for this install root is running already (pid ${owner ?? 'unknown'} holds ${layout.agentLock}); wait for it to finish`) });
     for (const w of this.instance.warnings) await this.instance.log(`agent.json: ${w}`);
     await this.instance.exclusive(async () => {
       const state = await this.instance.state();

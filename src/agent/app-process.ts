@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { open, readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../project/atomic-write.ts';
-import { alive } from './lock.ts';
+import { alive } from '../project/lock-file.ts';
 
 export interface AppRuntime {
   version: string;

@@ -16,7 +16,7 @@ import { AppProcess, stopStray, type AppControl, type AppRuntime } from './app-p
 import { readAgentConfig, type AgentConfig } from './config.ts';
 import { waitHealthy, type HealthResult } from './health.ts';
 import { Layout } from './layout.ts';
-import { acquireLock } from './lock.ts';
+import { acquireLock } from '../project/lock-file.ts';
 import { appendHistory, readHistory, readState, writeState, type AgentState, type HistoryEntry, type Step, type Transaction } from './state.ts';
 import { unpackRelease } from './unpack.ts';
 
@@ -160,7 +160,7 @@ export class Instance {
 
   /** Runs `fn` under the update lock, after finishing or undoing any interrupted change. */
   async exclusive<T>(fn: () => Promise<T>, timeoutMs = 0): Promise<T> {
-    const release = await acquireLock(this.layout.lock, { what: 'another update or rollback', timeoutMs });
+    const release = await acquireLock(this.layout.lock, { timeoutMs, held: (owner) => new SlipwayError('LOCKED', `another update or rollback is running already (pid ${owner ?? 'unknown'} holds ${this.layout.lock}); wait for it to finish`) });
     try {
       await this.recover();
       return await fn();

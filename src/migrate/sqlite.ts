@@ -1,6 +1,6 @@
-import { open, readFile, rm } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { SlipwayError } from '../core/errors.ts';
+import { acquireLock } from '../project/lock-file.ts';
 import { foldVersionRows, type ApplyStep, type MigrationDriver } from './driver.ts';
 import { statementFailed } from './errors.ts';
 
@@ -12,21 +12,13 @@ const CREATE = `CREATE TABLE goose_db_version (
   tstamp TIMESTAMP DEFAULT (datetime('now'))
 )`;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** SQLite through node:sqlite (SQLite built into Node, no native addon to compile). */
 export class SqliteDriver implements MigrationDriver {
   readonly dialect = 'sqlite' as const;
   readonly #path: string;
   readonly #db: DatabaseSync;
-  #locked = false;
+  #release: (() => Promise<void>) | null = null;
 
   constructor(path: string) {
     this.#path = path;
@@ -44,32 +36,16 @@ export class SqliteDriver implements MigrationDriver {
   /** A lock file beside the database holding the owner's pid; a dead owner's lock is taken over. */
   async lock(timeoutMs: number): Promise<void> {
     if (this.#path === ':memory:') return;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        const handle = await open(this.#lockPath, 'wx');
-        await handle.writeFile(String(process.pid));
-        await handle.close();
-        this.#locked = true;
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const owner = Number((await readFile(this.#lockPath, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
-        await rm(this.#lockPath, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new SlipwayError('MIGRATION_LOCKED', `another migration run (pid ${owner || 'unknown'}) holds ${this.#lockPath}; wait for it, or remove the file if that process is gone`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const path = this.#lockPath;
+    this.#release = await acquireLock(path, {
+      timeoutMs,
+      held: (owner) => new SlipwayError('MIGRATION_LOCKED', `another migration run (pid ${owner ?? 'unknown'}) holds ${path}; wait for it, or remove the file if that process is gone`),
+    });
   }
 
   async unlock(): Promise<void> {
-    if (this.#locked) await rm(this.#lockPath, { force: true });
-    this.#locked = false;
+    await this.#release?.();
+    this.#release = null;
   }
 
   ensureVersionTable(): Promise<void> {

@@ -3,10 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Agent, withJitter } from '../src/agent/agent.ts';
-import { install } from '../src/agent/install.ts';
 import { setKey, writeAgentConfig } from '../src/agent/config.ts';
 import type { StatusReport } from '../src/agent/report.ts';
-import { freePort, installRoot, sampleFeed, stopFirst } from './agent-helpers.ts';
+import { installedSample, stopFirst } from './agent-helpers.ts';
 import { runCli } from './helpers.ts';
 
 /** A clock the test moves by hand (the agent's timers read it; nothing sleeps for hours). */
@@ -37,11 +36,7 @@ async function appVersion(port: number): Promise<string> {
 
 describe('slipway agent', () => {
   it('holds an update for the maintenance window, applies a security release at once, supervises the app, serves an authenticated API', async () => {
-    const feed = await sampleFeed();
-    await feed.release({ version: '1.0.0', schema: 1 });
-    const root = await installRoot();
-    const port = await freePort();
-    await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port });
+    const { feed, root, port } = await installedSample();
     const cfgPath = join(root, 'agent.json');
     const { readAgentConfig } = await import('../src/agent/config.ts');
     let cfg = (await readAgentConfig(cfgPath, new Date())).config;
@@ -135,10 +130,7 @@ describe('slipway agent', () => {
   });
 
   it('drops a staged release that was yanked before its window opened', async () => {
-    const feed = await sampleFeed();
-    await feed.release({ version: '1.0.0', schema: 1 });
-    const root = await installRoot();
-    await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port: await freePort() });
+    const { feed, root } = await installedSample();
     const cfgPath = join(root, 'agent.json');
     const { readAgentConfig } = await import('../src/agent/config.ts');
     await writeAgentConfig(cfgPath, setKey((await readAgentConfig(cfgPath, new Date())).config, 'update.maintenance-window', 'Sun 02:00-06:00'));

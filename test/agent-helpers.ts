@@ -7,10 +7,13 @@ import { initFeed, publishRelease, type FeedKeys, type ReleaseInfo } from '../sr
 import { serveFeed } from '../src/feed/serve.ts';
 import { LocalStore } from '../src/feed/store.ts';
 import { stopStray } from '../src/agent/app-process.ts';
+import { install } from '../src/agent/install.ts';
 import { Layout } from '../src/agent/layout.ts';
 import { tempDir } from './helpers.ts';
 
-export { freePort } from '../src/project/free-port.ts';
+import { freePort } from '../src/project/free-port.ts';
+
+export { freePort };
 
 export const passphraseEnv = { SLIPWAY_KEY_PASSPHRASE: 'correct horse battery' };
 
@@ -57,4 +60,14 @@ export async function installRoot(): Promise<string> {
   root = join(await tempDir('slipway-root-'), 'instance');
   beforeCleanup.set(root, []);
   return root;
+}
+
+/** A feed with the sample app's 1.0.0 on stable, installed into a fresh root with the app on a free port. */
+export async function installedSample() {
+  const feed = await sampleFeed();
+  await feed.release({ version: '1.0.0', schema: 1 });
+  const root = await installRoot();
+  const port = await freePort();
+  await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port });
+  return { feed, root, port };
 }

@@ -4,18 +4,13 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import { Agent } from '../src/agent/agent.ts';
-import { install } from '../src/agent/install.ts';
-import { freePort, installRoot, sampleFeed, stopFirst } from './agent-helpers.ts';
+import { installedSample, stopFirst } from './agent-helpers.ts';
 import { runCli } from './helpers.ts';
 
 /** Settings › Updates in a real Chromium (Debian's; never a downloaded browser). */
 describe('the Settings › Updates page', () => {
   it('signs in from the link, shows an available security update with its notes, updates, changes settings with clear errors, rolls back', async () => {
-    const feed = await sampleFeed();
-    await feed.release({ version: '1.0.0', schema: 1 });
-    const root = await installRoot();
-    const port = await freePort();
-    await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port });
+    const { feed, root } = await installedSample();
     const agent = await Agent.create(root, { firstCheckMs: 3_600_000, tickMs: 3_600_000 });
     await agent.start();
     stopFirst(root, () => agent.stop());

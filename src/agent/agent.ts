@@ -11,6 +11,7 @@ import { Instance, systemClock, type ApplyResult, type Clock } from './instance.
 import { Layout } from './layout.ts';
 import { acquireLock } from '../project/lock-file.ts';
 import { describeStatus } from './report.ts';
+import { appendHistory, writeState } from './state.ts';
 
 export interface AgentOptions {
   clock?: Clock;
@@ -117,7 +118,6 @@ export class Agent {
         const message = (error as Error).message;
         await this.instance.log(`check failed: ${message}`);
         // `slipway status` and the page show it until a check succeeds.
-        const { writeState } = await import('./state.ts');
         const state = await this.instance.state();
         state.lastCheck = { at: this.clock.now().toISOString(), available: state.lastCheck?.available ?? null, error: message };
         await writeState(this.instance.layout.stateFile, state).catch(() => undefined);
@@ -127,13 +127,10 @@ export class Agent {
 
   /** One check: stage what is new; apply it now, or in the window. */
   async checkAndUpdate(): Promise<ApplyResult> {
-    const state = await this.instance.state();
     const r = this.instance.config.update.auto ? await this.instance.update({ respectWindow: true }) : await this.stageOnly();
+    const state = await this.instance.state();
     state.lastCheck = { at: this.clock.now().toISOString(), available: r.outcome === 'up-to-date' ? null : r.to, error: null };
-    const fresh = await this.instance.state();
-    fresh.lastCheck = state.lastCheck;
-    const { writeState } = await import('./state.ts');
-    await writeState(this.instance.layout.stateFile, fresh);
+    await writeState(this.instance.layout.stateFile, state);
     return r;
   }
 
@@ -193,7 +190,6 @@ export class Agent {
       await writeAgentConfig(layout.agentConfig, next);
       await i.reloadConfig();
       await i.log(`config: ${key} = ${value}`);
-      const { appendHistory } = await import('./state.ts');
       await appendHistory(layout.history, { at: new Date().toISOString(), event: 'config-changed', reason: `${key} = ${JSON.stringify(getKey(i.config, key))}` });
       return { key, value: getKey(i.config, key) };
     });

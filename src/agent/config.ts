@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { SlipwayError } from '../core/errors.ts';
+import { validateDocument } from '../core/json-document.ts';
 import { parseDuration } from '../core/schedule/duration.ts';
 import { parseWindows } from '../core/schedule/window.ts';
 import { migrateConfig, deprecationWarnings, type JsonObject } from '../core/config-migrate/apply.ts';
@@ -86,9 +87,7 @@ function parseInt(key: string, min: number, max: number) {
 }
 
 export function validateAgentConfig(data: unknown, where: string): AgentConfig {
-  const r = AgentConfigSchema.safeParse(data);
-  if (!r.success) throw new SlipwayError('CONFIG_INVALID', `${where} is not a valid agent config:\n${r.error.issues.map((i) => `  - ${i.path.join('.') || '(top)'}: ${i.message}`).join('\n')}`);
-  return r.data;
+  return validateDocument(AgentConfigSchema, data, { where, kind: 'a valid agent config', code: 'CONFIG_INVALID' });
 }
 
 /** Reads agent.json, migrating an older config_version forward (and saying which keys are deprecated). */

@@ -7,10 +7,10 @@ import { SlipwayError } from '../core/errors.ts';
 import { findRelease, selectUpdate, visibleChannels, type Candidate, type ChannelIndex, type Manifest, type Selection } from '../core/feed/manifest.ts';
 import { parseDuration } from '../core/schedule/duration.ts';
 import { activeWindow, nextWindowStart, parseWindows } from '../core/schedule/window.ts';
-import { loadConfigMigrations } from '../migrate/config-file.ts';
-import { migrateConfigFile } from '../migrate/config-file.ts';
-import { loadMigrations, openDriver, runMigrations } from '../migrate/runner.ts';
-import { exists } from '../project/atomic-write.ts';
+import { configVersion, type JsonObject } from '../core/config-migrate/apply.ts';
+import { loadConfigMigrations, migrateConfigFile } from '../migrate/config-file.ts';
+import { databaseVersion, loadMigrations, runMigrations } from '../migrate/runner.ts';
+import { exists, writeFileAtomic } from '../project/atomic-write.ts';
 import { FeedClient } from '../feed/client.ts';
 import { AppProcess, stopStray, type AppControl, type AppRuntime } from './app-process.ts';
 import { readAgentConfig, type AgentConfig } from './config.ts';
@@ -307,8 +307,7 @@ export class Instance {
   /** Starts a version and waits for it to be healthy; a one-off controller stops it again afterwards. */
   private async startAndCheck(version: string): Promise<HealthResult> {
     const { manifest, dir } = await this.manifestOf(version);
-    const { run, health } = this.runtime(version, join(this.layout.current), manifest);
-    run.cwd = dir;
+    const { run, health } = this.runtime(version, dir, manifest);
     await mkdir(this.layout.data, { recursive: true });
     await this.app.start(run);
     return waitHealthy(health);
@@ -365,22 +364,13 @@ export class Instance {
 
   async dbVersion(): Promise<bigint> {
     if (!(await exists(this.database())) && !this.database().startsWith('postgres')) return 0n;
-    const driver = openDriver(this.database());
-    try {
-      await driver.ensureVersionTable();
-      let max = 0n;
-      for (const v of (await driver.appliedVersions()).keys()) if (v > max) max = v;
-      return max;
-    } finally {
-      await driver.close();
-    }
+    return databaseVersion(this.database());
   }
 
+  /** config.json's config_version as the config migrations read it; null when there is no readable config.json. */
   private async configVersion(): Promise<number | null> {
     try {
-      const c = JSON.parse(await readFile(this.layout.appConfig, 'utf8')) as { config_version?: unknown };
-      // No config_version means the first layout (1), as the config migrations read it.
-      return typeof c.config_version === 'number' ? c.config_version : 1;
+      return configVersion(JSON.parse(await readFile(this.layout.appConfig, 'utf8')) as JsonObject);
     } catch {
       return null;
     }
@@ -511,7 +501,6 @@ export class Instance {
       await this.journal(state, txn, 'app-stopped');
       this.crash('app-stopped');
       if (!(await exists(this.layout.appConfig))) {
-        const { writeFileAtomic } = await import('../project/atomic-write.ts');
         await writeFileAtomic(this.layout.appConfig, `${JSON.stringify({ config_version: 1 }, null, 2)}\n`, 0o600);
       }
       await this.migrateConfig(dir, app, null);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SlipwayError } from './errors.ts';
+import { parseJsonDocument } from './json-document.ts';
 import { parseDuration } from './schedule/duration.ts';
 
 /**
@@ -51,20 +52,11 @@ export const AppManifestSchema = z
 export type AppManifest = z.output<typeof AppManifestSchema>;
 
 export function parseAppManifest(text: string, where: string, releaseVersion?: string): AppManifest {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new SlipwayError('APP_MANIFEST_INVALID', `${where} is not JSON: ${(error as Error).message}`, { cause: error });
+  const manifest = parseJsonDocument(AppManifestSchema, text, { where, kind: 'a valid app manifest', code: 'APP_MANIFEST_INVALID' });
+  if (releaseVersion !== undefined && manifest.version !== undefined && manifest.version.replace(/^v/, '') !== releaseVersion) {
+    throw new SlipwayError('APP_MANIFEST_INVALID', `${where} says version ${manifest.version}, but the release is ${releaseVersion}`);
   }
-  const r = AppManifestSchema.safeParse(data);
-  if (!r.success) {
-    throw new SlipwayError('APP_MANIFEST_INVALID', `${where} is not a valid app manifest:\n${r.error.issues.map((i) => `  - ${i.path.join('.') || '(top)'}: ${i.message}`).join('\n')}`);
-  }
-  if (releaseVersion !== undefined && r.data.version !== undefined && r.data.version.replace(/^v/, '') !== releaseVersion) {
-    throw new SlipwayError('APP_MANIFEST_INVALID', `${where} says version ${r.data.version}, but the release is ${releaseVersion}`);
-  }
-  return r.data;
+  return manifest;
 }
 
 /** Fills {name} placeholders; an unknown one is an error rather than a silent empty string. */

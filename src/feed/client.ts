@@ -111,7 +111,6 @@ export class FeedClient {
       await rm(partial, { force: true });
       have = 0;
     }
-    let keepPartial = true;
     try {
       let res = await httpGet(url, have > 0 ? { range: `bytes=${have}-` } : {});
       if (have > 0 && res.statusCode !== 206) {
@@ -150,18 +149,13 @@ export class FeedClient {
         check.destroy(error as Error);
         throw error;
       }
-      try {
-        await verified;
-      } catch (error) {
-        keepPartial = false;
-        throw error;
-      }
+      await verified;
       await rename(partial, dest);
       return dest;
     } catch (error) {
       const e = feedError(error, `downloading ${artifact.path}`);
       // Bytes that failed verification are never reused; a cut connection keeps what arrived.
-      if (!keepPartial || e.code === 'VERIFY_FAILED') await rm(partial, { force: true });
+      if (e.code === 'VERIFY_FAILED') await rm(partial, { force: true });
       throw e;
     }
   }

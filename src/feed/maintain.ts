@@ -1,6 +1,6 @@
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Metadata, MetadataKind, type Root } from '@tufjs/models';
+import { Metadata, MetadataKind, type Key, type Root } from '@tufjs/models';
 import { SlipwayError } from '../core/errors.ts';
 import { exists, writeFilesAtomic } from '../project/atomic-write.ts';
 import { generateKey, keyFiles, keyPassphrase, loadKey, type KeyAlgorithm, type KeyStoreOptions, type SigningKey } from './keys.ts';
@@ -35,7 +35,11 @@ function roleStatus(role: string, md: { version: number; expires: string }, now:
 
 /** Every role's version and expiry, and each channel's releases: `slipway feed status`. */
 export async function feedStatus(store: FeedStore, now: Date, expiry: ExpiryDays = DEFAULT_EXPIRY): Promise<{ roles: RoleStatus[]; channels: ChannelStatus[] }> {
-  const session = await FeedSession.open(store);
+  return statusOf(await FeedSession.open(store), now, expiry);
+}
+
+async function statusOf(session: FeedSession, now: Date, expiry: ExpiryDays): Promise<{ roles: RoleStatus[]; channels: ChannelStatus[] }> {
+  const store = session.store;
   const root = await readMetadata<Root>(store, 'root.json', MetadataKind.Root);
   const top = await session.topTargets();
   const roles = [
@@ -78,8 +82,8 @@ export interface RefreshKeys {
  */
 export async function refreshFeed(store: FeedStore, keys: RefreshKeys, options: { now: Date; expiry?: ExpiryDays; dryRun?: boolean }): Promise<{ resigned: string[]; warnings: string[] }> {
   const e = options.expiry ?? DEFAULT_EXPIRY;
-  const { roles } = await feedStatus(store, options.now, e);
   const session = await FeedSession.open(store);
+  const { roles } = await statusOf(session, options.now, e);
   const resigned: string[] = [];
   const warnings: string[] = [];
   const channels = session.channels();
@@ -187,13 +191,12 @@ export async function rotateKey(store: FeedStore, options: RotateOptions): Promi
       online.targets = await load('targets');
       online.channels[role] = fresh.signing;
       const top = await session.topTargets();
-      const keysByChannel: Record<string, SigningKey> = {};
+      const keysByChannel: Record<string, Key> = {};
       for (const c of channels) {
-        const r = top.signed.delegations?.roles?.[c];
-        const id = r?.keyIDs[0];
+        const id = top.signed.delegations?.roles?.[c]?.keyIDs[0];
         const key = id ? top.signed.delegations?.keys[id] : undefined;
         if (!key) throw new SlipwayError('FEED_INVALID', `the top-level targets metadata has no key for channel ${c}`);
-        keysByChannel[c] = c === role ? fresh.signing : { role: c, key, sign: () => { throw new SlipwayError('BUG', 'not signing'); } };
+        keysByChannel[c] = c === role ? fresh.signing.key : key;
       }
       const json = top.signed.toJSON() as Record<string, unknown>;
       session.setTopTargets(Metadata.fromJSON(MetadataKind.Targets, { signed: { ...json, delegations: delegations(keysByChannel) }, signatures: [] } as never));

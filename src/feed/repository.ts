@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Metadata, MetadataKind, TargetFile, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
+import { Metadata, MetadataKind, TargetFile, type Key, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
 import semver from 'semver';
 import { SlipwayError } from '../core/errors.ts';
 import {
@@ -140,7 +140,7 @@ export async function initFeed(store: FeedStore, keys: FeedKeys, options: { now:
   await store.write(`targets/${channelsHash}.${CHANNELS_TARGET}`, channelList);
   const targetsMd = signed(
     MetadataKind.Targets,
-    { version: 1, expires: expires(now, e.targets), targets: { [CHANNELS_TARGET]: { length: channelList.length, hashes: { sha256: channelsHash } } }, delegations: delegations(keys.channels) },
+    { version: 1, expires: expires(now, e.targets), targets: { [CHANNELS_TARGET]: { length: channelList.length, hashes: { sha256: channelsHash } } }, delegations: delegations(Object.fromEntries(Object.entries(keys.channels).map(([c, k]) => [c, k.key]))) },
     keys.targets,
   );
   const targetsBytes = serialize(targetsMd);
@@ -164,11 +164,11 @@ export async function initFeed(store: FeedStore, keys: FeedKeys, options: { now:
 }
 
 /** Targets are <channel>/index.json and <channel>/<version>/<file>; TUF matches path patterns segment by segment. */
-export function delegations(channels: Record<string, SigningKey>): Json {
+export function delegations(channels: Record<string, Key>): Json {
   const entries = Object.entries(channels);
   return {
-    keys: Object.fromEntries(entries.map(([, k]) => [k.key.keyID, k.key.toJSON()])),
-    roles: entries.map(([channel, k]) => ({ name: channel, keyids: [k.key.keyID], threshold: 1, terminating: true, paths: [`${channel}/*`, `${channel}/*/*`] })),
+    keys: Object.fromEntries(entries.map(([, k]) => [k.keyID, k.toJSON()])),
+    roles: entries.map(([channel, k]) => ({ name: channel, keyids: [k.keyID], threshold: 1, terminating: true, paths: [`${channel}/*`, `${channel}/*/*`] })),
   };
 }
 
@@ -590,9 +590,8 @@ export async function pruneChannel(store: FeedStore, keys: OnlineKeys, options: 
   await session.writeIndex(index, options.now);
   await session.commit(keys, options.now, options.expiry);
   // The human view of a pruned release goes too, unless another channel still lists the version.
-  for (const v of gone) {
-    const elsewhere = await locateRelease(session, v).then((w) => w.some((x) => x.channel !== options.channel));
-    if (!elsewhere) await store.remove(await store.list(`releases/${v}`));
-  }
+  const elsewhere = new Set<string>();
+  for (const c of session.channels()) if (c !== options.channel) for (const r of (await session.index(c)).releases) elsewhere.add(r.version);
+  for (const v of gone) if (!elsewhere.has(v)) await store.remove(await store.list(`releases/${v}`));
   return { pruned: [...gone] };
 }

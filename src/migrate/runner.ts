@@ -94,6 +94,17 @@ export async function runMigrations(options: RunOptions): Promise<MigrateResult>
   }
 }
 
+/** The highest applied migration version of a database (0 when none). */
+export async function databaseVersion(db: string): Promise<bigint> {
+  const driver = openDriver(db);
+  try {
+    await driver.ensureVersionTable();
+    return highest((await driver.appliedVersions()).keys());
+  } finally {
+    await driver.close();
+  }
+}
+
 export async function migrationStatus(db: string, dir: string): Promise<{ version: string; rows: StatusRow[] }> {
   const migrations = await loadMigrations(dir);
   const driver = openDriver(db);

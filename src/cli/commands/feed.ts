@@ -2,16 +2,16 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { mkdtemp, copyFile } from 'node:fs/promises';
-import semver from 'semver';
 import { SlipwayError } from '../../core/errors.ts';
 import { defaultConfig } from '../../core/config/parse.ts';
 import type { ResolvedConfig } from '../../core/config/schema.ts';
+import { parseVersionArgument } from '../../core/version/tags.ts';
 import { SEVERITIES, selectUpdate, visibleChannels, type Severity } from '../../core/feed/manifest.ts';
 import { loadConfig } from '../../project/config-file.ts';
 import { openRepository } from '../../git/repo.ts';
 import { runGit } from '../../git/run.ts';
 import { createKeys, loadKey, type KeyAlgorithm, type SigningKey } from '../../feed/keys.ts';
-import { FeedSession, initFeed, promoteRelease, publishRelease, pruneChannel, yankRelease, type FeedKeys, type OnlineKeys } from '../../feed/repository.ts';
+import { FeedSession, initFeed, locateRelease, promoteRelease, publishRelease, pruneChannel, yankRelease, type FeedKeys, type OnlineKeys } from '../../feed/repository.ts';
 import { checkPromotion, type RuleContext } from '../../feed/rules.ts';
 import { feedStatus, refreshFeed, rotateKey } from '../../feed/maintain.ts';
 import { openStore, type FeedStore } from '../../feed/store.ts';
@@ -160,11 +160,10 @@ async function retain(s: FeedStore, keys: OnlineKeys, config: ResolvedConfig, ch
 export async function publish(flags: FeedFlags, args: string[]): Promise<number> {
   const out = createOutput(flags.json === true);
   const [raw, ...files] = args;
-  const version = semver.valid(raw?.replace(/^v/, '') ?? '');
-  if (version === null) throw new SlipwayError('INVALID_VERSION', `"${raw}" is not a semantic version; expected something like 1.2.3`);
+  const p = await project(flags);
+  const version = parseVersionArgument(raw ?? '', p.config.tagPrefix);
   const channel = flags.channel!;
   if (files.length === 0) throw new SlipwayError('USAGE', 'name the artifacts to publish, e.g. dist/app-linux-amd64.tar.gz');
-  const p = await project(flags);
   if (!p.config.channels.includes(channel)) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${channel}" is not one of ${p.config.channels.join(', ')} (slipway.json "channels")`);
   const s = await store(flags);
   const commit = await commitOf(flags, p);
@@ -215,14 +214,12 @@ export async function publish(flags: FeedFlags, args: string[]): Promise<number>
 /** slipway promote <version> --to <channel> */
 export async function promote(flags: FeedFlags, args: string[]): Promise<number> {
   const out = createOutput(flags.json === true);
-  const version = semver.valid(args[0]?.replace(/^v/, '') ?? '');
-  if (version === null) throw new SlipwayError('INVALID_VERSION', `"${args[0]}" is not a semantic version; expected something like 1.2.3`);
   const p = await project(flags);
+  const version = parseVersionArgument(args[0] ?? '', p.config.tagPrefix);
   const to = flags.to!;
   if (!p.config.channels.includes(to)) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${to}" is not one of ${p.config.channels.join(', ')}`);
   const s = await store(flags);
   const session = await FeedSession.open(s);
-  const { locateRelease } = await import('../../feed/repository.ts');
   const where = await locateRelease(session, version);
   if (where.length === 0) throw new SlipwayError('NOT_PUBLISHED', `${version} was never published to this feed; publish it first (slipway publish ${version} --channel <channel> <files…>)`);
   if (!where.some((w) => p.config.channels.indexOf(w.channel) < p.config.channels.indexOf(to)) && !where.some((w) => w.channel === to)) {
@@ -243,14 +240,12 @@ export async function promote(flags: FeedFlags, args: string[]): Promise<number>
 /** slipway yank <version> --reason "…" */
 export async function yank(flags: FeedFlags, args: string[]): Promise<number> {
   const out = createOutput(flags.json === true);
-  const version = semver.valid(args[0]?.replace(/^v/, '') ?? '');
-  if (version === null) throw new SlipwayError('INVALID_VERSION', `"${args[0]}" is not a semantic version; expected something like 1.2.3`);
+  const p = await project(flags);
+  const version = parseVersionArgument(args[0] ?? '', p.config.tagPrefix);
   const reason = flags.reason ?? '';
   if (reason.trim() === '') throw new SlipwayError('USAGE', 'give the reason with --reason "…"; instances and the feed show it');
-  const p = await project(flags);
   const s = await store(flags);
   const session = await FeedSession.open(s);
-  const { locateRelease } = await import('../../feed/repository.ts');
   const where = await locateRelease(session, version);
   if (where.length === 0) throw new SlipwayError('NOT_PUBLISHED', `${version} was never published to this feed, so there is nothing to yank`);
   if (flags.dryRun) {

@@ -50,7 +50,7 @@ function describeApply(r: ApplyResult): string {
     case 'updated':
       return `updated ${r.from ?? 'nothing'} → ${r.to} in ${formatDuration(r.ms)}${r.health ? ` (healthy after ${r.health.attempts} probes)` : ''}`;
     case 'rolled-back':
-      return r.reason?.startsWith('dry run') ? r.reason : `${r.to === r.from ? '' : ''}update to ${r.to} failed and was rolled back to ${r.from ?? 'nothing'}: ${r.reason}`;
+      return r.reason?.startsWith('dry run') ? r.reason : `update to ${r.to} failed and was rolled back to ${r.from ?? 'nothing'}: ${r.reason}`;
   }
 }
 

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { z } from 'zod';
 import { SlipwayError } from '../errors.ts';
+import { parseJsonDocument } from '../json-document.ts';
 
 /**
  * What the feed says about a release, beside its artifacts. Both documents are TUF targets of the
@@ -85,20 +86,9 @@ export function platformOf(name: string): string {
   return `${os}/${ARCH_ALIAS[arch] ?? arch}`;
 }
 
-/** Parses JSON text with a schema; an error says which document, where and what was expected. */
+/** Parses a feed document with its schema; an error says which document, where and what was expected. */
 export function parseDocument<T>(schema: z.ZodType<T>, text: string, what: string): T {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new SlipwayError('FEED_INVALID', `${what} is not JSON: ${(error as Error).message}`, { cause: error });
-  }
-  const r = schema.safeParse(data);
-  if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
-    throw new SlipwayError('FEED_INVALID', `${what} is not what Slipway writes: ${issues}`);
-  }
-  return r.data;
+  return parseJsonDocument(schema, text, { where: what, kind: 'what Slipway writes', code: 'FEED_INVALID' });
 }
 
 export function indexEntry(m: Manifest, path: string): IndexEntry {

@@ -70,7 +70,7 @@ export async function checkPromotion(ctx: RuleContext, session: FeedSession, rel
   if (i === 0) return { hotfix: false, checks: [`${release.channel} takes any build`] };
   const stable = i === ctx.channels.length - 1;
   const needCommit = (): string => {
-    if (release.commit === null) throw new SlipwayError('PROMOTION_RULE', `a release on ${release.channel} must name the commit it was built from; pass --commit <sha> or run in the repository`);
+    if (release.commit === null) throw new SlipwayError('PROMOTION_RULE', `a release on ${release.channel} must name the commit it was built from (the promotion rules check it); run in the repository, or pass --commit <sha> --cwd <repository>; to publish without the rules, set "feed": { "enforcePromotion": false } in slipway.json`);
     return release.commit;
   };
   const commit = needCommit();

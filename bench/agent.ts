@@ -27,12 +27,19 @@ const dir = mkdtempSync(join(WORK, 'agent-'));
 {
   const file = await bigFile(mib);
   const { store, keys } = await newFeed(join(dir, 'big'));
-  const published = await publishRelease(store, keys, { version: '1.0.0', channel: 'stable', files: [file], now: new Date() });
+  const published = await publishRelease(store, keys, {
+    version: '1.0.0',
+    channel: 'stable',
+    files: [file],
+    now: new Date(),
+  });
   const art = published.targets[0]!;
   const rootFile = join(dir, 'root.json');
   writeFileSync(rootFile, (await store.read('metadata/1.root.json'))!);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = spawn(process.execPath, [SLIPWAY, 'feed', 'serve', store.location, '--port', String(port), '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const server = spawn(process.execPath, [SLIPWAY, 'feed', 'serve', store.location, '--port', String(port), '--json'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   await new Promise((r) => server.stdout.once('data', r));
   const url = `http://127.0.0.1:${port}`;
   const curl: number[] = [];
@@ -46,7 +53,11 @@ const dir = mkdtempSync(join(WORK, 'agent-'));
     if (c.status !== 0 || !s.stdout.startsWith(art.sha256)) throw new Error('curl + sha256sum failed');
     rmSync(target);
     const work = join(dir, `instance-${i}`);
-    const r = spawnSync(process.execPath, [join(import.meta.dirname, 'lib', 'download-child.ts'), url, rootFile, work], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [join(import.meta.dirname, 'lib', 'download-child.ts'), url, rootFile, work],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(r.stderr);
     ours.push(JSON.parse(r.stdout) as { ms: number; maxRssKiB: number });
     rmSync(work, { recursive: true, force: true });
@@ -59,8 +70,12 @@ const dir = mkdtempSync(join(WORK, 'agent-'));
   say('| | time | throughput | vs curl + sha256sum |');
   say('| --- | --- | --- | --- |');
   say(`| curl + sha256sum | ${(b / 1000).toFixed(2)} s | ${(gib / (b / 1000)).toFixed(2)} GiB/s | 1.00x |`);
-  say(`| Slipway (tuf-js: metadata, index, manifest, download, verify) | ${(a / 1000).toFixed(2)} s | ${(gib / (a / 1000)).toFixed(2)} GiB/s | ${(b / a).toFixed(2)}x |`);
-  say(`\nPeak RSS of the fetching process: ${Math.round(Math.max(...ours.map((o) => o.maxRssKiB)) / 1024)} MB (targets: at least 0.8x, under 200 MB).`);
+  say(
+    `| Slipway (tuf-js: metadata, index, manifest, download, verify) | ${(a / 1000).toFixed(2)} s | ${(gib / (a / 1000)).toFixed(2)} GiB/s | ${(b / a).toFixed(2)}x |`,
+  );
+  say(
+    `\nPeak RSS of the fetching process: ${Math.round(Math.max(...ours.map((o) => o.maxRssKiB)) / 1024)} MB (targets: at least 0.8x, under 200 MB).`,
+  );
 }
 
 {
@@ -70,7 +85,13 @@ const dir = mkdtempSync(join(WORK, 'agent-'));
   writeFileSync(rootFile, (await store.read('metadata/1.root.json'))!);
   const rel = async (version: string, schema: number, broken = false) => {
     mkdirSync(join(dir, 'b', version), { recursive: true });
-    const f = await buildSampleRelease({ version, schema, configVersion: schema > 1 ? 2 : 1, broken, out: join(dir, 'b', version, 'sample-any.tar.gz') });
+    const f = await buildSampleRelease({
+      version,
+      schema,
+      configVersion: schema > 1 ? 2 : 1,
+      broken,
+      out: join(dir, 'b', version, 'sample-any.tar.gz'),
+    });
     await publishRelease(store, keys, { version, channel: 'stable', files: [f], now: new Date() });
   };
   await rel('1.0.0', 1);
@@ -80,7 +101,14 @@ const dir = mkdtempSync(join(WORK, 'agent-'));
   const back: number[] = [];
   for (let i = 0; i < runs; i++) {
     const root = join(dir, `root-${i}`);
-    await install({ root, feed: url, channel: 'stable', trustedRoot: rootFile, port: 21000 + Math.floor(Math.random() * 20000), version: '1.0.0' });
+    await install({
+      root,
+      feed: url,
+      channel: 'stable',
+      trustedRoot: rootFile,
+      port: 21000 + Math.floor(Math.random() * 20000),
+      version: '1.0.0',
+    });
     const inst = await Instance.open(root);
     await inst.update({ version: '2.0.0' }); // download and stage outside the measurement? No: measure apply alone below.
     await inst.rollback({ version: '1.0.0' });
@@ -89,7 +117,8 @@ const dir = mkdtempSync(join(WORK, 'agent-'));
     apply.push(up.ms);
     const failed = await inst.update({ version: '3.0.0' });
     const h = (await inst.history()).at(-1) as { rollbackMs?: number };
-    if (failed.outcome !== 'rolled-back' || h.rollbackMs === undefined) throw new Error(`expected a rollback, got ${failed.outcome}`);
+    if (failed.outcome !== 'rolled-back' || h.rollbackMs === undefined)
+      throw new Error(`expected a rollback, got ${failed.outcome}`);
     back.push(h.rollbackMs);
     await stopStray(new Layout(root).appPid);
   }
@@ -97,8 +126,12 @@ const dir = mkdtempSync(join(WORK, 'agent-'));
   say(`\n### The sample app (median of ${runs})\n`);
   say('| | time |');
   say('| --- | --- |');
-  say(`| "apply" to healthy new version (3 migrations, switch, start, 2 good health probes 100 ms apart, commit) | ${median(apply).toFixed(0)} ms |`);
-  say(`| failed health check to rolled back (stop, migrations down, switch back, start, healthy) | ${median(back).toFixed(0)} ms |`);
+  say(
+    `| "apply" to healthy new version (3 migrations, switch, start, 2 good health probes 100 ms apart, commit) | ${median(apply).toFixed(0)} ms |`,
+  );
+  say(
+    `| failed health check to rolled back (stop, migrations down, switch back, start, healthy) | ${median(back).toFixed(0)} ms |`,
+  );
 }
 rmSync(dir, { recursive: true, force: true });
 writeFileSync(join(WORK, 'agent-results.md'), `${out.join('\n')}\n`);

@@ -38,7 +38,11 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
     if (r.status !== 0) throw new Error('sha256sum failed');
     sums.push(performance.now() - t);
     t = performance.now();
-    const c = spawnSync(process.execPath, [join(import.meta.dirname, 'lib', 'publish-child.ts'), store.location, keyDir, file, `1.0.${i}`], { encoding: 'utf8' });
+    const c = spawnSync(
+      process.execPath,
+      [join(import.meta.dirname, 'lib', 'publish-child.ts'), store.location, keyDir, file, `1.0.${i}`],
+      { encoding: 'utf8' },
+    );
     if (c.status !== 0) throw new Error(c.stderr);
     ours.push(JSON.parse(c.stdout) as { hashMs: number; publishMs: number; maxRssKiB: number });
   }
@@ -49,9 +53,15 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
   say('| | time | throughput | vs sha256sum |');
   say('| --- | --- | --- | --- |');
   say(`| sha256sum | ${(sum / 1000).toFixed(2)} s | ${(gib / (sum / 1000)).toFixed(2)} GiB/s | 1.00x |`);
-  say(`| Slipway hashing (hashFile) | ${(hash / 1000).toFixed(2)} s | ${(gib / (hash / 1000)).toFixed(2)} GiB/s | ${(sum / hash).toFixed(2)}x |`);
-  say(`| Slipway publish (hash, copy into the feed, sign) | ${(median(ours.map((o) => o.publishMs)) / 1000).toFixed(2)} s | | |`);
-  say(`\nPeak RSS of the publishing process: ${Math.round(Math.max(...ours.map((o) => o.maxRssKiB)) / 1024)} MB (target: under 200 MB; hashing at least 0.8x sha256sum).`);
+  say(
+    `| Slipway hashing (hashFile) | ${(hash / 1000).toFixed(2)} s | ${(gib / (hash / 1000)).toFixed(2)} GiB/s | ${(sum / hash).toFixed(2)}x |`,
+  );
+  say(
+    `| Slipway publish (hash, copy into the feed, sign) | ${(median(ours.map((o) => o.publishMs)) / 1000).toFixed(2)} s | | |`,
+  );
+  say(
+    `\nPeak RSS of the publishing process: ${Math.round(Math.max(...ours.map((o) => o.maxRssKiB)) / 1024)} MB (target: under 200 MB; hashing at least 0.8x sha256sum).`,
+  );
 }
 
 // 2. Serving: slipway feed serve against nginx, same folder.
@@ -61,14 +71,21 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
   writeFileSync(small, 'x'.repeat(4096));
   await publishRelease(store, keys, { version: '1.0.0', channel: 'stable', files: [small], now: new Date() });
   const require = createRequire(join(import.meta.dirname, 'package.json'));
-  const autocannon = require('autocannon') as (o: Record<string, unknown>) => Promise<{ requests: { average: number }; non2xx: number; errors: number; statusCodeStats: Record<string, { count: number }> }>;
+  const autocannon = require('autocannon') as (o: Record<string, unknown>) => Promise<{
+    requests: { average: number };
+    non2xx: number;
+    errors: number;
+    statusCodeStats: Record<string, { count: number }>;
+  }>;
   const load = async (url: string, headers: Record<string, string>) => {
     const r = await autocannon({ url, connections: 32, duration: seconds, headers });
     return { rps: r.requests.average, codes: Object.keys(r.statusCodeStats).join('/'), errors: r.errors };
   };
   const etagOf = async (url: string) => (await fetch(url)).headers.get('etag') ?? '';
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const ours = spawn(process.execPath, [SLIPWAY, 'feed', 'serve', store.location, '--port', String(port), '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const ours = spawn(process.execPath, [SLIPWAY, 'feed', 'serve', store.location, '--port', String(port), '--json'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   await new Promise((r) => ours.stdout.once('data', r));
   const ourUrl = `http://127.0.0.1:${port}/metadata/timestamp.json`;
   const ourPlain = await load(ourUrl, {});
@@ -76,7 +93,11 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
   ours.kill('SIGTERM');
   // What the library route gave (kept to justify serve.ts being hand-written).
   const fport = port + 2;
-  const lib = spawn(process.execPath, [join(import.meta.dirname, 'lib', 'fastify-static-server.ts'), store.location, String(fport)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lib = spawn(
+    process.execPath,
+    [join(import.meta.dirname, 'lib', 'fastify-static-server.ts'), store.location, String(fport)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise((r) => lib.stdout.once('data', r));
   const libUrl = `http://127.0.0.1:${fport}/metadata/timestamp.json`;
   const libPlain = await load(libUrl, {});
@@ -85,9 +106,15 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
   say(`\n### Serving metadata/timestamp.json (autocannon, 32 connections, ${seconds} s, 127.0.0.1)\n`);
   say('| server | plain GET req/s | If-None-Match (304) req/s |');
   say('| --- | --- | --- |');
-  say(`| slipway feed serve (one Node process) | ${Math.round(ourPlain.rps)} (${ourPlain.codes}) | ${Math.round(ourCond.rps)} (${ourCond.codes}) |`);
-  say(`| fastify + @fastify/static + @fastify/compress (one Node process) | ${Math.round(libPlain.rps)} (${libPlain.codes}) | ${Math.round(libCond.rps)} (${libCond.codes}) |`);
-  const nginx = spawnSync('sh', ['-c', 'command -v nginx || ls /usr/sbin/nginx'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+  say(
+    `| slipway feed serve (one Node process) | ${Math.round(ourPlain.rps)} (${ourPlain.codes}) | ${Math.round(ourCond.rps)} (${ourCond.codes}) |`,
+  );
+  say(
+    `| fastify + @fastify/static + @fastify/compress (one Node process) | ${Math.round(libPlain.rps)} (${libPlain.codes}) | ${Math.round(libCond.rps)} (${libCond.codes}) |`,
+  );
+  const nginx = spawnSync('sh', ['-c', 'command -v nginx || ls /usr/sbin/nginx'], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')[0];
   if (nginx) {
     const conf = join(dir, 'nginx.conf');
     const nport = port + 1;
@@ -101,8 +128,12 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
     const nPlain = await load(nUrl, {});
     const nCond = await load(nUrl, { 'if-none-match': await etagOf(nUrl) });
     ng.kill('SIGQUIT');
-    say(`| nginx ${spawnSync(nginx, ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: nginx/', '')} (one worker) | ${Math.round(nPlain.rps)} (${nPlain.codes}) | ${Math.round(nCond.rps)} (${nCond.codes}) |`);
-    say(`| ratio (Slipway / nginx) | ${(ourPlain.rps / nPlain.rps).toFixed(2)}x | ${(ourCond.rps / nCond.rps).toFixed(2)}x |`);
+    say(
+      `| nginx ${spawnSync(nginx, ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: nginx/', '')} (one worker) | ${Math.round(nPlain.rps)} (${nPlain.codes}) | ${Math.round(nCond.rps)} (${nCond.codes}) |`,
+    );
+    say(
+      `| ratio (Slipway / nginx) | ${(ourPlain.rps / nPlain.rps).toFixed(2)}x | ${(ourCond.rps / nCond.rps).toFixed(2)}x |`,
+    );
   } else say('\nnginx is not installed (apt-get install nginx-light): the comparison was skipped.');
 }
 
@@ -117,8 +148,25 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
   for (let i = 0; i < releases; i++) {
     const version = `${Math.floor(i / 100)}.${i % 100}.0`;
     const path = `stable/${version}/tiny-linux-amd64.tar.gz`;
-    await session.putFile('stable', path, art, { sha256: '4d6e1c0a8ab8e0d45d3b8a1cb5f0c0f6d5d9fbd1c2e3f405d7f09fa2d39b7f5d'.replace(/./g, (c, k: number) => (k < 8 ? String(i % 10) : c)), length: 4 });
-    const m: Manifest = { schema: 1, version, channel: 'stable', commit: null, buildTime: new Date().toISOString(), security: null, breaking: false, minimumVersion: null, hotfix: false, notes: `Release ${version}.`, artifacts: { 'linux/amd64': { name: 'tiny-linux-amd64.tar.gz', path, sha256: 'a'.repeat(64), length: 4 } } };
+    await session.putFile('stable', path, art, {
+      sha256: '4d6e1c0a8ab8e0d45d3b8a1cb5f0c0f6d5d9fbd1c2e3f405d7f09fa2d39b7f5d'.replace(/./g, (c, k: number) =>
+        k < 8 ? String(i % 10) : c,
+      ),
+      length: 4,
+    });
+    const m: Manifest = {
+      schema: 1,
+      version,
+      channel: 'stable',
+      commit: null,
+      buildTime: new Date().toISOString(),
+      security: null,
+      breaking: false,
+      minimumVersion: null,
+      hotfix: false,
+      notes: `Release ${version}.`,
+      artifacts: { 'linux/amd64': { name: 'tiny-linux-amd64.tar.gz', path, sha256: 'a'.repeat(64), length: 4 } },
+    };
     await session.putData('stable', manifestPath('stable', version), JSON.stringify(m));
     index.releases.push(indexEntry(m, manifestPath('stable', version)));
   }
@@ -131,7 +179,8 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
   const roleBytes = await size(`metadata/${stableMeta.version}.stable.json`);
   const indexBytes = (await after.target('stable', 'stable/index.json'))!.length;
   let binBytes = 0;
-  for (const b of await after.bins('stable')) binBytes = Math.max(binBytes, await size(`metadata/${after.snapshot.signed.meta[`${b}.json`]!.version}.${b}.json`));
+  for (const b of await after.bins('stable'))
+    binBytes = Math.max(binBytes, await size(`metadata/${after.snapshot.signed.meta[`${b}.json`]!.version}.${b}.json`));
   const { url, server } = await serveFeed({ dir: store.location });
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -152,8 +201,12 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
   say(`| stable role metadata (delegates to 64 hashed bins) | ${(roleBytes / 1024).toFixed(0)} KiB |`);
   say(`| largest stable bin (the targets whose path hash falls in it) | ${(binBytes / 1024).toFixed(0)} KiB |`);
   say(`| stable/index.json (what an instance reads to choose) | ${(indexBytes / 1024).toFixed(0)} KiB |`);
-  say(`| timestamp.json / snapshot | ${await size('metadata/timestamp.json')} B / ${await size(`metadata/${after.snapshot.signed.version}.snapshot.json`)} B |`);
-  say(`| instance refresh (fresh root) + index + select + manifest, through tuf-js (median of 5) | ${median(times).toFixed(0)} ms (target: under 1 s) |`);
+  say(
+    `| timestamp.json / snapshot | ${await size('metadata/timestamp.json')} B / ${await size(`metadata/${after.snapshot.signed.version}.snapshot.json`)} B |`,
+  );
+  say(
+    `| instance refresh (fresh root) + index + select + manifest, through tuf-js (median of 5) | ${median(times).toFixed(0)} ms (target: under 1 s) |`,
+  );
 }
 rmSync(dir, { recursive: true, force: true });
 writeFileSync(join(WORK, 'feed-results.md'), `${out.join('\n')}\n`);

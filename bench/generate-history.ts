@@ -20,9 +20,57 @@ function random(seed: number): () => number {
   };
 }
 
-const SCOPES = ['api', 'ui', 'sites', 'backup', 'auth', 'dashboard', 'config', 'db', 'cli', 'deps', 'docker', 'dns', 'mail', 'ssl', 'cron'];
-const VERBS = ['add', 'support', 'handle', 'correct', 'improve', 'allow', 'remove', 'rename', 'speed up', 'validate', 'retry', 'cache', 'log', 'expose', 'document'];
-const NOUNS = ['bulk domain import', 'timezone handling in scheduled backups', 'MFA flow', 'P95 load time', 'empty request body', 'SSL renewal', 'audit index', 'rate limiting', 'user invitations', 'webhook retries', 'mail queue', 'config reload', 'DNS propagation check', 'dark mode', 'pagination cursor'];
+const SCOPES = [
+  'api',
+  'ui',
+  'sites',
+  'backup',
+  'auth',
+  'dashboard',
+  'config',
+  'db',
+  'cli',
+  'deps',
+  'docker',
+  'dns',
+  'mail',
+  'ssl',
+  'cron',
+];
+const VERBS = [
+  'add',
+  'support',
+  'handle',
+  'correct',
+  'improve',
+  'allow',
+  'remove',
+  'rename',
+  'speed up',
+  'validate',
+  'retry',
+  'cache',
+  'log',
+  'expose',
+  'document',
+];
+const NOUNS = [
+  'bulk domain import',
+  'timezone handling in scheduled backups',
+  'MFA flow',
+  'P95 load time',
+  'empty request body',
+  'SSL renewal',
+  'audit index',
+  'rate limiting',
+  'user invitations',
+  'webhook retries',
+  'mail queue',
+  'config reload',
+  'DNS propagation check',
+  'dark mode',
+  'pagination cursor',
+];
 const TYPES: [string, number][] = [
   ['feat', 25],
   ['fix', 30],
@@ -50,17 +98,33 @@ function message(rand: () => number, i: number): string {
     }
   }
   const subject = `${pick(VERBS)} ${pick(NOUNS)}${rand() < 0.3 ? ` (#${1 + Math.floor(rand() * 5000)})` : ''}`;
-  if (type === 'plain') return pick(['Update README.md', `Merge pull request #${i} from someone/topic-${i}`, 'WIP', `Bump dependencies (${i})`, 'Fix typo']);
-  if (type === 'revert') return `Revert "feat: ${subject}"\n\nThis reverts commit ${(i * 2654435761).toString(16).padStart(8, '0').slice(0, 8)}${'0'.repeat(32)}.`;
+  if (type === 'plain')
+    return pick([
+      'Update README.md',
+      `Merge pull request #${i} from someone/topic-${i}`,
+      'WIP',
+      `Bump dependencies (${i})`,
+      'Fix typo',
+    ]);
+  if (type === 'revert')
+    return `Revert "feat: ${subject}"\n\nThis reverts commit ${(i * 2654435761).toString(16).padStart(8, '0').slice(0, 8)}${'0'.repeat(32)}.`;
   const breaking = rand() < 0.01;
   let text = `${type}${rand() < 0.7 ? `(${pick(SCOPES)})` : ''}${breaking && rand() < 0.5 ? '!' : ''}: ${subject}`;
   const paragraphs: string[] = [];
   if (rand() < 0.4) {
     const lines = 1 + Math.floor(rand() * 4);
-    paragraphs.push(Array.from({ length: lines }, () => `This ${pick(VERBS)}s the ${pick(NOUNS)} so that the ${pick(NOUNS)} keeps working.`).join('\n'));
+    paragraphs.push(
+      Array.from(
+        { length: lines },
+        () => `This ${pick(VERBS)}s the ${pick(NOUNS)} so that the ${pick(NOUNS)} keeps working.`,
+      ).join('\n'),
+    );
   }
   const footers: string[] = [];
-  if (breaking) footers.push(`BREAKING CHANGE: the ${pick(NOUNS)} setting is renamed;\nrun the config migration or edit it by hand.`);
+  if (breaking)
+    footers.push(
+      `BREAKING CHANGE: the ${pick(NOUNS)} setting is renamed;\nrun the config migration or edit it by hand.`,
+    );
   if (rand() < 0.1) footers.push(`Closes #${1 + Math.floor(rand() * 5000)}`);
   if (rand() < 0.2) footers.push('Signed-off-by: Dev Eloper <dev@example.com>');
   if (footers.length > 0) paragraphs.push(footers.join('\n'));
@@ -90,8 +154,13 @@ export async function generateHistory(options: GenerateOptions): Promise<string>
       c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`git ${args.join(' ')} exited ${code}`))));
     });
   await git(['init', '-q', '-b', 'main']);
-  const child = spawn('git', ['fast-import', '--quiet', '--done'], { cwd: options.dir, stdio: ['pipe', 'inherit', 'inherit'] });
-  const done = new Promise<void>((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`fast-import exited ${code}`)))));
+  const child = spawn('git', ['fast-import', '--quiet', '--done'], {
+    cwd: options.dir,
+    stdio: ['pipe', 'inherit', 'inherit'],
+  });
+  const done = new Promise<void>((resolve, reject) =>
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`fast-import exited ${code}`)))),
+  );
   const rand = random(42);
   let time = 1_600_000_000;
   let mark = 0;
@@ -126,7 +195,12 @@ export async function generateHistory(options: GenerateOptions): Promise<string>
     }
     if (i % 150 === 0 && i < options.commits - options.untagged) {
       releases++;
-      version = releases % 50 === 0 ? [version[0]! + 1, 0, 0] : releases % 5 === 0 ? [version[0]!, version[1]! + 1, 0] : [version[0]!, version[1]!, version[2]! + 1];
+      version =
+        releases % 50 === 0
+          ? [version[0]! + 1, 0, 0]
+          : releases % 5 === 0
+            ? [version[0]!, version[1]! + 1, 0]
+            : [version[0]!, version[1]!, version[2]! + 1];
       buffer += `reset refs/tags/v${version.join('.')}\nfrom :${main}\n\n`;
     }
     if (buffer.length > 1 << 20) await flush();

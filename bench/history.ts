@@ -29,7 +29,12 @@ async function run(cwd: string, command: string[], outFile: string | null): Prom
   if (outFile) rmSync(outFile, { force: true });
   const argv = GNU_TIME ? [GNU_TIME, '-f', '%M', ...command] : command;
   const started = performance.now();
-  const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4096)));
   let timedOut = false;
@@ -61,7 +66,10 @@ async function measure(cwd: string, command: string[], outFile: string | null, r
   return { seconds: median(runs.map((m) => m.seconds!)), rssMb: Math.max(...runs.map((m) => m.rssMb ?? 0)) || null };
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 if (sizes.length === 0) sizes.push(10_000, 100_000, 1_000_000);
 if (!existsSync(join(BIN, 'git-cliff'))) {
   console.error('bench: install the tools first: npm ci --prefix bench');
@@ -84,9 +92,17 @@ for (const size of sizes) {
   const repeats = size >= 1_000_000 ? 1 : size >= 100_000 ? 3 : 5;
   const jobs: [string, string[], string | null][] = [
     ['git log (floor)', ['git', 'log'], null],
-    ['slipway changelog', [process.execPath, SLIPWAY, 'changelog', '-o', join(out, 'slipway.md')], join(out, 'slipway.md')],
+    [
+      'slipway changelog',
+      [process.execPath, SLIPWAY, 'changelog', '-o', join(out, 'slipway.md')],
+      join(out, 'slipway.md'),
+    ],
     ['git-cliff', [join(BIN, 'git-cliff'), '-o', join(out, 'cliff.md')], join(out, 'cliff.md')],
-    ['conventional-changelog', [join(BIN, 'conventional-changelog'), '-p', 'conventionalcommits', '-r', '0', '-o', join(out, 'cc.md')], join(out, 'cc.md')],
+    [
+      'conventional-changelog',
+      [join(BIN, 'conventional-changelog'), '-p', 'conventionalcommits', '-r', '0', '-o', join(out, 'cc.md')],
+      join(out, 'cc.md'),
+    ],
     ['slipway next', [process.execPath, SLIPWAY, 'next', '--json'], null],
     ['git-cliff --bumped-version', [join(BIN, 'git-cliff'), '--unreleased', '--bumped-version'], null],
     ['conventional-recommended-bump', [join(BIN, 'conventional-recommended-bump'), '-p', 'conventionalcommits'], null],
@@ -98,7 +114,9 @@ for (const size of sizes) {
     if (name.startsWith('git log')) floor = m.seconds;
     process.stderr.write(` ${m.seconds === null ? m.note : `${m.seconds.toFixed(2)} s`}\n`);
     const ratio = m.seconds !== null && floor !== null ? `${(m.seconds / floor).toFixed(2)}x` : '—';
-    rows.push(`| ${size.toLocaleString('en')} | ${name} | ${m.seconds === null ? m.note : m.seconds.toFixed(2)} | ${ratio} | ${m.rssMb === null ? '—' : m.rssMb.toFixed(0)} |`);
+    rows.push(
+      `| ${size.toLocaleString('en')} | ${name} | ${m.seconds === null ? m.note : m.seconds.toFixed(2)} | ${ratio} | ${m.rssMb === null ? '—' : m.rssMb.toFixed(0)} |`,
+    );
   }
 }
 rmSync(out, { recursive: true, force: true });

@@ -21,7 +21,12 @@ export { buildChangelog } from './release/changelog.ts';
 export type { ChangelogOptions, ChangelogResult } from './release/changelog.ts';
 export { buildNotes } from './release/notes.ts';
 export { loadConfig } from './project/config-file.ts';
-export { resolveVersionFiles, readVersions, planVersionWrite, applyVersionWrite } from './project/version-files/index.ts';
+export {
+  resolveVersionFiles,
+  readVersions,
+  planVersionWrite,
+  applyVersionWrite,
+} from './project/version-files/index.ts';
 // Migrations, the feed, the agent and the host-app headers.
 export { runMigrations, migrationStatus, loadMigrations } from './migrate/runner.ts';
 export { migrateConfigFile } from './migrate/config-file.ts';

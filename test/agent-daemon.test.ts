@@ -80,12 +80,24 @@ describe('slipway agent', () => {
     // Unless the operator says security releases wait too (through the authenticated API).
     const token = (await readFile(join(root, 'state', 'token'), 'utf8')).trim();
     const api = (path: string, init: RequestInit = {}, auth = true) =>
-      fetch(`${agent.url}${path}`, { ...init, headers: { ...(auth ? { authorization: `Bearer ${token}` } : {}), ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+      fetch(`${agent.url}${path}`, {
+        ...init,
+        headers: {
+          ...(auth ? { authorization: `Bearer ${token}` } : {}),
+          ...(init.body ? { 'content-type': 'application/json' } : {}),
+        },
+      });
     assert.equal((await api('/api/status', {}, false)).status, 401);
     assert.equal((await fetch(`${agent.url}/api/status`, { headers: { authorization: 'Bearer nope' } })).status, 401);
-    let res = await api('/api/config', { method: 'PUT', body: JSON.stringify({ key: 'update.security-bypass-window', value: 'false' }) });
+    let res = await api('/api/config', {
+      method: 'PUT',
+      body: JSON.stringify({ key: 'update.security-bypass-window', value: 'false' }),
+    });
     assert.equal(res.status, 200, await res.clone().text());
-    res = await api('/api/config', { method: 'PUT', body: JSON.stringify({ key: 'update.maintenance-window', value: 'Sun 25:00-26:00' }) });
+    res = await api('/api/config', {
+      method: 'PUT',
+      body: JSON.stringify({ key: 'update.maintenance-window', value: 'Sun 25:00-26:00' }),
+    });
     assert.equal(res.status, 400);
     assert.match(((await res.json()) as { message: string }).message, /"25:00" is not a time of day/);
     clock.set('2026-11-24T12:00:00Z');
@@ -117,7 +129,10 @@ describe('slipway agent', () => {
     // A feed that cannot be reached: the agent keeps running the app and says why in its status.
     const { setKey: set } = await import('../src/agent/config.ts');
     const { readAgentConfig: read } = await import('../src/agent/config.ts');
-    await writeAgentConfig(cfgPath, set((await read(cfgPath, new Date())).config, 'feed.url', 'http://127.0.0.1:9/feed'));
+    await writeAgentConfig(
+      cfgPath,
+      set((await read(cfgPath, new Date())).config, 'feed.url', 'http://127.0.0.1:9/feed'),
+    );
     await agent.instance.reloadConfig();
     clock.set('2026-11-26T12:00:00Z');
     await agent.tick();
@@ -126,14 +141,20 @@ describe('slipway agent', () => {
     assert.equal(await appVersion(port), '1.1.2');
 
     // Two updaters never run at once: a second agent on the same root is refused.
-    await assert.rejects((await Agent.create(root, { clock })).start(), /an agent for this install root is running already/);
+    await assert.rejects(
+      (await Agent.create(root, { clock })).start(),
+      /an agent for this install root is running already/,
+    );
   });
 
   it('drops a staged release that was yanked before its window opened', async () => {
     const { feed, root } = await installedSample();
     const cfgPath = join(root, 'agent.json');
     const { readAgentConfig } = await import('../src/agent/config.ts');
-    await writeAgentConfig(cfgPath, setKey((await readAgentConfig(cfgPath, new Date())).config, 'update.maintenance-window', 'Sun 02:00-06:00'));
+    await writeAgentConfig(
+      cfgPath,
+      setKey((await readAgentConfig(cfgPath, new Date())).config, 'update.maintenance-window', 'Sun 02:00-06:00'),
+    );
     const clock = new TestClock('2026-11-18T12:00:00Z');
     const agent = await Agent.create(root, { clock, firstCheckMs: 0, tickMs: 3_600_000, serverZone: 'UTC' });
     await agent.start();
@@ -148,12 +169,21 @@ describe('slipway agent', () => {
     const s = await agent.instance.state();
     assert.equal(s.current, '1.0.0');
     assert.equal(s.staged, null);
-    assert.match(await readFile(join(root, 'state', 'agent.log'), 'utf8'), /dropped staged 1\.1\.0: yanked \(loses data on upgrade\)/);
+    assert.match(
+      await readFile(join(root, 'state', 'agent.log'), 'utf8'),
+      /dropped staged 1\.1\.0: yanked \(loses data on upgrade\)/,
+    );
   });
 
   it('spreads checks with jitter', () => {
     const h6 = 6 * 3_600_000;
-    assert.equal(withJitter(h6, () => 0), Math.round(h6 * 0.9));
-    assert.equal(withJitter(h6, () => 1), Math.round(h6 * 1.1));
+    assert.equal(
+      withJitter(h6, () => 0),
+      Math.round(h6 * 0.9),
+    );
+    assert.equal(
+      withJitter(h6, () => 1),
+      Math.round(h6 * 1.1),
+    );
   });
 });

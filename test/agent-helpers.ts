@@ -17,14 +17,23 @@ export { freePort };
 
 export const passphraseEnv = { SLIPWAY_KEY_PASSPHRASE: 'correct horse battery' };
 
-
 /** A signed feed served over HTTP on 127.0.0.1, and a way to release the sample app to it. */
 export async function sampleFeed() {
   const base = await tempDir('slipway-feed-');
   const keyDir = join(base, 'keys');
-  const created = await createKeys(['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'], 'ed25519', { dir: keyDir, env: passphraseEnv });
+  const created = await createKeys(
+    ['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'],
+    'ed25519',
+    { dir: keyDir, env: passphraseEnv },
+  );
   const by = Object.fromEntries(created.map((k) => [k.role, k]));
-  const keys: FeedKeys = { root: by.root!, targets: by.targets!, snapshot: by.snapshot!, timestamp: by.timestamp!, channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! } };
+  const keys: FeedKeys = {
+    root: by.root!,
+    targets: by.targets!,
+    snapshot: by.snapshot!,
+    timestamp: by.timestamp!,
+    channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! },
+  };
   const dir = join(base, 'feed');
   const store = new LocalStore(dir);
   await initFeed(store, keys, { now: new Date() });
@@ -36,7 +45,13 @@ export async function sampleFeed() {
     const out = join(base, 'build', build.version);
     await mkdir(out, { recursive: true });
     const file = await buildSampleRelease({ ...build, out: join(out, 'app-any.tar.gz') });
-    return publishRelease(store, keys, { version: build.version, channel: info.channel ?? 'stable', files: [file], now: new Date(), ...info });
+    return publishRelease(store, keys, {
+      version: build.version,
+      channel: info.channel ?? 'stable',
+      files: [file],
+      now: new Date(),
+      ...info,
+    });
   };
   return { base, dir, store, keys, url, rootFile, release };
 }

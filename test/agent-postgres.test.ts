@@ -33,10 +33,19 @@ async function pgRelease(dir: string, version: string, schema: number): Promise<
   const src = join(dir, `src-${version}`);
   await mkdir(join(src, 'migrations'), { recursive: true });
   for (let i = 0; i < schema; i++) await writeFile(join(src, 'migrations', `0000${i + 1}_step.sql`), MIGRATIONS[i]!);
-  await writeFile(join(src, 'health.mjs'), `import pg from ${JSON.stringify(import.meta.resolve('pg'))};\nconst c = new pg.Client({ connectionString: process.env.SLIPWAY_DB });\nawait c.connect();\nconst r = await c.query('SELECT max(version_id) AS v FROM goose_db_version WHERE is_applied');\nawait c.end();\nprocess.exit(Number(r.rows[0].v) === ${schema} ? 0 : 1);\n`);
+  await writeFile(
+    join(src, 'health.mjs'),
+    `import pg from ${JSON.stringify(import.meta.resolve('pg'))};\nconst c = new pg.Client({ connectionString: process.env.SLIPWAY_DB });\nawait c.connect();\nconst r = await c.query('SELECT max(version_id) AS v FROM goose_db_version WHERE is_applied');\nawait c.end();\nprocess.exit(Number(r.rows[0].v) === ${schema} ? 0 : 1);\n`,
+  );
   await writeFile(
     join(src, 'slipway.app.json'),
-    JSON.stringify({ name: 'pg-app', version, start: { command: ['{node}', '-e', 'setInterval(() => {}, 1000)'] }, health: { command: ['{node}', 'health.mjs'], successes: 1, interval: '100ms', timeout: '10s' }, migrations: 'migrations' }),
+    JSON.stringify({
+      name: 'pg-app',
+      version,
+      start: { command: ['{node}', '-e', 'setInterval(() => {}, 1000)'] },
+      health: { command: ['{node}', 'health.mjs'], successes: 1, interval: '100ms', timeout: '10s' },
+      migrations: 'migrations',
+    }),
   );
   const out = join(dir, `pg-app-${version}`, 'app-any.tar.gz');
   await mkdir(join(dir, `pg-app-${version}`));
@@ -49,11 +58,23 @@ describe('the agent with the app database on PostgreSQL', () => {
     const feed = await sampleFeed();
     const { publishRelease } = await import('../src/feed/repository.ts');
     const publish = async (version: string, schema: number) =>
-      publishRelease(feed.store, feed.keys, { version, channel: 'stable', files: [await pgRelease(feed.base, version, schema)], now: new Date() });
+      publishRelease(feed.store, feed.keys, {
+        version,
+        channel: 'stable',
+        files: [await pgRelease(feed.base, version, schema)],
+        now: new Date(),
+      });
     await publish('1.0.0', 1);
     const db = await freshDatabase();
     const root = await installRoot();
-    const r = await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port: await freePort(), database: db });
+    const r = await install({
+      root,
+      feed: feed.url,
+      channel: 'stable',
+      trustedRoot: feed.rootFile,
+      port: await freePort(),
+      database: db,
+    });
     assert.equal(r.outcome, 'updated', r.reason);
     const inst = await Instance.open(root);
     assert.equal((await inst.consistency()).db, '1');

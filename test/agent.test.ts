@@ -28,7 +28,10 @@ describe('the update agent, end to end with the sample app', () => {
     let c = await inst.consistency();
     assert.deepEqual(c.problems, []);
     assert.equal(c.db, '2');
-    const cfg = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as { config_version: number; server: { tls: { mode: string } } };
+    const cfg = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as {
+      config_version: number;
+      server: { tls: { mode: string } };
+    };
     assert.equal(cfg.config_version, 2);
     assert.equal(cfg.server.tls.mode, 'require', 'server.ssl_mode was renamed to server.tls.mode');
 
@@ -54,7 +57,7 @@ describe('the update agent, end to end with the sample app', () => {
     c = await inst.consistency();
     assert.deepEqual(c.problems, []);
     assert.equal(c.link, '2.0.0');
-    assert.equal(c.db, '2', 'migration 3 was reversed with 3.0.1\'s own files');
+    assert.equal(c.db, '2', "migration 3 was reversed with 3.0.1's own files");
     const again = await inst.update();
     assert.equal(again.outcome, 'up-to-date', 'a release that failed is not retried on its own');
     assert.match(again.reason!, /failed before/);
@@ -65,7 +68,10 @@ describe('the update agent, end to end with the sample app', () => {
     c = await inst.consistency();
     assert.deepEqual(c.problems, []);
     assert.equal(c.db, '1');
-    const back = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as { config_version?: number; server: { ssl_mode?: string } };
+    const back = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as {
+      config_version?: number;
+      server: { ssl_mode?: string };
+    };
     assert.equal(back.config_version ?? 1, 1, 'no config_version is the first layout');
     assert.equal(back.server.ssl_mode, 'require', 'the rename was reversed');
     await assert.rejects(inst.rollback({ version: '0.1.0' }), (e: SlipwayError) => e.code === 'NOT_KEPT');

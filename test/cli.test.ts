@@ -30,7 +30,7 @@ describe('slipway CLI', () => {
     }
   });
 
-  it('shows the next command\'s flags', async () => {
+  it("shows the next command's flags", async () => {
     const r = await runCli(['next', '--help']);
     assert.equal(
       r.stdout,
@@ -52,7 +52,14 @@ Options:
   it('stops quietly when its reader goes away (EPIPE)', async () => {
     // Far more output than a pipe holds, so the write really fails once head has gone.
     const dir = await generateHistory({ commits: 3000, untagged: 100, dir: join(await tempDir(), 'history') });
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${join(import.meta.dirname, '../src/cli/bin.ts')}" changelog --dry-run | head -n 2`], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" "${join(import.meta.dirname, '../src/cli/bin.ts')}" changelog --dry-run | head -n 2`,
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    );
     assert.equal(r.stdout.split('\n').length, 3);
     assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/);
   });
@@ -68,7 +75,10 @@ Options:
       const repo = await project();
       const r = await runCli(['next', '--cwd', repo.dir]);
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /^1\.1\.0\n\n1\.0\.0 -> 1\.1\.0 on stable: minor bump from 1\.0\.0\n\nDecided by:\n  [0-9a-f]{7} feat\(api\): add export \(#3\)\nNot conventional \(ignored\): 1 \(list them with --verbose\)\n$/);
+      assert.match(
+        r.stdout,
+        /^1\.1\.0\n\n1\.0\.0 -> 1\.1\.0 on stable: minor bump from 1\.0\.0\n\nDecided by:\n  [0-9a-f]{7} feat\(api\): add export \(#3\)\nNot conventional \(ignored\): 1 \(list them with --verbose\)\n$/,
+      );
       const verbose = await runCli(['next', '--verbose'], { cwd: repo.dir });
       assert.match(verbose.stdout, /Not conventional \(ignored\): 1\n  [0-9a-f]{7} Update README/);
     });
@@ -78,10 +88,27 @@ Options:
       const r = await runCli(['next', '--json', '--cwd', repo.dir]);
       const data = JSON.parse(r.stdout) as Record<string, unknown>;
       assert.equal(r.stderr, '');
-      assert.deepEqual(Object.keys(data), ['current', 'base', 'next', 'tag', 'bump', 'channel', 'releaseAs', 'reason', 'head', 'commits', 'nonConventional', 'cancelled', 'skippedTags']);
+      assert.deepEqual(Object.keys(data), [
+        'current',
+        'base',
+        'next',
+        'tag',
+        'bump',
+        'channel',
+        'releaseAs',
+        'reason',
+        'head',
+        'commits',
+        'nonConventional',
+        'cancelled',
+        'skippedTags',
+      ]);
       assert.deepEqual([data.current, data.next, data.bump, data.channel], ['1.0.0', '1.1.0', 'minor', 'stable']);
       const [commit] = data.commits as Record<string, unknown>[];
-      assert.deepEqual({ ...commit, sha: typeof commit!.sha }, { sha: 'string', type: 'feat', scope: 'api', subject: 'add export (#3)', breaking: false, decisive: true });
+      assert.deepEqual(
+        { ...commit, sha: typeof commit!.sha },
+        { sha: 'string', type: 'feat', scope: 'api', subject: 'add export (#3)', breaking: false, decisive: true },
+      );
     });
 
     it('gives null next and bump when nothing warrants a release', async () => {
@@ -94,8 +121,19 @@ Options:
 
     it('takes --channel and --release-as', async () => {
       const repo = await project();
-      assert.equal((JSON.parse((await runCli(['next', '--json', '-c', 'beta', '--cwd', repo.dir])).stdout) as { next: string }).next, '1.1.0-beta.1');
-      assert.equal((JSON.parse((await runCli(['next', '--json', '--release-as', '2.0.0', '--cwd', repo.dir])).stdout) as { next: string }).next, '2.0.0');
+      assert.equal(
+        (JSON.parse((await runCli(['next', '--json', '-c', 'beta', '--cwd', repo.dir])).stdout) as { next: string })
+          .next,
+        '1.1.0-beta.1',
+      );
+      assert.equal(
+        (
+          JSON.parse((await runCli(['next', '--json', '--release-as', '2.0.0', '--cwd', repo.dir])).stdout) as {
+            next: string;
+          }
+        ).next,
+        '2.0.0',
+      );
     });
 
     it('exits 2 with every config problem and its path', async () => {
@@ -103,7 +141,10 @@ Options:
       await writeFile(join(repo.dir, 'slipway.json'), '{"tagPrefix": 1, "chanels": []}');
       const r = await runCli(['next', '--cwd', repo.dir]);
       assert.equal(r.status, 2);
-      assert.match(r.stderr, /slipway\.json has 2 problems\n  - tagPrefix: Invalid input: expected string, received number \(got number 1\)\n  - \(top level\): unknown key "chanels"/);
+      assert.match(
+        r.stderr,
+        /slipway\.json has 2 problems\n  - tagPrefix: Invalid input: expected string, received number \(got number 1\)\n  - \(top level\): unknown key "chanels"/,
+      );
       const j = await runCli(['next', '--json', '--cwd', repo.dir]);
       assert.equal((JSON.parse(j.stdout) as { error: { code: string } }).error.code, 'CONFIG_INVALID');
     });
@@ -119,9 +160,21 @@ Options:
   describe('changelog', () => {
     it('prints the result with --dry-run and writes nothing', async () => {
       const repo = await project();
-      const r = await runCli(['changelog', '--dry-run', '--release', 'v1.1.0', '--date', '2026-11-22', '--cwd', repo.dir]);
+      const r = await runCli([
+        'changelog',
+        '--dry-run',
+        '--release',
+        'v1.1.0',
+        '--date',
+        '2026-11-22',
+        '--cwd',
+        repo.dir,
+      ]);
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /## \[1\.1\.0\] - 2026-11-22\n\n### Added\n\n- \*\*api:\*\* add export \(\[#3\]\(https:\/\/github\.com\/o\/r\/issues\/3\)\)/);
+      assert.match(
+        r.stdout,
+        /## \[1\.1\.0\] - 2026-11-22\n\n### Added\n\n- \*\*api:\*\* add export \(\[#3\]\(https:\/\/github\.com\/o\/r\/issues\/3\)\)/,
+      );
       assert.ok(!(await readdir(repo.dir)).includes('CHANGELOG.md'));
     });
 
@@ -153,7 +206,10 @@ Options:
 
     it('renders a user template for a version about to be released', async () => {
       const repo = await project();
-      await writeFile(join(repo.dir, 'notes.hbs'), '{{name}} {{tag}}{{#each sections}} [{{title}}: {{entries.length}}]{{/each}}\n');
+      await writeFile(
+        join(repo.dir, 'notes.hbs'),
+        '{{name}} {{tag}}{{#each sections}} [{{title}}: {{entries.length}}]{{/each}}\n',
+      );
       const r = await runCli(['notes', '1.1.0', '--template', join(repo.dir, 'notes.hbs'), '--cwd', repo.dir]);
       assert.equal(r.stdout, 'demo v1.1.0 [Added: 1]\n');
     });
@@ -170,7 +226,9 @@ Options:
       assert.match(bad.stdout, /MISMATCH package\.json \(version\): 1\.0\.0, expected 1\.1\.0/);
       assert.match(bad.stdout, /run `slipway bump 1\.1\.0` or retag/);
       const bump = await runCli(['bump', 'next', '--json', '--cwd', repo.dir]);
-      assert.deepEqual((JSON.parse(bump.stdout) as { files: unknown }).files, [{ path: 'package.json', from: ['1.0.0'], to: '1.1.0' }]);
+      assert.deepEqual((JSON.parse(bump.stdout) as { files: unknown }).files, [
+        { path: 'package.json', from: ['1.0.0'], to: '1.1.0' },
+      ]);
       const good = await runCli(['check-version', '--tag', 'v1.1.0', '--json', '--cwd', repo.dir]);
       assert.equal(good.status, 0);
       assert.equal((JSON.parse(good.stdout) as { ok: boolean }).ok, true);
@@ -229,7 +287,17 @@ Options:
 describe('slipway CLI, the remaining flags', () => {
   it('changelog --next --channel beta cuts a beta section', async () => {
     const repo = await project();
-    const r = await runCli(['changelog', '--next', '--channel', 'beta', '--date', '2026-11-22', '--dry-run', '--cwd', repo.dir]);
+    const r = await runCli([
+      'changelog',
+      '--next',
+      '--channel',
+      'beta',
+      '--date',
+      '2026-11-22',
+      '--dry-run',
+      '--cwd',
+      repo.dir,
+    ]);
     assert.match(r.stdout, /## \[1\.1\.0-beta\.1\] - 2026-11-22/);
   });
 
@@ -246,7 +314,17 @@ describe('slipway CLI, the remaining flags', () => {
 
   it('notes --output, --date, --json and --print-template', async () => {
     const repo = await project();
-    const r = await runCli(['notes', 'v1.1.0', '--date', '2026-12-01', '--output', join(repo.dir, 'notes.md'), '--json', '--cwd', repo.dir]);
+    const r = await runCli([
+      'notes',
+      'v1.1.0',
+      '--date',
+      '2026-12-01',
+      '--output',
+      join(repo.dir, 'notes.md'),
+      '--json',
+      '--cwd',
+      repo.dir,
+    ]);
     const data = JSON.parse(r.stdout) as { version: string; context: { date: string } };
     assert.deepEqual([data.version, data.context.date], ['1.1.0', '2026-12-01']);
     assert.match(await readFile(join(repo.dir, 'notes.md'), 'utf8'), /^# demo v1\.1\.0/);
@@ -290,47 +368,85 @@ describe('slipway migrate', () => {
   it('creates, validates, plans, applies, reports and rolls back', async () => {
     const dir = await tempDir();
     const m = (...args: string[]) => runCli(['migrate', ...args], { cwd: dir });
-    assert.match((await m('create', 'initial_schema', '--sequential')).stdout, /created .*migrations\/00001_initial_schema\.sql/);
-    await writeFile(join(dir, 'migrations', '00001_initial_schema.sql'), '-- +goose Up\nCREATE TABLE t (id integer);\n-- +goose Down\nDROP TABLE t;\n');
+    assert.match(
+      (await m('create', 'initial_schema', '--sequential')).stdout,
+      /created .*migrations\/00001_initial_schema\.sql/,
+    );
+    await writeFile(
+      join(dir, 'migrations', '00001_initial_schema.sql'),
+      '-- +goose Up\nCREATE TABLE t (id integer);\n-- +goose Down\nDROP TABLE t;\n',
+    );
     assert.match((await m('create', 'later', '--sequential', '--dry-run')).stdout, /^would create .*00002_later\.sql/);
     assert.deepEqual(await readdir(join(dir, 'migrations')), ['00001_initial_schema.sql']);
     assert.match((await m('validate')).stdout, /^1 migration in .* are valid/);
     const dry = await m('up', '--db', 'app.db', '--dry-run');
-    assert.equal(dry.stdout, '-- would migrate up 00001_initial_schema.sql\nCREATE TABLE t (id integer);\n(dry run: nothing was changed)\n');
-    assert.match((await m('up', '--db', 'app.db')).stdout, /^OK {3}00001_initial_schema\.sql \([\d.]+ ms\)\nthe database is at version 1\n$/);
-    const status = JSON.parse((await m('status', '--db', 'app.db', '--json')).stdout) as { version: string; rows: { applied: boolean }[] };
+    assert.equal(
+      dry.stdout,
+      '-- would migrate up 00001_initial_schema.sql\nCREATE TABLE t (id integer);\n(dry run: nothing was changed)\n',
+    );
+    assert.match(
+      (await m('up', '--db', 'app.db')).stdout,
+      /^OK {3}00001_initial_schema\.sql \([\d.]+ ms\)\nthe database is at version 1\n$/,
+    );
+    const status = JSON.parse((await m('status', '--db', 'app.db', '--json')).stdout) as {
+      version: string;
+      rows: { applied: boolean }[];
+    };
     assert.deepEqual([status.version, status.rows.map((r) => r.applied)], ['1', [true]]);
-    assert.match((await runCli(['migrate', 'down-to', '0', '--db', 'app.db'], { cwd: dir, env: { SLIPWAY_DB: '' } })).stdout, /^DOWN 00001_initial_schema\.sql/);
-    assert.match((await m('status', '--db', 'app.db')).stdout, /Pending {21}-- 00001_initial_schema\.sql\ndatabase version: 0/);
+    assert.match(
+      (await runCli(['migrate', 'down-to', '0', '--db', 'app.db'], { cwd: dir, env: { SLIPWAY_DB: '' } })).stdout,
+      /^DOWN 00001_initial_schema\.sql/,
+    );
+    assert.match(
+      (await m('status', '--db', 'app.db')).stdout,
+      /Pending {21}-- 00001_initial_schema\.sql\ndatabase version: 0/,
+    );
   });
 
   it('lets two processes run at once on one SQLite file: each migration runs exactly once', async () => {
     const dir = await tempDir();
     await mkdir(join(dir, 'migrations'));
     for (let i = 1; i <= 40; i++) {
-      await writeFile(join(dir, 'migrations', `${String(i).padStart(5, '0')}_t${i}.sql`), `-- +goose Up\nCREATE TABLE t${i} (id integer);\n-- +goose Down\nDROP TABLE t${i};\n`);
+      await writeFile(
+        join(dir, 'migrations', `${String(i).padStart(5, '0')}_t${i}.sql`),
+        `-- +goose Up\nCREATE TABLE t${i} (id integer);\n-- +goose Down\nDROP TABLE t${i};\n`,
+      );
     }
-    const [a, b] = await Promise.all([runCli(['migrate', 'up', '--db', 'app.db', '--json'], { cwd: dir }), runCli(['migrate', 'up', '--db', 'app.db', '--json'], { cwd: dir })]);
+    const [a, b] = await Promise.all([
+      runCli(['migrate', 'up', '--db', 'app.db', '--json'], { cwd: dir }),
+      runCli(['migrate', 'up', '--db', 'app.db', '--json'], { cwd: dir }),
+    ]);
     assert.equal(a.status + b.status, 0, a.stderr + b.stderr);
-    const steps = [a, b].flatMap((r) => (JSON.parse(r.stdout) as { steps: { version: string }[] }).steps.map((s) => s.version));
+    const steps = [a, b].flatMap((r) =>
+      (JSON.parse(r.stdout) as { steps: { version: string }[] }).steps.map((s) => s.version),
+    );
     assert.equal(steps.length, 40);
     assert.equal(new Set(steps).size, 40);
     const { DatabaseSync } = await import('node:sqlite');
     const db = new DatabaseSync(join(dir, 'app.db'));
-    assert.equal((db.prepare('SELECT count(*) AS n FROM goose_db_version WHERE version_id > 0').get() as { n: number }).n, 40);
+    assert.equal(
+      (db.prepare('SELECT count(*) AS n FROM goose_db_version WHERE version_id > 0').get() as { n: number }).n,
+      40,
+    );
     db.close();
   });
 
   it('exits 2 without a database or with a bad version, 1 on a failing migration', async () => {
     const dir = await tempDir();
     await mkdir(join(dir, 'migrations'));
-    await writeFile(join(dir, 'migrations', '00001_bad.sql'), '-- +goose Up\nCREATE TABLE t (id integer);\nINSERT INTO nope VALUES (1);\n');
+    await writeFile(
+      join(dir, 'migrations', '00001_bad.sql'),
+      '-- +goose Up\nCREATE TABLE t (id integer);\nINSERT INTO nope VALUES (1);\n',
+    );
     const m = (...args: string[]) => runCli(['migrate', ...args], { cwd: dir, env: { SLIPWAY_DB: '' } });
     assert.equal((await m('up')).status, 2);
     assert.equal((await m('down-to', 'x', '--db', 'a.db')).status, 2);
     const failed = await m('up', '--db', 'a.db', '--json');
     assert.equal(failed.status, 1);
-    assert.match(failed.stderr, /00001_bad\.sql:3: migrating up to 1 failed: no such table: nope \(the migration was rolled back\)\n {2}- statement: INSERT INTO nope VALUES \(1\);/);
+    assert.match(
+      failed.stderr,
+      /00001_bad\.sql:3: migrating up to 1 failed: no such table: nope \(the migration was rolled back\)\n {2}- statement: INSERT INTO nope VALUES \(1\);/,
+    );
     assert.equal((JSON.parse(failed.stdout) as { error: { code: string } }).error.code, 'MIGRATION_FAILED');
   });
 });
@@ -342,17 +458,38 @@ describe('slipway migrate config', () => {
     const steps = join(dir, 'config-migrations.json');
     const original = '{\n  "server": { "ssl_mode": "strict" },\n  "legacy": { "panel_theme": "dark" }\n}\n';
     await writeFile(config, original);
-    await writeFile(steps, JSON.stringify({ migrations: [{ version: 2, steps: [{ rename: { from: 'server.ssl_mode', to: 'server.tls.mode' } }, { remove: 'legacy.panel_theme' }] }], deprecated: [{ key: 'server.ssl_mode', replacement: 'server.tls.mode' }] }));
+    await writeFile(
+      steps,
+      JSON.stringify({
+        migrations: [
+          {
+            version: 2,
+            steps: [{ rename: { from: 'server.ssl_mode', to: 'server.tls.mode' } }, { remove: 'legacy.panel_theme' }],
+          },
+        ],
+        deprecated: [{ key: 'server.ssl_mode', replacement: 'server.tls.mode' }],
+      }),
+    );
     const dry = await runCli(['migrate', 'config', config, '--steps', steps, '--dry-run']);
     assert.match(dry.stdout, /would move .*config\.json from config_version 1 to 2/);
     assert.equal(await readFile(config, 'utf8'), original);
     const up = await runCli(['migrate', 'config', config, '--steps', steps]);
     assert.equal(up.status, 0, up.stderr);
-    assert.deepEqual(JSON.parse(await readFile(config, 'utf8')), { server: { tls: { mode: 'strict' } }, config_version: 2 });
-    assert.equal((JSON.parse(await readFile(join(dir, 'config.backup.json'), 'utf8')) as { archived: { key: string }[] }).archived[0]!.key, 'legacy.panel_theme');
+    assert.deepEqual(JSON.parse(await readFile(config, 'utf8')), {
+      server: { tls: { mode: 'strict' } },
+      config_version: 2,
+    });
+    assert.equal(
+      (JSON.parse(await readFile(join(dir, 'config.backup.json'), 'utf8')) as { archived: { key: string }[] })
+        .archived[0]!.key,
+      'legacy.panel_theme',
+    );
     const down = await runCli(['migrate', 'config', config, '--steps', steps, '--to', '1', '--json']);
     assert.match(down.stderr, /warning: config key server\.ssl_mode is deprecated; use server\.tls\.mode instead/);
-    assert.deepEqual(JSON.parse(await readFile(config, 'utf8')), { server: { ssl_mode: 'strict' }, legacy: { panel_theme: 'dark' } });
+    assert.deepEqual(JSON.parse(await readFile(config, 'utf8')), {
+      server: { ssl_mode: 'strict' },
+      legacy: { panel_theme: 'dark' },
+    });
   });
 
   it('reports an invalid migrations file with the path of each problem', async () => {
@@ -361,7 +498,10 @@ describe('slipway migrate config', () => {
     await writeFile(join(dir, 's.json'), '{"migrations": [{"version": 0, "steps": [{"rename": {"from": "a"}}]}]}');
     const r = await runCli(['migrate', 'config', join(dir, 'c.json'), '--steps', join(dir, 's.json')]);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /is not a valid config migrations file\n {2}- migrations\[0\]\.version: .*\n {2}- migrations\[0\]\.steps\[0\]\.rename\.to: /);
+    assert.match(
+      r.stderr,
+      /is not a valid config migrations file\n {2}- migrations\[0\]\.version: .*\n {2}- migrations\[0\]\.steps\[0\]\.rename\.to: /,
+    );
   });
 });
 
@@ -370,20 +510,43 @@ describe('slipway keys, feed and publish', () => {
     const dir = await tempDir();
     const env = { SLIPWAY_KEY_PASSPHRASE: 'a long passphrase' };
     const run = (...args: string[]) => runCli(args, { cwd: dir, env });
-    assert.equal((await runCli(['keys', 'init'], { cwd: dir, env: { SLIPWAY_KEY_PASSPHRASE: '' } })).status, 2, 'no passphrase');
+    assert.equal(
+      (await runCli(['keys', 'init'], { cwd: dir, env: { SLIPWAY_KEY_PASSPHRASE: '' } })).status,
+      2,
+      'no passphrase',
+    );
     assert.match((await run('keys', 'init', '--dry-run')).stdout, /^would create 8 keys/);
     assert.equal((await run('keys', 'init')).status, 0);
     assert.equal((await run('feed', 'init')).status, 0);
     await writeFile(join(dir, 'app-linux-amd64.tar.gz'), 'amd64 bytes');
     await writeFile(join(dir, 'notes.md'), '# v1.0.0\n');
-    const published = await run('publish', '1.0.0', '--channel', 'nightly', '--notes', 'notes.md', 'app-linux-amd64.tar.gz', '--json');
+    const published = await run(
+      'publish',
+      '1.0.0',
+      '--channel',
+      'nightly',
+      '--notes',
+      'notes.md',
+      'app-linux-amd64.tar.gz',
+      '--json',
+    );
     assert.equal(published.status, 0, published.stderr);
-    assert.deepEqual((JSON.parse(published.stdout) as { targets: { path: string }[] }).targets.map((t) => t.path), ['nightly/1.0.0/app-linux-amd64.tar.gz']);
-    assert.deepEqual((await readdir(join(dir, 'feed', 'releases', '1.0.0'))).sort(), ['SHA256SUMS', 'SHA256SUMS.sig', 'notes.md']);
+    assert.deepEqual(
+      (JSON.parse(published.stdout) as { targets: { path: string }[] }).targets.map((t) => t.path),
+      ['nightly/1.0.0/app-linux-amd64.tar.gz'],
+    );
+    assert.deepEqual((await readdir(join(dir, 'feed', 'releases', '1.0.0'))).sort(), [
+      'SHA256SUMS',
+      'SHA256SUMS.sig',
+      'notes.md',
+    ]);
     const outside = await run('publish', '1.0.1', '--channel', 'stable', 'app-linux-amd64.tar.gz');
     assert.equal(outside.status, 1, 'stable needs the commit and a beta of it');
     assert.match(outside.stderr, /must name the commit it was built from/);
-    const wrong = await runCli(['publish', '1.0.1', '-c', 'nightly', 'app-linux-amd64.tar.gz'], { cwd: dir, env: { SLIPWAY_KEY_PASSPHRASE: 'not the passphrase' } });
+    const wrong = await runCli(['publish', '1.0.1', '-c', 'nightly', 'app-linux-amd64.tar.gz'], {
+      cwd: dir,
+      env: { SLIPWAY_KEY_PASSPHRASE: 'not the passphrase' },
+    });
     assert.equal(wrong.status, 2);
     assert.doesNotMatch(wrong.stderr, /not the passphrase/, 'the passphrase is never echoed');
 
@@ -400,11 +563,22 @@ describe('slipway keys, feed and publish', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       await mkdir(join(dir, 'instance', 'metadata'), { recursive: true });
-      await writeFile(join(dir, 'instance', 'metadata', 'root.json'), await readFile(join(dir, 'feed', 'metadata', '1.root.json')));
-      const updater = new Updater({ metadataDir: join(dir, 'instance', 'metadata'), metadataBaseUrl: `${url}/metadata`, targetBaseUrl: `${url}/targets`, targetDir: join(dir, 'instance') });
+      await writeFile(
+        join(dir, 'instance', 'metadata', 'root.json'),
+        await readFile(join(dir, 'feed', 'metadata', '1.root.json')),
+      );
+      const updater = new Updater({
+        metadataDir: join(dir, 'instance', 'metadata'),
+        metadataBaseUrl: `${url}/metadata`,
+        targetBaseUrl: `${url}/targets`,
+        targetDir: join(dir, 'instance'),
+      });
       await updater.refresh();
       const info = await updater.getTargetInfo('nightly/1.0.0/app-linux-amd64.tar.gz');
-      assert.equal(await readFile(await updater.downloadTarget(info!, join(dir, 'instance', 'app.tar.gz')), 'utf8'), 'amd64 bytes');
+      assert.equal(
+        await readFile(await updater.downloadTarget(info!, join(dir, 'instance', 'app.tar.gz')), 'utf8'),
+        'amd64 bytes',
+      );
     } finally {
       server.close();
     }

@@ -20,7 +20,14 @@ describe('crash safety: SIGKILL at every step of an update and of a rollback', a
 
   async function instanceAt(version: '1.0.0' | '2.0.0'): Promise<string> {
     const root = await installRoot();
-    const r = await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port: await freePort(), version: '1.0.0' });
+    const r = await install({
+      root,
+      feed: feed.url,
+      channel: 'stable',
+      trustedRoot: feed.rootFile,
+      port: await freePort(),
+      version: '1.0.0',
+    });
     assert.equal(r.outcome, 'updated', r.reason);
     if (version === '2.0.0') assert.equal((await (await Instance.open(root)).update()).outcome, 'updated');
     return root;
@@ -31,7 +38,10 @@ describe('crash safety: SIGKILL at every step of an update and of a rollback', a
     await inst.exclusive(() => Promise.resolve()); // recovery runs first, under the lock
     const c = await inst.consistency();
     assert.deepEqual(c.problems, [], `after a crash at ${point}`);
-    assert.ok(allowed.includes(c.link ?? ''), `after a crash at ${point}: on ${c.link}, expected one of ${allowed.join(', ')}`);
+    assert.ok(
+      allowed.includes(c.link ?? ''),
+      `after a crash at ${point}: on ${c.link}, expected one of ${allowed.join(', ')}`,
+    );
     const { manifest, dir } = await inst.manifestOf(c.link!);
     const { waitHealthy } = await import('../src/agent/health.ts');
     const { run, health } = inst.runtime(c.link!, dir, manifest);

@@ -12,7 +12,16 @@ async function setup() {
   const base = await tempDir();
   const keys = join(base, 'keys');
   const feed = join(base, 'feed');
-  const cli = (...args: string[]) => runCli([...args, ...(args[0] === 'feed' && ['status', 'verify', 'install-script'].includes(args[1]!) ? [] : ['--keys', keys]), '--feed', feed], { cwd: repo.dir, env });
+  const cli = (...args: string[]) =>
+    runCli(
+      [
+        ...args,
+        ...(args[0] === 'feed' && ['status', 'verify', 'install-script'].includes(args[1]!) ? [] : ['--keys', keys]),
+        '--feed',
+        feed,
+      ],
+      { cwd: repo.dir, env },
+    );
   const plain = (...args: string[]) => runCli(args, { cwd: repo.dir, env });
   assert.equal((await plain('keys', 'init', '--keys', keys)).status, 0);
   assert.equal((await cli('feed', 'init')).status, 0);
@@ -32,7 +41,9 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
 
     let r = await cli('publish', '1.0.0-beta.1', a, '--channel', 'beta', '--json');
     assert.equal(r.status, 0, r.stderr);
-    const published = JSON.parse(r.stdout) as { manifest: { commit: string; hotfix: boolean; artifacts: Record<string, { sha256: string }> } };
+    const published = JSON.parse(r.stdout) as {
+      manifest: { commit: string; hotfix: boolean; artifacts: Record<string, { sha256: string }> };
+    };
     assert.equal(published.manifest.commit, main1);
     assert.ok(published.manifest.artifacts['linux/amd64']);
 
@@ -60,9 +71,22 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
     await repo.git('checkout', '-q', '-b', 'hotfix/v1.0.1', 'v1.0.0');
     await repo.commit('fix: the critical bug');
     const fix = await artifact('app-linux-amd64.tar.gz', 'build of the hotfix');
-    r = await cli('publish', '1.0.1', fix, '--channel', 'stable', '--security', 'high', '--advisory', 'CVE-2026-0001', '--json');
+    r = await cli(
+      'publish',
+      '1.0.1',
+      fix,
+      '--channel',
+      'stable',
+      '--security',
+      'high',
+      '--advisory',
+      'CVE-2026-0001',
+      '--json',
+    );
     assert.equal(r.status, 0, r.stderr);
-    const hot = JSON.parse(r.stdout) as { manifest: { hotfix: boolean; security: { severity: string; advisory: string } } };
+    const hot = JSON.parse(r.stdout) as {
+      manifest: { hotfix: boolean; security: { severity: string; advisory: string } };
+    };
     assert.equal(hot.manifest.hotfix, true);
     assert.deepEqual(hot.manifest.security, { severity: 'high', advisory: 'CVE-2026-0001' });
 
@@ -100,10 +124,18 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
 
     r = await cli('feed', 'status', '--json');
     assert.equal(r.status, 0, r.stderr);
-    const st = JSON.parse(r.stdout) as { roles: { role: string; state: string }[]; channels: { channel: string; releases: number; yanked: number }[] };
-    assert.deepEqual(st.channels.find((c) => c.channel === 'stable'), { channel: 'stable', releases: 2, yanked: 1, newest: '1.0.0' });
+    const st = JSON.parse(r.stdout) as {
+      roles: { role: string; state: string }[];
+      channels: { channel: string; releases: number; yanked: number }[];
+    };
+    assert.deepEqual(
+      st.channels.find((c) => c.channel === 'stable'),
+      { channel: 'stable', releases: 2, yanked: 1, newest: '1.0.0' },
+    );
     assert.ok(st.roles.every((x) => x.state === 'ok'));
-    assert.ok((await readFile(join(feed, 'releases', '1.0.1', 'SHA256SUMS'), 'utf8')).includes('app-linux-amd64.tar.gz'));
+    assert.ok(
+      (await readFile(join(feed, 'releases', '1.0.1', 'SHA256SUMS'), 'utf8')).includes('app-linux-amd64.tar.gz'),
+    );
   });
 
   it('keeps the newest N nightlies (feed.retention) and the rules can be switched off', async () => {
@@ -124,19 +156,35 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
     const left = await readdir(join(feed, 'targets', 'nightly'));
     assert.ok(!left.includes('1.0.0-beta.0.nightly.20261121.1.gabc'), left.join(' '));
     const views = await readdir(join(feed, 'releases'));
-    assert.ok(!views.includes('1.0.0-beta.0.nightly.20261121.1.gabc') && views.includes('1.0.0-beta.0.nightly.20261124.1.gabc'), views.join(' '));
+    assert.ok(
+      !views.includes('1.0.0-beta.0.nightly.20261121.1.gabc') && views.includes('1.0.0-beta.0.nightly.20261124.1.gabc'),
+      views.join(' '),
+    );
     const stable = await artifact('app-linux-amd64.tar.gz', 'a stable without a beta');
-    assert.equal((await cli('publish', '2.0.0', stable, '--channel', 'stable')).status, 0, 'rules off: stable without beta');
+    assert.equal(
+      (await cli('publish', '2.0.0', stable, '--channel', 'stable')).status,
+      0,
+      'rules off: stable without beta',
+    );
     const dry = await cli('feed', 'prune', '--channel', 'nightly', '--keep', '1', '--dry-run', '--json');
-    assert.deepEqual((JSON.parse(dry.stdout) as { pruned: unknown }).pruned, { nightly: ['1.0.0-beta.0.nightly.20261123.1.gabc'] });
+    assert.deepEqual((JSON.parse(dry.stdout) as { pruned: unknown }).pruned, {
+      nightly: ['1.0.0-beta.0.nightly.20261123.1.gabc'],
+    });
   });
 
   it('rotates keys and keeps the feed fresh from the command line', async () => {
     const { cli, repo, artifact } = await setup();
     await repo.commit('feat: x');
-    assert.equal((await cli('publish', '1.0.0-beta.1', await artifact('app-linux-amd64.tar.gz', 'b1'), '--channel', 'nightly')).status, 0);
+    assert.equal(
+      (await cli('publish', '1.0.0-beta.1', await artifact('app-linux-amd64.tar.gz', 'b1'), '--channel', 'nightly'))
+        .status,
+      0,
+    );
     let r = await cli('keys', 'rotate', 'root', '--dry-run');
-    assert.match(r.stdout, /would create a new root key and write N\+1\.root\.json signed by the old and the new root key/);
+    assert.match(
+      r.stdout,
+      /would create a new root key and write N\+1\.root\.json signed by the old and the new root key/,
+    );
     for (const role of ['root', 'snapshot', 'nightly']) {
       r = await cli('keys', 'rotate', role, '--json');
       assert.equal(r.status, 0, r.stderr);
@@ -153,16 +201,34 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
     // An instance that trusts the first root still reads the feed through all three rotations.
     r = await cli('feed', 'verify', '--json');
     assert.equal(r.status, 0, r.stderr);
-    assert.equal((JSON.parse(r.stdout) as { channels: { channel: string; newest: string }[] }).channels[0]!.newest, '1.0.0-beta.1');
+    assert.equal(
+      (JSON.parse(r.stdout) as { channels: { channel: string; newest: string }[] }).channels[0]!.newest,
+      '1.0.0-beta.1',
+    );
   });
 
   it('writes an install.sh that pins the root', async () => {
     const { cli, feed } = await setup();
-    const r = await runCli(['feed', 'install-script', '--feed', feed, '--url', 'https://updates.example.test/feed', '--app', 'panel']);
+    const r = await runCli([
+      'feed',
+      'install-script',
+      '--feed',
+      feed,
+      '--url',
+      'https://updates.example.test/feed',
+      '--app',
+      'panel',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const script = await readFile(join(feed, 'install.sh'), 'utf8');
     const { createHash } = await import('node:crypto');
-    assert.ok(script.includes(createHash('sha256').update(await readFile(join(feed, 'metadata', '1.root.json'))).digest('hex')));
+    assert.ok(
+      script.includes(
+        createHash('sha256')
+          .update(await readFile(join(feed, 'metadata', '1.root.json')))
+          .digest('hex'),
+      ),
+    );
     const { spawnSync } = await import('node:child_process');
     assert.equal(spawnSync('bash', ['-n', join(feed, 'install.sh')]).status, 0, 'bash parses it');
     assert.equal((await cli('feed', 'install-script', '--url', 'ftp://x')).status, 2);

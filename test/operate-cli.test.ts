@@ -8,20 +8,42 @@ import { runCli } from './helpers.ts';
 describe('operator commands without an agent running', () => {
   it('install, update check, update --version, config, doctor, history, version, rollback', async () => {
     const feed = await sampleFeed();
-    await feed.release({ version: '0.4.1', schema: 1 }, { commit: 'abc1234def5678abc1234def5678abc1234def56', buildTime: '2026-02-06T14:00:00Z' });
+    await feed.release(
+      { version: '0.4.1', schema: 1 },
+      { commit: 'abc1234def5678abc1234def5678abc1234def56', buildTime: '2026-02-06T14:00:00Z' },
+    );
     const root = await installRoot();
     const port = String(await freePort());
     const cli = (...args: string[]) => runCli([...args, '--root', root]);
 
-    let r = await runCli(['install', '--feed', feed.url, '--channel', 'stable', '--root', root, '--trusted-root', feed.rootFile, '--port', port, '--json']);
+    let r = await runCli([
+      'install',
+      '--feed',
+      feed.url,
+      '--channel',
+      'stable',
+      '--root',
+      root,
+      '--trusted-root',
+      feed.rootFile,
+      '--port',
+      port,
+      '--json',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { to: string }).to, '0.4.1');
 
     r = await cli('version');
-    assert.match(r.stdout, /^slipway v0\.1\.0 \(stable\) build \S+ commit \S+\nsample v0\.4\.1 \(stable\) build 2026-02-06T14:00:00Z commit abc1234\n$/);
+    assert.match(
+      r.stdout,
+      /^slipway v0\.1\.0 \(stable\) build \S+ commit \S+\nsample v0\.4\.1 \(stable\) build 2026-02-06T14:00:00Z commit abc1234\n$/,
+    );
 
     await feed.release({ version: '0.4.2', schema: 2 }, { notes: '## Fixed\n- a crash on start\n' });
-    await feed.release({ version: '0.4.3', schema: 2 }, { security: { severity: 'critical', advisory: 'CVE-2026-9999' } });
+    await feed.release(
+      { version: '0.4.3', schema: 2 },
+      { security: { severity: 'critical', advisory: 'CVE-2026-9999' } },
+    );
     r = await cli('update', 'check');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /0\.4\.1 on stable\navailable: 0\.4\.3 {2}SECURITY \(critical\)/);
@@ -79,7 +101,10 @@ describe('operator commands without an agent running', () => {
     assert.match(r.stderr, /no version older than 0\.4\.1 is kept/);
 
     r = await cli('history', '--json');
-    assert.deepEqual((JSON.parse(r.stdout) as { history: { event: string }[] }).history.map((h) => h.event), ['installed', 'updated', 'config-changed', 'config-changed', 'config-changed', 'rolled-back']);
+    assert.deepEqual(
+      (JSON.parse(r.stdout) as { history: { event: string }[] }).history.map((h) => h.event),
+      ['installed', 'updated', 'config-changed', 'config-changed', 'config-changed', 'rolled-back'],
+    );
     r = await cli('status');
     assert.match(r.stdout, /^0\.4\.1 on stable from http/);
     assert.match(r.stdout, /maintenance window: Sat 03:00-05:00, Sun 02:00-06:00; next /);
@@ -87,12 +112,15 @@ describe('operator commands without an agent running', () => {
     // The doctor fails when the schema does not match the version.
     const { DatabaseSync } = await import('node:sqlite');
     const db = new DatabaseSync(join(root, 'data', 'app.db'));
-    db.exec("INSERT INTO goose_db_version (version_id, is_applied) VALUES (7, 1)");
+    db.exec('INSERT INTO goose_db_version (version_id, is_applied) VALUES (7, 1)');
     db.close();
     r = await cli('doctor', '--json');
     assert.equal(r.status, 1);
     const doc = JSON.parse(r.stdout) as { checks: { name: string; ok: boolean | string; detail: string }[] };
-    assert.match(doc.checks.find((c) => c.name === 'version and schema')!.detail, /schema is at 7 but 0\.4\.1 expects 1/);
+    assert.match(
+      doc.checks.find((c) => c.name === 'version and schema')!.detail,
+      /schema is at 7 but 0\.4\.1 expects 1/,
+    );
   });
 
   it('refuses bad input clearly', async () => {
@@ -110,18 +138,24 @@ describe('operator commands without an agent running', () => {
     r = await runCli(['install', '--feed', 'http://127.0.0.1:9', '--root', root, '--trusted-root', bad]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /not TUF root metadata/);
-    assert.equal(await readFile(join(root, 'agent.json'), 'utf8').catch(() => 'absent'), 'absent', 'nothing half-written');
+    assert.equal(
+      await readFile(join(root, 'agent.json'), 'utf8').catch(() => 'absent'),
+      'absent',
+      'nothing half-written',
+    );
   });
 });
 
 describe('install.sh from the feed', () => {
-  it('curl … | bash installs the channel\'s newest release, and refuses a feed whose root is not the pinned one', async () => {
+  it("curl … | bash installs the channel's newest release, and refuses a feed whose root is not the pinned one", async () => {
     const { chmod, mkdir } = await import('node:fs/promises');
     // Not spawnSync: the feed is served by this very process.
     const { execFile } = await import('node:child_process');
     const sh = (script: string, env: NodeJS.ProcessEnv) =>
       new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-        execFile('bash', ['-c', script], { env, encoding: 'utf8' }, (error, stdout, stderr) => resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+        execFile('bash', ['-c', script], { env, encoding: 'utf8' }, (error, stdout, stderr) =>
+          resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
       });
     const { fileURLToPath } = await import('node:url');
     const feed = await sampleFeed();
@@ -131,15 +165,24 @@ describe('install.sh from the feed', () => {
     // `slipway` on PATH is this checkout (install.sh installs it from npm only when it is missing).
     const shim = join(feed.base, 'bin');
     await mkdir(shim);
-    await writeFile(join(shim, 'slipway'), `#!/bin/sh\nexec "${process.execPath}" "${fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url))}" "$@"\n`);
+    await writeFile(
+      join(shim, 'slipway'),
+      `#!/bin/sh\nexec "${process.execPath}" "${fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url))}" "$@"\n`,
+    );
     await chmod(join(shim, 'slipway'), 0o755);
     const root = await installRoot();
     const port = await freePort();
     const env = { ...process.env, PATH: `${shim}:${process.env.PATH}` };
-    const run = await sh(`set -o pipefail; curl -fsSL "${feed.url}/install.sh" | bash -s -- --channel=stable --root="${root}" --port=${port}`, env);
+    const run = await sh(
+      `set -o pipefail; curl -fsSL "${feed.url}/install.sh" | bash -s -- --channel=stable --root="${root}" --port=${port}`,
+      env,
+    );
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /installed 1\.0\.0/);
-    assert.equal((JSON.parse(await readFile(join(root, 'agent.json'), 'utf8')) as { update: { channel: string } }).update.channel, 'stable');
+    assert.equal(
+      (JSON.parse(await readFile(join(root, 'agent.json'), 'utf8')) as { update: { channel: string } }).update.channel,
+      'stable',
+    );
     // A mirror that serves another root is refused before anything is installed.
     const { cp } = await import('node:fs/promises');
     const { serveFeed } = await import('../src/feed/serve.ts');
@@ -150,7 +193,10 @@ describe('install.sh from the feed', () => {
     r = await runCli(['feed', 'install-script', '--feed', feed.dir, '--url', mirror.url]);
     await cp(join(feed.dir, 'install.sh'), join(mirrorDir, 'install.sh'));
     const other = await installRoot();
-    const refused = await sh(`set -o pipefail; curl -fsSL "${mirror.url}/install.sh" | bash -s -- --root="${other}"`, env);
+    const refused = await sh(
+      `set -o pipefail; curl -fsSL "${mirror.url}/install.sh" | bash -s -- --root="${other}"`,
+      env,
+    );
     await mirror.server.close();
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /expected [0-9a-f]{64}; refusing to install/);
@@ -166,9 +212,23 @@ describe('slipway agent as a process', () => {
     await feed.release({ version: '1.0.0', schema: 1 });
     const root = await installRoot();
     const port = await freePort();
-    let r = await runCli(['install', '--feed', feed.url, '--root', root, '--trusted-root', feed.rootFile, '--port', String(port)]);
+    let r = await runCli([
+      'install',
+      '--feed',
+      feed.url,
+      '--root',
+      root,
+      '--trusted-root',
+      feed.rootFile,
+      '--port',
+      String(port),
+    ]);
     assert.equal(r.status, 0, r.stderr);
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url)), 'agent', '--root', root], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url)), 'agent', '--root', root],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let log = '';
     child.stderr.on('data', (d: Buffer) => (log += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

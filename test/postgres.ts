@@ -15,13 +15,14 @@ function binDir(): string {
   throw new Error('PostgreSQL server binaries not found: apt-get install -y postgresql (or set SLIPWAY_TEST_PG_URL)');
 }
 
-
 let started: Promise<string> | null = null;
 
 /** Runs a command as the postgres user when we are root (initdb refuses to run as root). */
 function asPostgres(command: string, args: string[]): void {
   const root = process.getuid?.() === 0;
-  const r = root ? spawnSync('runuser', ['-u', 'postgres', '--', command, ...args], { encoding: 'utf8' }) : spawnSync(command, args, { encoding: 'utf8' });
+  const r = root
+    ? spawnSync('runuser', ['-u', 'postgres', '--', command, ...args], { encoding: 'utf8' })
+    : spawnSync(command, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
 }
 
@@ -37,7 +38,16 @@ async function startCluster(): Promise<string> {
   }
   asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
-  asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  asPostgres(join(bin, 'pg_ctl'), [
+    '-D',
+    data,
+    '-l',
+    join(dir, 'log'),
+    '-w',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    'start',
+  ]);
   // At process exit, not in an after() hook: a hook registered while a test runs belongs to that test.
   process.once('exit', () => {
     const stop = [join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'];

@@ -14,7 +14,13 @@ describe('the Settings › Updates page', () => {
     const agent = await Agent.create(root, { firstCheckMs: 3_600_000, tickMs: 3_600_000 });
     await agent.start();
     stopFirst(root, () => agent.stop());
-    await feed.release({ version: '1.1.0', schema: 2 }, { security: { severity: 'high', advisory: 'CVE-2026-1111' }, notes: '### Security\n- <img src=x onerror=alert(1)> escaped, not run\n' });
+    await feed.release(
+      { version: '1.1.0', schema: 2 },
+      {
+        security: { severity: 'high', advisory: 'CVE-2026-1111' },
+        notes: '### Security\n- <img src=x onerror=alert(1)> escaped, not run\n',
+      },
+    );
 
     const ui = await runCli(['ui', '--root', root, '--json']);
     assert.equal(ui.status, 0, ui.stderr);

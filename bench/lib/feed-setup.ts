@@ -28,9 +28,19 @@ export async function bigFile(mib: number): Promise<string> {
 
 export async function newFeed(dir: string): Promise<{ store: LocalStore; keys: FeedKeys; keyDir: string }> {
   const keyDir = join(dir, 'keys');
-  const created = await createKeys(['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'], 'ed25519', { dir: keyDir, env });
+  const created = await createKeys(
+    ['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'],
+    'ed25519',
+    { dir: keyDir, env },
+  );
   const by = Object.fromEntries(created.map((k) => [k.role, k]));
-  const keys: FeedKeys = { root: by.root!, targets: by.targets!, snapshot: by.snapshot!, timestamp: by.timestamp!, channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! } };
+  const keys: FeedKeys = {
+    root: by.root!,
+    targets: by.targets!,
+    snapshot: by.snapshot!,
+    timestamp: by.timestamp!,
+    channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! },
+  };
   const store = new LocalStore(join(dir, 'feed'));
   await initFeed(store, keys, { now: new Date() });
   return { store, keys, keyDir };

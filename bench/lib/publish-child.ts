@@ -10,7 +10,11 @@ let t = performance.now();
 await hashFile(file);
 const hashMs = performance.now() - t;
 const load = (r: string) => loadKey(r, { dir: keyDir, env });
-const keys = { snapshot: await load('snapshot'), timestamp: await load('timestamp'), channels: { stable: await load('stable') } };
+const keys = {
+  snapshot: await load('snapshot'),
+  timestamp: await load('timestamp'),
+  channels: { stable: await load('stable') },
+};
 t = performance.now();
 await publishRelease(new LocalStore(feedDir), keys, { version, channel: 'stable', files: [file], now: new Date() });
 const publishMs = performance.now() - t;

@@ -68,8 +68,19 @@ export class Agent {
     const layout = new Layout(root);
     const log = options.log ?? (() => undefined);
     let instance: Instance | null = null;
-    const app = new AppProcess({ pidFile: layout.appPid, logFile: join(layout.state, 'app.log'), supervised: true, log: (l) => void instance?.log(l) });
-    instance = await Instance.open(root, { app, log, ...(options.clock ? { clock: options.clock } : {}), ...(options.serverZone ? { serverZone: options.serverZone } : {}), ...(options.env ? { env: options.env } : {}) });
+    const app = new AppProcess({
+      pidFile: layout.appPid,
+      logFile: join(layout.state, 'app.log'),
+      supervised: true,
+      log: (l) => void instance?.log(l),
+    });
+    instance = await Instance.open(root, {
+      app,
+      log,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.serverZone ? { serverZone: options.serverZone } : {}),
+      ...(options.env ? { env: options.env } : {}),
+    });
     return new Agent(instance, app, options);
   }
 
@@ -86,7 +97,13 @@ export class Agent {
 
   async start(): Promise<void> {
     const layout = this.instance.layout;
-    this.releaseAgentLock = await acquireLock(layout.agentLock, { held: (owner) => new SlipwayError('LOCKED', `an agent for this install root is running already (pid ${owner ?? 'unknown'} holds ${layout.agentLock}); wait for it to finish`) });
+    this.releaseAgentLock = await acquireLock(layout.agentLock, {
+      held: (owner) =>
+        new SlipwayError(
+          'LOCKED',
+          `an agent for this install root is running already (pid ${owner ?? 'unknown'} holds ${layout.agentLock}); wait for it to finish`,
+        ),
+    });
     for (const w of this.instance.warnings) await this.instance.log(`agent.json: ${w}`);
     await this.instance.exclusive(async () => {
       const state = await this.instance.state();
@@ -119,7 +136,11 @@ export class Agent {
         await this.instance.log(`check failed: ${message}`);
         // `slipway status` and the page show it until a check succeeds.
         const state = await this.instance.state();
-        state.lastCheck = { at: this.clock.now().toISOString(), available: state.lastCheck?.available ?? null, error: message };
+        state.lastCheck = {
+          at: this.clock.now().toISOString(),
+          available: state.lastCheck?.available ?? null,
+          error: message,
+        };
         await writeState(this.instance.layout.stateFile, state).catch(() => undefined);
       }
     });
@@ -127,9 +148,15 @@ export class Agent {
 
   /** One check: stage what is new; apply it now, or in the window. */
   async checkAndUpdate(): Promise<ApplyResult> {
-    const r = this.instance.config.update.auto ? await this.instance.update({ respectWindow: true }) : await this.stageOnly();
+    const r = this.instance.config.update.auto
+      ? await this.instance.update({ respectWindow: true })
+      : await this.stageOnly();
     const state = await this.instance.state();
-    state.lastCheck = { at: this.clock.now().toISOString(), available: r.outcome === 'up-to-date' ? null : r.to, error: null };
+    state.lastCheck = {
+      at: this.clock.now().toISOString(),
+      available: r.outcome === 'up-to-date' ? null : r.to,
+      error: null,
+    };
     await writeState(this.instance.layout.stateFile, state);
     return r;
   }
@@ -153,19 +180,38 @@ export class Agent {
     app.addHook('onRequest', async (req, reply) => {
       // Only 127.0.0.1/localhost by name: a page elsewhere cannot reach the API through DNS rebinding.
       if (!allowedHosts.has(req.headers.host ?? '')) {
-        await reply.code(421).send({ error: 'MISDIRECTED', message: 'the agent answers only on 127.0.0.1 and localhost' });
+        await reply
+          .code(421)
+          .send({ error: 'MISDIRECTED', message: 'the agent answers only on 127.0.0.1 and localhost' });
         return;
       }
       if (req.method === 'GET' && ui.has(req.url)) return;
       const got = Buffer.from(req.headers.authorization ?? '');
       if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-        await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'UNAUTHORIZED', message: `send the token in ${layout.token} as Authorization: Bearer <token>` });
+        await reply
+          .code(401)
+          .header('www-authenticate', 'Bearer')
+          .send({
+            error: 'UNAUTHORIZED',
+            message: `send the token in ${layout.token} as Authorization: Bearer <token>`,
+          });
       }
     });
     app.setErrorHandler(async (error, _req, reply) => {
       const e = error as SlipwayError;
-      const input = ['USAGE', 'INVALID_VERSION', 'NOT_PUBLISHED', 'NOT_KEPT', 'YANKED', 'PREFLIGHT', 'NOTHING_TO_ROLL_BACK', 'CONFIG_INVALID'].includes(e.code);
-      await reply.code(e.code === 'LOCKED' ? 409 : input ? 400 : 500).send({ error: e.code ?? 'ERROR', message: e.message });
+      const input = [
+        'USAGE',
+        'INVALID_VERSION',
+        'NOT_PUBLISHED',
+        'NOT_KEPT',
+        'YANKED',
+        'PREFLIGHT',
+        'NOTHING_TO_ROLL_BACK',
+        'CONFIG_INVALID',
+      ].includes(e.code);
+      await reply
+        .code(e.code === 'LOCKED' ? 409 : input ? 400 : 500)
+        .send({ error: e.code ?? 'ERROR', message: e.message });
     });
     const i = this.instance;
     for (const [path, file] of ui) {
@@ -175,26 +221,42 @@ export class Agent {
           .header('cache-control', 'no-store')
           .header('x-content-type-options', 'nosniff')
           .header('referrer-policy', 'no-referrer')
-          .header('content-security-policy', "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+          .header(
+            'content-security-policy',
+            "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+          )
           .send(file.body),
       );
     }
     app.get('/api/status', async () => describeStatus(i, this));
     app.get('/api/check', async () => i.check());
     app.get('/api/history', async () => ({ history: await i.history() }));
-    app.get('/api/config', () => ({ settings: Object.fromEntries(Object.keys(CONFIG_KEYS).map((k) => [k, getKey(i.config, k)])) }));
+    app.get('/api/config', () => ({
+      settings: Object.fromEntries(Object.keys(CONFIG_KEYS).map((k) => [k, getKey(i.config, k)])),
+    }));
     app.put<{ Body: { key?: unknown; value?: unknown } }>('/api/config', async (req) => {
       const { key, value } = req.body ?? {};
-      if (typeof key !== 'string' || typeof value !== 'string') throw new SlipwayError('USAGE', 'send {"key": "update.channel", "value": "beta"}');
+      if (typeof key !== 'string' || typeof value !== 'string')
+        throw new SlipwayError('USAGE', 'send {"key": "update.channel", "value": "beta"}');
       const next = setKey(i.config, key, value);
       await writeAgentConfig(layout.agentConfig, next);
       await i.reloadConfig();
       await i.log(`config: ${key} = ${value}`);
-      await appendHistory(layout.history, { at: new Date().toISOString(), event: 'config-changed', reason: `${key} = ${JSON.stringify(getKey(i.config, key))}` });
+      await appendHistory(layout.history, {
+        at: new Date().toISOString(),
+        event: 'config-changed',
+        reason: `${key} = ${JSON.stringify(getKey(i.config, key))}`,
+      });
       return { key, value: getKey(i.config, key) };
     });
-    app.post<{ Body: { version?: string; force?: boolean } }>('/api/update', async (req) => this.serial(() => i.update({ ...(req.body?.version ? { version: req.body.version } : {}), force: req.body?.force === true })));
-    app.post<{ Body: { version?: string } }>('/api/rollback', async (req) => this.serial(() => i.rollback(req.body?.version ? { version: req.body.version } : {})));
+    app.post<{ Body: { version?: string; force?: boolean } }>('/api/update', async (req) =>
+      this.serial(() =>
+        i.update({ ...(req.body?.version ? { version: req.body.version } : {}), force: req.body?.force === true }),
+      ),
+    );
+    app.post<{ Body: { version?: string } }>('/api/rollback', async (req) =>
+      this.serial(() => i.rollback(req.body?.version ? { version: req.body.version } : {})),
+    );
     app.post('/api/check-now', async () => this.serial(() => this.checkAndUpdate()));
     const address = await app.listen({ host: '127.0.0.1', port: i.config.api.port });
     const port = (app.server.address() as { port: number }).port;

@@ -105,7 +105,12 @@ export class AppProcess implements AppControl {
   private async spawn(): Promise<void> {
     const runtime = this.runtime!;
     const out = await open(this.options.logFile, 'a', 0o600);
-    const child = spawn(runtime.command[0]!, runtime.command.slice(1), { cwd: runtime.cwd, env: { ...process.env, ...runtime.env }, stdio: ['ignore', out.fd, out.fd], detached: true });
+    const child = spawn(runtime.command[0]!, runtime.command.slice(1), {
+      cwd: runtime.cwd,
+      env: { ...process.env, ...runtime.env },
+      stdio: ['ignore', out.fd, out.fd],
+      detached: true,
+    });
     await out.close();
     this.child = child;
     const startedAt = Date.now();

@@ -10,7 +10,14 @@ describe("the agent's own settings (agent.json)", () => {
   it('moves an old layout forward with the same config migrations releases use, and warns once about the old key', async () => {
     const dir = await tempDir();
     const path = join(dir, 'agent.json');
-    await writeFile(path, JSON.stringify({ config_version: 1, feed: { url: 'http://127.0.0.1:1/feed' }, update: { channel: 'beta', interval: '12h' } }));
+    await writeFile(
+      path,
+      JSON.stringify({
+        config_version: 1,
+        feed: { url: 'http://127.0.0.1:1/feed' },
+        update: { channel: 'beta', interval: '12h' },
+      }),
+    );
     const r = await readAgentConfig(path, new Date());
     assert.equal(r.migrated, true);
     assert.equal(r.config.config_version, AGENT_CONFIG_VERSION);
@@ -26,11 +33,20 @@ describe("the agent's own settings (agent.json)", () => {
   it('sets keys with checks', async () => {
     const dir = await tempDir();
     const path = join(dir, 'agent.json');
-    await writeFile(path, JSON.stringify({ config_version: 2, feed: { url: 'http://127.0.0.1:1/feed' }, update: { channel: 'stable' } }));
+    await writeFile(
+      path,
+      JSON.stringify({ config_version: 2, feed: { url: 'http://127.0.0.1:1/feed' }, update: { channel: 'stable' } }),
+    );
     const { config } = await readAgentConfig(path, new Date());
-    assert.equal(getKey(setKey(config, 'update.security-bypass-window', 'false'), 'update.security-bypass-window'), false);
+    assert.equal(
+      getKey(setKey(config, 'update.security-bypass-window', 'false'), 'update.security-bypass-window'),
+      false,
+    );
     assert.equal(getKey(setKey(config, 'update.keep', '5'), 'update.keep'), 5);
-    assert.throws(() => setKey(config, 'update.keep', '0'), (e: SlipwayError) => e.code === 'USAGE' && /from 1 to 20, got "0"/.test(e.message));
+    assert.throws(
+      () => setKey(config, 'update.keep', '0'),
+      (e: SlipwayError) => e.code === 'USAGE' && /from 1 to 20, got "0"/.test(e.message),
+    );
     assert.throws(() => setKey(config, 'update.security-bypass-window', 'yes'), /expects true or false/);
     assert.throws(() => setKey(config, 'update.channel', 'Beta!'), /channel name/);
     await writeFile(path, '{ not json');

@@ -22,7 +22,10 @@ export const AGENT_CONFIG_MIGRATIONS: ConfigMigrations = ConfigMigrationsSchema.
     {
       version: 2,
       description: 'the strategy names: update.interval became update.check-interval; versions to keep',
-      steps: [{ rename: { from: 'update.interval', to: 'update.check-interval' } }, { default: { key: 'update.keep', value: 2 } }],
+      steps: [
+        { rename: { from: 'update.interval', to: 'update.check-interval' } },
+        { default: { key: 'update.keep', value: 2 } },
+      ],
     },
   ],
   deprecated: [{ key: 'update.interval', replacement: 'update.check-interval', since: '0.1.0' }],
@@ -44,15 +47,33 @@ export const AgentConfigSchema = z
     update: z
       .object({
         channel: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a channel name such as stable or beta'),
-        'check-interval': z.string().refine(check(parseDuration), 'expected a duration such as 6h, 12h or 30m').default('6h'),
-        'maintenance-window': z.string().refine(check(parseWindows), 'expected windows such as "Sun 02:00-06:00" or "Sat 03:00-05:00,Sun 02:00-06:00"').default(''),
+        'check-interval': z
+          .string()
+          .refine(check(parseDuration), 'expected a duration such as 6h, 12h or 30m')
+          .default('6h'),
+        'maintenance-window': z
+          .string()
+          .refine(
+            check(parseWindows),
+            'expected windows such as "Sun 02:00-06:00" or "Sat 03:00-05:00,Sun 02:00-06:00"',
+          )
+          .default(''),
         'security-bypass-window': z.boolean().default(true),
         keep: z.number().int().min(1).max(20).default(2),
-        auto: z.boolean().default(true).describe('Apply updates the agent finds (in the window); false: only download and stage them.'),
+        auto: z
+          .boolean()
+          .default(true)
+          .describe('Apply updates the agent finds (in the window); false: only download and stage them.'),
       })
       .strict(),
-    app: z.object({ port: z.number().int().min(0).max(65_535).default(8080), database: z.string().optional() }).strict().prefault({}),
-    api: z.object({ port: z.number().int().min(0).max(65_535).default(0) }).strict().prefault({}),
+    app: z
+      .object({ port: z.number().int().min(0).max(65_535).default(8080), database: z.string().optional() })
+      .strict()
+      .prefault({}),
+    api: z
+      .object({ port: z.number().int().min(0).max(65_535).default(0) })
+      .strict()
+      .prefault({}),
   })
   .strict();
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
@@ -60,11 +81,23 @@ export type AgentConfig = z.output<typeof AgentConfigSchema>;
 /** Keys `slipway config get|set` knows, with how to read a value given on the command line. */
 export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: string }> = {
   'update.channel': { parse: (v) => v, help: 'the channel this instance follows (nightly, beta, stable…)' },
-  'update.check-interval': { parse: (v) => (parseDuration(v, 'update.check-interval'), v), help: 'how often the agent checks the feed (e.g. 6h)' },
-  'update.maintenance-window': { parse: (v) => (parseWindows(v), v), help: 'when non-security updates apply, e.g. "Sun 02:00-06:00" ("" for any time)' },
-  'update.security-bypass-window': { parse: parseBool('update.security-bypass-window'), help: 'security releases apply at once, outside the window (true/false)' },
+  'update.check-interval': {
+    parse: (v) => (parseDuration(v, 'update.check-interval'), v),
+    help: 'how often the agent checks the feed (e.g. 6h)',
+  },
+  'update.maintenance-window': {
+    parse: (v) => (parseWindows(v), v),
+    help: 'when non-security updates apply, e.g. "Sun 02:00-06:00" ("" for any time)',
+  },
+  'update.security-bypass-window': {
+    parse: parseBool('update.security-bypass-window'),
+    help: 'security releases apply at once, outside the window (true/false)',
+  },
   'update.keep': { parse: parseInt('update.keep', 1, 20), help: 'how many versions to keep for rollback' },
-  'update.auto': { parse: parseBool('update.auto'), help: 'apply updates automatically (true) or only stage them (false)' },
+  'update.auto': {
+    parse: parseBool('update.auto'),
+    help: 'apply updates automatically (true) or only stage them (false)',
+  },
   'feed.url': { parse: (v) => v, help: 'the feed this instance updates from' },
   'app.port': { parse: parseInt('app.port', 0, 65_535), help: 'the port given to the app as {port} / PORT' },
   'app.database': { parse: (v) => v, help: 'the app database: a SQLite path or a postgres:// URL ({db} / SLIPWAY_DB)' },
@@ -81,7 +114,8 @@ function parseBool(key: string) {
 function parseInt(key: string, min: number, max: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new SlipwayError('USAGE', `${key} expects a whole number from ${min} to ${max}, got "${v}"`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new SlipwayError('USAGE', `${key} expects a whole number from ${min} to ${max}, got "${v}"`);
     return n;
   };
 }
@@ -91,13 +125,22 @@ export function validateAgentConfig(data: unknown, where: string): AgentConfig {
 }
 
 /** Reads agent.json, migrating an older config_version forward (and saying which keys are deprecated). */
-export async function readAgentConfig(path: string, now: Date): Promise<{ config: AgentConfig; warnings: string[]; migrated: boolean }> {
+export async function readAgentConfig(
+  path: string,
+  now: Date,
+): Promise<{ config: AgentConfig; warnings: string[]; migrated: boolean }> {
   let raw: JsonObject;
   try {
     raw = JSON.parse(await readFile(path, 'utf8')) as JsonObject;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new SlipwayError(code === 'ENOENT' ? 'NOT_INSTALLED' : 'CONFIG_INVALID', code === 'ENOENT' ? `${path} is missing: this is not an install root (create one with slipway install)` : `${path} is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new SlipwayError(
+      code === 'ENOENT' ? 'NOT_INSTALLED' : 'CONFIG_INVALID',
+      code === 'ENOENT'
+        ? `${path} is missing: this is not an install root (create one with slipway install)`
+        : `${path} is not JSON: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const warnings = deprecationWarnings(raw, AGENT_CONFIG_MIGRATIONS);
   let migrated = false;

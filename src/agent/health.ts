@@ -29,11 +29,23 @@ async function probeUrl(url: string, timeoutMs: number): Promise<string | null> 
   }
 }
 
-function probeCommand(command: string[], cwd: string | undefined, env: Record<string, string> | undefined, timeoutMs: number): Promise<string | null> {
+function probeCommand(
+  command: string[],
+  cwd: string | undefined,
+  env: Record<string, string> | undefined,
+  timeoutMs: number,
+): Promise<string | null> {
   return new Promise((resolve) => {
-    const child = spawn(command[0]!, command.slice(1), { cwd, env: { ...process.env, ...env }, stdio: 'ignore', timeout: timeoutMs });
+    const child = spawn(command[0]!, command.slice(1), {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: 'ignore',
+      timeout: timeoutMs,
+    });
     child.on('error', (e) => resolve(e.message));
-    child.on('exit', (code, signal) => resolve(code === 0 ? null : signal ? `killed by ${signal}` : `exit status ${code}`));
+    child.on('exit', (code, signal) =>
+      resolve(code === 0 ? null : signal ? `killed by ${signal}` : `exit status ${code}`),
+    );
   });
 }
 
@@ -48,7 +60,9 @@ export async function waitHealthy(spec: HealthSpec, options: { abort?: AbortSign
   while (performance.now() - started < timeout && !options.abort?.aborted) {
     attempts++;
     const perProbe = Math.max(500, Math.min(5000, timeout - (performance.now() - started)));
-    const problem = spec.url ? await probeUrl(spec.url, perProbe) : await probeCommand(spec.command!, spec.cwd, spec.env, perProbe);
+    const problem = spec.url
+      ? await probeUrl(spec.url, perProbe)
+      : await probeCommand(spec.command!, spec.cwd, spec.env, perProbe);
     if (problem === null) {
       streak++;
       last = 'ok';

@@ -28,11 +28,16 @@ export interface InstallOptions extends InstanceOptions {
 export async function install(options: InstallOptions): Promise<ApplyResult & { root: string }> {
   const layout = new Layout(options.root);
   const url = options.feed.replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(url)) throw new SlipwayError('USAGE', `--feed expects the feed's http(s) address, got "${options.feed}"`);
+  if (!/^https?:\/\//.test(url))
+    throw new SlipwayError('USAGE', `--feed expects the feed's http(s) address, got "${options.feed}"`);
   let rootJson: Buffer;
   if (options.trustedRoot) {
     rootJson = await readFile(options.trustedRoot).catch((error: unknown) => {
-      throw new SlipwayError('USAGE', `cannot read --trusted-root ${options.trustedRoot}: ${(error as NodeJS.ErrnoException).code}`, { cause: error });
+      throw new SlipwayError(
+        'USAGE',
+        `cannot read --trusted-root ${options.trustedRoot}: ${(error as NodeJS.ErrnoException).code}`,
+        { cause: error },
+      );
     });
   } else if (options.trustedRootSha256) {
     const r = await fetch(`${url}/metadata/1.root.json`).catch((error: unknown) => {
@@ -41,9 +46,16 @@ export async function install(options: InstallOptions): Promise<ApplyResult & { 
     if (!r.ok) throw new SlipwayError('FEED_UNREACHABLE', `${url}/metadata/1.root.json answered HTTP ${r.status}`);
     rootJson = Buffer.from(await r.arrayBuffer());
     const got = createHash('sha256').update(rootJson).digest('hex');
-    if (got !== options.trustedRootSha256.toLowerCase()) throw new SlipwayError('VERIFY_FAILED', `the feed's 1.root.json has sha256 ${got}, not the pinned ${options.trustedRootSha256}; refusing to trust it`);
+    if (got !== options.trustedRootSha256.toLowerCase())
+      throw new SlipwayError(
+        'VERIFY_FAILED',
+        `the feed's 1.root.json has sha256 ${got}, not the pinned ${options.trustedRootSha256}; refusing to trust it`,
+      );
   } else {
-    throw new SlipwayError('USAGE', 'pass --trusted-root <root.json> (from the maintainer) or --trusted-root-sha256 <hex>: an instance must start from a root it trusts');
+    throw new SlipwayError(
+      'USAGE',
+      'pass --trusted-root <root.json> (from the maintainer) or --trusted-root-sha256 <hex>: an instance must start from a root it trusts',
+    );
   }
   try {
     const parsed = JSON.parse(rootJson.toString('utf8')) as { signed?: { _type?: string } };
@@ -53,15 +65,25 @@ export async function install(options: InstallOptions): Promise<ApplyResult & { 
   }
   if (!(await exists(layout.agentConfig))) {
     const config: AgentConfig = validateAgentConfig(
-      { config_version: AGENT_CONFIG_VERSION, feed: { url }, update: { channel: options.channel }, app: { port: options.port ?? 8080, ...(options.database ? { database: options.database } : {}) }, api: {} },
+      {
+        config_version: AGENT_CONFIG_VERSION,
+        feed: { url },
+        update: { channel: options.channel },
+        app: { port: options.port ?? 8080, ...(options.database ? { database: options.database } : {}) },
+        api: {},
+      },
       'the new agent.json',
     );
-    for (const d of [layout.root, layout.state, layout.tuf, layout.releases, layout.data]) await mkdir(d, { recursive: true, mode: 0o750 });
+    for (const d of [layout.root, layout.state, layout.tuf, layout.releases, layout.data])
+      await mkdir(d, { recursive: true, mode: 0o750 });
     await writeFileAtomic(join(layout.tuf, 'root.json'), rootJson, 0o644);
     await writeFileAtomic(layout.token, `${randomBytes(32).toString('hex')}\n`, 0o600);
     await writeFileAtomic(layout.agentConfig, `${JSON.stringify(config, null, 2)}\n`, 0o640);
   }
   const instance = await Instance.open(layout.root, options);
-  const r = await instance.update({ ...(options.version ? { version: options.version } : {}), ...(options.progress ? { progress: options.progress } : {}) });
+  const r = await instance.update({
+    ...(options.version ? { version: options.version } : {}),
+    ...(options.progress ? { progress: options.progress } : {}),
+  });
   return { ...r, root: layout.root };
 }

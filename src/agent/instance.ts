@@ -4,7 +4,15 @@ import { basename, join } from 'node:path';
 import semver from 'semver';
 import { APP_MANIFEST, fill, parseAppManifest, type AppManifest } from '../core/app-manifest.ts';
 import { SlipwayError } from '../core/errors.ts';
-import { findRelease, selectUpdate, visibleChannels, type Candidate, type ChannelIndex, type Manifest, type Selection } from '../core/feed/manifest.ts';
+import {
+  findRelease,
+  selectUpdate,
+  visibleChannels,
+  type Candidate,
+  type ChannelIndex,
+  type Manifest,
+  type Selection,
+} from '../core/feed/manifest.ts';
 import { parseDuration } from '../core/schedule/duration.ts';
 import { activeWindow, nextWindowStart, parseWindows } from '../core/schedule/window.ts';
 import { configVersion, type JsonObject } from '../core/config-migrate/apply.ts';
@@ -17,7 +25,16 @@ import { readAgentConfig, type AgentConfig } from './config.ts';
 import { waitHealthy, type HealthResult } from './health.ts';
 import { Layout } from './layout.ts';
 import { acquireLock } from '../project/lock-file.ts';
-import { appendHistory, readHistory, readState, writeState, type AgentState, type HistoryEntry, type Step, type Transaction } from './state.ts';
+import {
+  appendHistory,
+  readHistory,
+  readState,
+  writeState,
+  type AgentState,
+  type HistoryEntry,
+  type Step,
+  type Transaction,
+} from './state.ts';
 import { unpackRelease } from './unpack.ts';
 
 export interface Clock {
@@ -123,7 +140,14 @@ export class Instance {
     this.logLine = options.log ?? (() => undefined);
     this.env = options.env ?? process.env;
     this.serverZone = options.serverZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-    this.app = options.app ?? new AppProcess({ pidFile: layout.appPid, logFile: join(layout.state, 'app.log'), supervised: false, log: (l) => void this.log(l) });
+    this.app =
+      options.app ??
+      new AppProcess({
+        pidFile: layout.appPid,
+        logFile: join(layout.state, 'app.log'),
+        supervised: false,
+        log: (l) => void this.log(l),
+      });
   }
 
   static async open(root: string, options: InstanceOptions = {}): Promise<Instance> {
@@ -160,7 +184,14 @@ export class Instance {
 
   /** Runs `fn` under the update lock, after finishing or undoing any interrupted change. */
   async exclusive<T>(fn: () => Promise<T>, timeoutMs = 0): Promise<T> {
-    const release = await acquireLock(this.layout.lock, { timeoutMs, held: (owner) => new SlipwayError('LOCKED', `another update or rollback is running already (pid ${owner ?? 'unknown'} holds ${this.layout.lock}); wait for it to finish`) });
+    const release = await acquireLock(this.layout.lock, {
+      timeoutMs,
+      held: (owner) =>
+        new SlipwayError(
+          'LOCKED',
+          `another update or rollback is running already (pid ${owner ?? 'unknown'} holds ${this.layout.lock}); wait for it to finish`,
+        ),
+    });
     try {
       await this.recover();
       return await fn();
@@ -170,7 +201,11 @@ export class Instance {
   }
 
   feedClient(): FeedClient {
-    return new FeedClient({ url: this.config.feed.url, metadataDir: this.layout.tuf, scratchDir: join(this.layout.staging, 'tuf') });
+    return new FeedClient({
+      url: this.config.feed.url,
+      metadataDir: this.layout.tuf,
+      scratchDir: join(this.layout.staging, 'tuf'),
+    });
   }
 
   private seen: string[] = [];
@@ -178,7 +213,10 @@ export class Instance {
   private async indexes(client: FeedClient): Promise<ChannelIndex[]> {
     const all = await client.channels();
     if (!all.includes(this.config.update.channel)) {
-      throw new SlipwayError('UNKNOWN_CHANNEL', `update.channel is "${this.config.update.channel}", which this feed does not have; it has ${all.join(', ')} (slipway config set update.channel <channel>)`);
+      throw new SlipwayError(
+        'UNKNOWN_CHANNEL',
+        `update.channel is "${this.config.update.channel}", which this feed does not have; it has ${all.join(', ')} (slipway config set update.channel <channel>)`,
+      );
     }
     // The channel and every more stable one, in the feed's own order.
     this.seen = visibleChannels(all, this.config.update.channel);
@@ -193,7 +231,11 @@ export class Instance {
     try {
       text = await readFile(join(dir, APP_MANIFEST), 'utf8');
     } catch (error) {
-      throw new SlipwayError('APP_MANIFEST_MISSING', `${join(dir, APP_MANIFEST)} is missing: every release carries an app manifest at the top of its archive`, { cause: error });
+      throw new SlipwayError(
+        'APP_MANIFEST_MISSING',
+        `${join(dir, APP_MANIFEST)} is missing: every release carries an app manifest at the top of its archive`,
+        { cause: error },
+      );
     }
     return { manifest: parseAppManifest(text, join(dir, APP_MANIFEST), version), dir };
   }
@@ -214,19 +256,41 @@ export class Instance {
   }
 
   /** Downloads, verifies (tuf-js) and unpacks a release into releases/<version>. Touches nothing else. */
-  async stage(candidate: Candidate, client: FeedClient, progress?: (s: string) => void): Promise<{ manifest: Manifest; app: AppManifest; downloaded: boolean }> {
+  async stage(
+    candidate: Candidate,
+    client: FeedClient,
+    progress?: (s: string) => void,
+  ): Promise<{ manifest: Manifest; app: AppManifest; downloaded: boolean }> {
     const manifest = await client.manifest(candidate.manifest);
-    if (manifest.version !== candidate.version) throw new SlipwayError('VERIFY_FAILED', `the manifest at ${candidate.manifest} is for ${manifest.version}, not ${candidate.version}`);
+    if (manifest.version !== candidate.version)
+      throw new SlipwayError(
+        'VERIFY_FAILED',
+        `the manifest at ${candidate.manifest} is for ${manifest.version}, not ${candidate.version}`,
+      );
     const dir = this.layout.release(candidate.version);
-    if (await exists(join(dir, APP_MANIFEST))) return { manifest, app: (await this.manifestOf(candidate.version)).manifest, downloaded: false };
+    if (await exists(join(dir, APP_MANIFEST)))
+      return { manifest, app: (await this.manifestOf(candidate.version)).manifest, downloaded: false };
     const artifact = manifest.artifacts[this.platform()] ?? manifest.artifacts.any;
-    if (!artifact) throw new SlipwayError('NO_ARTIFACT', `${candidate.version} has no artifact for ${this.platform()} (it has ${Object.keys(manifest.artifacts).join(', ')}); set feed.platform if this instance should use another`);
+    if (!artifact)
+      throw new SlipwayError(
+        'NO_ARTIFACT',
+        `${candidate.version} has no artifact for ${this.platform()} (it has ${Object.keys(manifest.artifacts).join(', ')}); set feed.platform if this instance should use another`,
+      );
     await this.diskCheck(artifact.length);
     await mkdir(this.layout.downloads, { recursive: true });
     const file = join(this.layout.downloads, `${candidate.version}-${basename(artifact.name)}`);
     await rm(file, { force: true });
     try {
-      await client.download(artifact, file, progress ? (done, total) => progress(`downloading ${candidate.version} ${Math.floor((done / total) * 100)}% (${Math.round(done / 1048576)} of ${Math.round(total / 1048576)} MiB)`) : undefined);
+      await client.download(
+        artifact,
+        file,
+        progress
+          ? (done, total) =>
+              progress(
+                `downloading ${candidate.version} ${Math.floor((done / total) * 100)}% (${Math.round(done / 1048576)} of ${Math.round(total / 1048576)} MiB)`,
+              )
+          : undefined,
+      );
     } catch (error) {
       await rm(file, { force: true });
       const e = error as SlipwayError;
@@ -241,7 +305,11 @@ export class Instance {
     try {
       await unpackRelease(file, tmp);
       const text = await readFile(join(tmp, APP_MANIFEST), 'utf8').catch((error: unknown) => {
-        throw new SlipwayError('APP_MANIFEST_MISSING', `the ${candidate.version} artifact has no ${APP_MANIFEST} at its top`, { cause: error });
+        throw new SlipwayError(
+          'APP_MANIFEST_MISSING',
+          `the ${candidate.version} artifact has no ${APP_MANIFEST} at its top`,
+          { cause: error },
+        );
       });
       const app = parseAppManifest(text, `${candidate.version}/${APP_MANIFEST}`, candidate.version);
       await mkdir(this.layout.releases, { recursive: true });
@@ -262,14 +330,22 @@ export class Instance {
     const s = await statfs(this.layout.root);
     const free = s.bavail * s.bsize;
     const need = bytes * 3 + 64 * 1024 * 1024;
-    if (free < need) throw new SlipwayError('DISK_FULL', `${this.layout.root} has ${Math.round(free / 1048576)} MiB free; the update needs about ${Math.round(need / 1048576)} MiB (download, unpack, previous version kept)`);
+    if (free < need)
+      throw new SlipwayError(
+        'DISK_FULL',
+        `${this.layout.root} has ${Math.round(free / 1048576)} MiB free; the update needs about ${Math.round(need / 1048576)} MiB (download, unpack, previous version kept)`,
+      );
   }
 
   database(): string {
     return this.config.app.database ?? this.layout.defaultDatabase();
   }
 
-  runtime(version: string, dir: string, app: AppManifest): { run: AppRuntime; health: Parameters<typeof waitHealthy>[0] } {
+  runtime(
+    version: string,
+    dir: string,
+    app: AppManifest,
+  ): { run: AppRuntime; health: Parameters<typeof waitHealthy>[0] } {
     const vars = {
       port: String(this.config.app.port),
       root: this.layout.root,
@@ -292,9 +368,17 @@ export class Instance {
       SLIPWAY_CHANNEL: this.config.update.channel,
     };
     for (const [k, v] of Object.entries(app.start.env)) env[k] = fill(v, vars, where);
-    const run: AppRuntime = { version, command: app.start.command.map((c) => fill(c, vars, where)), cwd: dir, env, stopTimeoutMs: parseDuration(app.start.stopTimeout) };
+    const run: AppRuntime = {
+      version,
+      command: app.start.command.map((c) => fill(c, vars, where)),
+      cwd: dir,
+      env,
+      stopTimeoutMs: parseDuration(app.start.stopTimeout),
+    };
     const health = {
-      ...(app.health.url ? { url: fill(app.health.url, vars, where) } : { command: app.health.command!.map((c) => fill(c, vars, where)) }),
+      ...(app.health.url
+        ? { url: fill(app.health.url, vars, where) }
+        : { command: app.health.command!.map((c) => fill(c, vars, where)) }),
       cwd: dir,
       env,
       successes: app.health.successes,
@@ -337,7 +421,12 @@ export class Instance {
     }
   }
 
-  private async migrateDb(releaseDir: string, app: AppManifest, to: bigint | 'latest', onFirst?: () => void): Promise<void> {
+  private async migrateDb(
+    releaseDir: string,
+    app: AppManifest,
+    to: bigint | 'latest',
+    onFirst?: () => void,
+  ): Promise<void> {
     if (!app.migrations) return;
     const dir = join(releaseDir, app.migrations);
     if (!(await exists(dir))) return;
@@ -357,7 +446,12 @@ export class Instance {
 
   private async migrateConfig(releaseDir: string, app: AppManifest, to: number | null): Promise<void> {
     if (!app.configMigrations || !(await exists(this.layout.appConfig))) return;
-    const r = await migrateConfigFile({ configPath: this.layout.appConfig, migrationsPath: join(releaseDir, app.configMigrations), target: to, now: this.clock.now() });
+    const r = await migrateConfigFile({
+      configPath: this.layout.appConfig,
+      migrationsPath: join(releaseDir, app.configMigrations),
+      target: to,
+      now: this.clock.now(),
+    });
     if (r.changed) await this.log(`config.json: config_version ${r.from} → ${r.to}`);
     for (const w of r.warnings) await this.log(`config.json: ${w}`);
   }
@@ -419,21 +513,36 @@ export class Instance {
       return;
     }
     const target = txn.restore.version;
-    await this.log(`recovering from an interrupted ${txn.kind} ${txn.from ?? 'nothing'} → ${txn.to} (stopped after "${txn.step}"): returning to ${target ?? 'no version'}`);
+    await this.log(
+      `recovering from an interrupted ${txn.kind} ${txn.from ?? 'nothing'} → ${txn.to} (stopped after "${txn.step}"): returning to ${target ?? 'no version'}`,
+    );
     await this.restore(txn, '');
     const next = await this.state();
     next.current = target;
     next.txn = null;
     if (txn.kind === 'update') next.rejected[txn.to] = `interrupted at "${txn.step}" and rolled back`;
     await writeState(this.layout.stateFile, next);
-    await this.record({ event: 'recovered', from: txn.from, to: target, reason: `${txn.kind} to ${txn.to} was interrupted after "${txn.step}"` });
+    await this.record({
+      event: 'recovered',
+      from: txn.from,
+      to: target,
+      reason: `${txn.kind} to ${txn.to} was interrupted after "${txn.step}"`,
+    });
   }
 
   /**
    * `slipway update [--version v]`: check, download, verify, preflight, stage, then apply — now, or
    * (with `respectWindow`) at the next maintenance window unless it is a security release.
    */
-  async update(options: { version?: string; force?: boolean; respectWindow?: boolean; dryRun?: boolean; progress?: (s: string) => void } = {}): Promise<ApplyResult> {
+  async update(
+    options: {
+      version?: string;
+      force?: boolean;
+      respectWindow?: boolean;
+      dryRun?: boolean;
+      progress?: (s: string) => void;
+    } = {},
+  ): Promise<ApplyResult> {
     return this.exclusive(async () => {
       const started = performance.now();
       const state = await this.state();
@@ -442,21 +551,44 @@ export class Instance {
       let candidate: Candidate | null;
       if (options.version) {
         candidate = findRelease(indexes, options.version);
-        if (!candidate) throw new SlipwayError('NOT_PUBLISHED', `${options.version} is not on ${this.seen.join(' or ')} in the feed`);
-        if (candidate.yanked) throw new SlipwayError('YANKED', `${candidate.version} was yanked: ${candidate.yanked.reason}`);
-        if (state.current && semver.lte(candidate.version, state.current)) throw new SlipwayError('USAGE', `${candidate.version} is not newer than ${state.current}; use slipway rollback --version ${candidate.version} to go back`);
+        if (!candidate)
+          throw new SlipwayError('NOT_PUBLISHED', `${options.version} is not on ${this.seen.join(' or ')} in the feed`);
+        if (candidate.yanked)
+          throw new SlipwayError('YANKED', `${candidate.version} was yanked: ${candidate.yanked.reason}`);
+        if (state.current && semver.lte(candidate.version, state.current))
+          throw new SlipwayError(
+            'USAGE',
+            `${candidate.version} is not newer than ${state.current}; use slipway rollback --version ${candidate.version} to go back`,
+          );
       } else {
         const sel = selectUpdate(indexes, state.current);
         candidate = sel.target;
         if (candidate && state.rejected[candidate.version] && !options.force) {
-          return { from: state.current, to: candidate.version, outcome: 'up-to-date', reason: `${candidate.version} failed before (${state.rejected[candidate.version]}); apply it by hand with slipway update --version ${candidate.version}`, ms: performance.now() - started };
+          return {
+            from: state.current,
+            to: candidate.version,
+            outcome: 'up-to-date',
+            reason: `${candidate.version} failed before (${state.rejected[candidate.version]}); apply it by hand with slipway update --version ${candidate.version}`,
+            ms: performance.now() - started,
+          };
         }
       }
-      if (!candidate) return { from: state.current, to: state.current ?? '', outcome: 'up-to-date', ms: performance.now() - started };
+      if (!candidate)
+        return { from: state.current, to: state.current ?? '', outcome: 'up-to-date', ms: performance.now() - started };
       if (state.current && candidate.minimumVersion && semver.lt(state.current, candidate.minimumVersion)) {
-        throw new SlipwayError('PREFLIGHT', `${candidate.version} needs ${candidate.minimumVersion} or newer installed first (this is ${state.current}); run slipway update without --version to take the stepping stone`);
+        throw new SlipwayError(
+          'PREFLIGHT',
+          `${candidate.version} needs ${candidate.minimumVersion} or newer installed first (this is ${state.current}); run slipway update without --version to take the stepping stone`,
+        );
       }
-      if (options.dryRun) return { from: state.current, to: candidate.version, outcome: 'staged', reason: 'dry run: nothing downloaded', ms: performance.now() - started };
+      if (options.dryRun)
+        return {
+          from: state.current,
+          to: candidate.version,
+          outcome: 'staged',
+          reason: 'dry run: nothing downloaded',
+          ms: performance.now() - started,
+        };
       options.progress?.(`downloading and verifying ${candidate.version}`);
       const staged = await this.stage(candidate, client, options.progress);
       // Preflight: the running version is healthy (unless forced).
@@ -464,7 +596,11 @@ export class Instance {
         const { manifest } = await this.manifestOf(state.current);
         const { health } = this.runtime(state.current, this.layout.current, manifest);
         const h = await waitHealthy({ ...health, successes: 1, timeout: '10s' });
-        if (!h.healthy) throw new SlipwayError('PREFLIGHT', `${state.current} is not healthy now (${h.last}); fix it first or pass --force`);
+        if (!h.healthy)
+          throw new SlipwayError(
+            'PREFLIGHT',
+            `${state.current} is not healthy now (${h.last}); fix it first or pass --force`,
+          );
       }
       if (options.respectWindow) {
         const windows = parseWindows(this.config.update['maintenance-window']);
@@ -472,11 +608,31 @@ export class Instance {
         const now = this.clock.now();
         if (windows.length > 0 && !security && !activeWindow(windows, now, this.serverZone)) {
           const at = nextWindowStart(windows, now, this.serverZone);
-          state.staged = { version: candidate.version, channel: candidate.channel, security: candidate.security, stagedAt: now.toISOString(), applyAt: at?.toISOString() ?? null, notes: staged.manifest.notes };
+          state.staged = {
+            version: candidate.version,
+            channel: candidate.channel,
+            security: candidate.security,
+            stagedAt: now.toISOString(),
+            applyAt: at?.toISOString() ?? null,
+            notes: staged.manifest.notes,
+          };
           await writeState(this.layout.stateFile, state);
-          await this.record({ event: 'staged', from: state.current, to: candidate.version, reason: `waiting for the maintenance window (${at?.toISOString() ?? 'none'})` });
-          await this.log(`staged ${candidate.version}; it applies at the next maintenance window, ${at?.toISOString()}`);
-          return { from: state.current, to: candidate.version, outcome: 'staged', applyAt: at?.toISOString() ?? null, ms: performance.now() - started };
+          await this.record({
+            event: 'staged',
+            from: state.current,
+            to: candidate.version,
+            reason: `waiting for the maintenance window (${at?.toISOString() ?? 'none'})`,
+          });
+          await this.log(
+            `staged ${candidate.version}; it applies at the next maintenance window, ${at?.toISOString()}`,
+          );
+          return {
+            from: state.current,
+            to: candidate.version,
+            outcome: 'staged',
+            applyAt: at?.toISOString() ?? null,
+            ms: performance.now() - started,
+          };
         }
       }
       return this.apply(candidate.version, staged.manifest, started, options.progress);
@@ -484,12 +640,29 @@ export class Instance {
   }
 
   /** Migrations up, switch, restart, health check, commit; any failure after the switch rolls back. Under the lock. */
-  private async apply(version: string, feedManifest: Manifest, started: number, progress?: (s: string) => void): Promise<ApplyResult> {
+  private async apply(
+    version: string,
+    feedManifest: Manifest,
+    started: number,
+    progress?: (s: string) => void,
+  ): Promise<ApplyResult> {
     const state = await this.state();
     const from = state.current;
     const { manifest: app, dir } = await this.manifestOf(version);
-    const restore: Restore = { version: from, db: (await this.dbVersion()).toString(), config: await this.configVersion() };
-    const txn: Transaction = { kind: 'update', from, to: version, step: 'begun', startedAt: this.clock.now().toISOString(), filesFrom: dir, restore };
+    const restore: Restore = {
+      version: from,
+      db: (await this.dbVersion()).toString(),
+      config: await this.configVersion(),
+    };
+    const txn: Transaction = {
+      kind: 'update',
+      from,
+      to: version,
+      step: 'begun',
+      startedAt: this.clock.now().toISOString(),
+      filesFrom: dir,
+      restore,
+    };
     await this.journal(state, txn, 'begun');
     await this.log(`applying ${from ?? 'nothing'} → ${version}`);
     this.crash('begun');
@@ -520,7 +693,8 @@ export class Instance {
       await this.journal(state, txn, 'app-started');
       this.crash('app-started');
       health = await waitHealthy(spec);
-      if (!health.healthy) failure = `health check failed after ${health.attempts} probes in ${Math.round(health.ms)} ms: ${health.last}`;
+      if (!health.healthy)
+        failure = `health check failed after ${health.attempts} probes in ${Math.round(health.ms)} ms: ${health.last}`;
       else this.crash('healthy');
     } catch (error) {
       failure = (error as Error).message;
@@ -531,7 +705,17 @@ export class Instance {
       next.current = version;
       next.txn = null;
       next.staged = null;
-      next.kept = [{ version, installedAt: this.clock.now().toISOString(), channel: feedManifest.channel, security: feedManifest.security?.severity ?? null, commit: feedManifest.commit, buildTime: feedManifest.buildTime }, ...next.kept.filter((k) => k.version !== version)];
+      next.kept = [
+        {
+          version,
+          installedAt: this.clock.now().toISOString(),
+          channel: feedManifest.channel,
+          security: feedManifest.security?.severity ?? null,
+          commit: feedManifest.commit,
+          buildTime: feedManifest.buildTime,
+        },
+        ...next.kept.filter((k) => k.version !== version),
+      ];
       delete next.rejected[version];
       const dropped = next.kept.slice(this.config.update.keep);
       next.kept = next.kept.slice(0, this.config.update.keep);
@@ -540,7 +724,10 @@ export class Instance {
       const ms = performance.now() - started;
       await this.record({ event: from === null ? 'installed' : 'updated', from, to: version, ms: Math.round(ms) });
       await this.log(`${version} is healthy and committed (${Math.round(ms)} ms)`);
-      await this.prune(next, dropped.map((d) => d.version));
+      await this.prune(
+        next,
+        dropped.map((d) => d.version),
+      );
       return { from, to: version, outcome: 'updated', health, ms };
     }
     await this.log(`update to ${version} failed: ${failure}; rolling back to ${from ?? 'nothing'}`);
@@ -553,9 +740,22 @@ export class Instance {
     next.rejected[version] = failure;
     await writeState(this.layout.stateFile, next);
     const rollbackMs = performance.now() - rollbackStarted;
-    await this.record({ event: 'update-failed', from, to: version, reason: failure, rollbackMs: Math.round(rollbackMs) });
+    await this.record({
+      event: 'update-failed',
+      from,
+      to: version,
+      reason: failure,
+      rollbackMs: Math.round(rollbackMs),
+    });
     await this.log(`rolled back to ${from ?? 'nothing'} in ${Math.round(rollbackMs)} ms`);
-    return { from, to: version, outcome: 'rolled-back', reason: failure, ...(health ? { health } : {}), ms: performance.now() - started };
+    return {
+      from,
+      to: version,
+      outcome: 'rolled-back',
+      reason: failure,
+      ...(health ? { health } : {}),
+      ms: performance.now() - started,
+    };
   }
 
   /** Removes release folders that are neither kept nor current. */
@@ -584,7 +784,9 @@ export class Instance {
         const s = await this.state();
         s.staged = null;
         await writeState(this.layout.stateFile, s);
-        await this.log(`dropped staged ${version}: ${candidate?.yanked ? `yanked (${candidate.yanked.reason})` : 'no longer in the feed'}`);
+        await this.log(
+          `dropped staged ${version}: ${candidate?.yanked ? `yanked (${candidate.yanked.reason})` : 'no longer in the feed'}`,
+        );
         return null;
       }
       const staged = await this.stage(candidate, client);
@@ -597,21 +799,55 @@ export class Instance {
     return this.exclusive(async () => {
       const started = performance.now();
       const state = await this.state();
-      if (!state.current) throw new SlipwayError('NOT_INSTALLED', 'nothing is installed yet, so there is nothing to roll back');
+      if (!state.current)
+        throw new SlipwayError('NOT_INSTALLED', 'nothing is installed yet, so there is nothing to roll back');
       const older = state.kept.filter((k) => semver.lt(k.version, state.current!));
       const target = options.version ? semver.valid(options.version.replace(/^v/, '')) : (older[0]?.version ?? null);
-      if (options.version && target === null) throw new SlipwayError('INVALID_VERSION', `"${options.version}" is not a version; expected something like v0.4.1`);
-      if (target === null) throw new SlipwayError('NOTHING_TO_ROLL_BACK', `no version older than ${state.current} is kept (kept: ${state.kept.map((k) => k.version).join(', ')}); raise update.keep to keep more`);
-      if (!state.kept.some((k) => k.version === target) || !(await exists(join(this.layout.release(target), APP_MANIFEST)))) {
-        throw new SlipwayError('NOT_KEPT', `${target} is not kept on this instance (kept: ${state.kept.map((k) => k.version).join(', ')})`);
+      if (options.version && target === null)
+        throw new SlipwayError(
+          'INVALID_VERSION',
+          `"${options.version}" is not a version; expected something like v0.4.1`,
+        );
+      if (target === null)
+        throw new SlipwayError(
+          'NOTHING_TO_ROLL_BACK',
+          `no version older than ${state.current} is kept (kept: ${state.kept.map((k) => k.version).join(', ')}); raise update.keep to keep more`,
+        );
+      if (
+        !state.kept.some((k) => k.version === target) ||
+        !(await exists(join(this.layout.release(target), APP_MANIFEST)))
+      ) {
+        throw new SlipwayError(
+          'NOT_KEPT',
+          `${target} is not kept on this instance (kept: ${state.kept.map((k) => k.version).join(', ')})`,
+        );
       }
       if (target === state.current) throw new SlipwayError('USAGE', `${target} is the running version already`);
       const newer = semver.gt(state.current, target) ? state.current : target;
       const files = await this.manifestOf(newer);
       const old = await this.manifestOf(target);
-      const restore: Restore = { version: target, db: (await expectedDbVersion(old.dir, old.manifest)).toString(), config: await expectedConfigVersion(old.dir, old.manifest) };
-      if (options.dryRun) return { from: state.current, to: target, outcome: 'rolled-back', reason: `dry run: would migrate the database down to ${restore.db} with ${newer}'s files and switch to ${target}`, ms: 0 };
-      const txn: Transaction = { kind: 'rollback', from: state.current, to: target, step: 'begun', startedAt: this.clock.now().toISOString(), filesFrom: files.dir, restore };
+      const restore: Restore = {
+        version: target,
+        db: (await expectedDbVersion(old.dir, old.manifest)).toString(),
+        config: await expectedConfigVersion(old.dir, old.manifest),
+      };
+      if (options.dryRun)
+        return {
+          from: state.current,
+          to: target,
+          outcome: 'rolled-back',
+          reason: `dry run: would migrate the database down to ${restore.db} with ${newer}'s files and switch to ${target}`,
+          ms: 0,
+        };
+      const txn: Transaction = {
+        kind: 'rollback',
+        from: state.current,
+        to: target,
+        step: 'begun',
+        startedAt: this.clock.now().toISOString(),
+        filesFrom: files.dir,
+        restore,
+      };
       await this.journal(state, txn, 'begun');
       await this.log(`rolling back ${state.current} → ${target}`);
       const health = await this.restore(txn, 'rollback-');
@@ -621,19 +857,37 @@ export class Instance {
       await writeState(this.layout.stateFile, next);
       this.crash('rollback-committed');
       const ms = performance.now() - started;
-      await this.record({ event: 'rolled-back', from: state.current, to: target, ms: Math.round(ms), reason: 'by hand' });
-      await this.log(`rolled back to ${target} (${Math.round(ms)} ms)${health && !health.healthy ? `; WARNING: ${target} is not healthy: ${health.last}` : ''}`);
+      await this.record({
+        event: 'rolled-back',
+        from: state.current,
+        to: target,
+        ms: Math.round(ms),
+        reason: 'by hand',
+      });
+      await this.log(
+        `rolled back to ${target} (${Math.round(ms)} ms)${health && !health.healthy ? `; WARNING: ${target} is not healthy: ${health.last}` : ''}`,
+      );
       return { from: state.current, to: target, outcome: 'rolled-back', ...(health ? { health } : {}), ms };
     });
   }
 
   /** Does the instance agree with itself: `current`, state, schema and config all of one version? */
-  async consistency(): Promise<{ link: string | null; state: string | null; db: string; expectedDb: string; config: number | null; expectedConfig: number | null; ok: boolean; problems: string[] }> {
+  async consistency(): Promise<{
+    link: string | null;
+    state: string | null;
+    db: string;
+    expectedDb: string;
+    config: number | null;
+    expectedConfig: number | null;
+    ok: boolean;
+    problems: string[];
+  }> {
     const state = await this.state();
     const link = await this.currentLink();
     const problems: string[] = [];
     if (state.txn) problems.push(`an interrupted ${state.txn.kind} to ${state.txn.to} is pending recovery`);
-    if (link !== state.current) problems.push(`current points at ${link ?? 'nothing'} but the state says ${state.current ?? 'nothing'}`);
+    if (link !== state.current)
+      problems.push(`current points at ${link ?? 'nothing'} but the state says ${state.current ?? 'nothing'}`);
     let expectedDb = 0n;
     let expectedConfig: number | null = null;
     if (link) {
@@ -643,9 +897,20 @@ export class Instance {
     }
     const db = await this.dbVersion();
     const config = await this.configVersion();
-    if (db !== expectedDb) problems.push(`the database schema is at ${db} but ${link ?? 'no version'} expects ${expectedDb}`);
-    if (expectedConfig !== null && config !== expectedConfig) problems.push(`config.json is at config_version ${config} but ${link} expects ${expectedConfig}`);
-    return { link, state: state.current, db: db.toString(), expectedDb: expectedDb.toString(), config, expectedConfig, ok: problems.length === 0, problems };
+    if (db !== expectedDb)
+      problems.push(`the database schema is at ${db} but ${link ?? 'no version'} expects ${expectedDb}`);
+    if (expectedConfig !== null && config !== expectedConfig)
+      problems.push(`config.json is at config_version ${config} but ${link} expects ${expectedConfig}`);
+    return {
+      link,
+      state: state.current,
+      db: db.toString(),
+      expectedDb: expectedDb.toString(),
+      config,
+      expectedConfig,
+      ok: problems.length === 0,
+      problems,
+    };
   }
 }
 

@@ -22,9 +22,18 @@ export async function findAgent(layout: Layout): Promise<AgentApi | null> {
   return {
     url: info.url,
     async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
-      const r = await fetch(`${info.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30 * 60_000) });
+      const r = await fetch(`${info.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(30 * 60_000),
+      });
       const data = (await r.json()) as T & { error?: string; message?: string };
-      if (!r.ok) throw new SlipwayError(data.error ?? 'AGENT_ERROR', data.message ?? `the agent answered HTTP ${r.status}`);
+      if (!r.ok)
+        throw new SlipwayError(data.error ?? 'AGENT_ERROR', data.message ?? `the agent answered HTTP ${r.status}`);
       return data;
     },
   };

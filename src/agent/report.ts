@@ -28,8 +28,16 @@ export async function describeStatus(i: Instance, agent?: { app: { running(): un
     staged: s.staged ? { version: s.staged.version, applyAt: s.staged.applyAt, security: s.staged.security } : null,
     lastCheck: s.lastCheck,
     pending: s.txn ? `${s.txn.kind} to ${s.txn.to} interrupted after "${s.txn.step}"` : null,
-    window: { windows: describeWindows(windows), open: windows.length === 0 || activeWindow(windows, now, i.serverZone) !== null, next: nextWindowStart(windows, now, i.serverZone)?.toISOString() ?? null },
-    agent: { running: agent !== undefined, pid: agent ? process.pid : null, appRunning: agent ? agent.app.running() !== null : null },
+    window: {
+      windows: describeWindows(windows),
+      open: windows.length === 0 || activeWindow(windows, now, i.serverZone) !== null,
+      next: nextWindowStart(windows, now, i.serverZone)?.toISOString() ?? null,
+    },
+    agent: {
+      running: agent !== undefined,
+      pid: agent ? process.pid : null,
+      appRunning: agent ? agent.app.running() !== null : null,
+    },
     rejected: s.rejected,
   };
 }

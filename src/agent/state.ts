@@ -47,7 +47,15 @@ export interface AgentState {
   lastCheck: { at: string; available: string | null; error: string | null } | null;
 }
 
-export const emptyState = (): AgentState => ({ schema: 1, current: null, kept: [], staged: null, txn: null, rejected: {}, lastCheck: null });
+export const emptyState = (): AgentState => ({
+  schema: 1,
+  current: null,
+  kept: [],
+  staged: null,
+  txn: null,
+  rejected: {},
+  lastCheck: null,
+});
 
 export async function readState(path: string): Promise<AgentState> {
   let text: string;
@@ -62,7 +70,11 @@ export async function readState(path: string): Promise<AgentState> {
     if (s.schema !== 1) throw new Error(`schema ${String(s.schema)}`);
     return { ...emptyState(), ...s };
   } catch (error) {
-    throw new SlipwayError('STATE_INVALID', `${path} is damaged (${(error as Error).message}); restore it from a backup or reinstall`, { cause: error });
+    throw new SlipwayError(
+      'STATE_INVALID',
+      `${path} is damaged (${(error as Error).message}); restore it from a backup or reinstall`,
+      { cause: error },
+    );
   }
 }
 
@@ -73,7 +85,16 @@ export async function writeState(path: string, state: AgentState): Promise<void>
 
 export interface HistoryEntry {
   at: string;
-  event: 'installed' | 'updated' | 'rolled-back' | 'update-failed' | 'recovered' | 'rejected' | 'staged' | 'checked' | 'config-changed';
+  event:
+    | 'installed'
+    | 'updated'
+    | 'rolled-back'
+    | 'update-failed'
+    | 'recovered'
+    | 'rejected'
+    | 'staged'
+    | 'checked'
+    | 'config-changed';
   from?: string | null;
   to?: string | null;
   reason?: string;

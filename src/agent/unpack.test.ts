@@ -8,13 +8,23 @@ import { tempDir } from '../../test/helpers.ts';
 import { entryProblem, unpackRelease } from './unpack.ts';
 
 /** Writes a .tar.gz with hand-made headers, so the hostile entries are exactly what an attacker would send. */
-async function hostile(dir: string, entries: { path: string; type?: 'File' | 'SymbolicLink' | 'Link' | 'FIFO'; linkpath?: string; body?: string }[]): Promise<string> {
+async function hostile(
+  dir: string,
+  entries: { path: string; type?: 'File' | 'SymbolicLink' | 'Link' | 'FIFO'; linkpath?: string; body?: string }[],
+): Promise<string> {
   const { Header } = tar;
   const file = join(dir, 'evil.tar.gz');
   const chunks: Buffer[] = [];
   for (const e of entries) {
     const body = Buffer.from(e.body ?? '');
-    const h = new Header({ path: e.path, type: e.type ?? 'File', size: e.type && e.type !== 'File' ? 0 : body.length, mode: 0o644, mtime: new Date(0), linkpath: e.linkpath ?? '' });
+    const h = new Header({
+      path: e.path,
+      type: e.type ?? 'File',
+      size: e.type && e.type !== 'File' ? 0 : body.length,
+      mode: 0o644,
+      mtime: new Date(0),
+      linkpath: e.linkpath ?? '',
+    });
     const block = Buffer.alloc(512);
     h.encode(block, 0);
     chunks.push(block);
@@ -33,7 +43,11 @@ describe('unpacking a release', () => {
     await writeFile(join(dir, 'src', 'slipway.app.json'), '{}');
     await writeFile(join(dir, 'src', 'bin', 'app'), 'binary');
     await symlink('bin/app', join(dir, 'src', 'app'));
-    await tar.c({ gzip: true, file: join(dir, 'ok.tar.gz'), cwd: join(dir, 'src') }, ['slipway.app.json', 'bin', 'app']);
+    await tar.c({ gzip: true, file: join(dir, 'ok.tar.gz'), cwd: join(dir, 'src') }, [
+      'slipway.app.json',
+      'bin',
+      'app',
+    ]);
     const r = await unpackRelease(join(dir, 'ok.tar.gz'), join(dir, 'out'));
     assert.equal(r.files, 2);
     assert.equal(await readFile(join(dir, 'out', 'app'), 'utf8'), 'binary');
@@ -42,8 +56,16 @@ describe('unpacking a release', () => {
   const cases: [string, Parameters<typeof hostile>[1], RegExp][] = [
     ['a path with ..', [{ path: '../../etc/cron.d/evil', body: 'x' }], /path leaves the release folder/],
     ['an absolute path', [{ path: '/etc/passwd', body: 'x' }], /absolute path/],
-    ['a symlink pointing out', [{ path: 'escape', type: 'SymbolicLink', linkpath: '../../../home' }], /link pointing out of the release folder/],
-    ['a symlink to an absolute path', [{ path: 'etc', type: 'SymbolicLink', linkpath: '/etc' }], /link to an absolute path/],
+    [
+      'a symlink pointing out',
+      [{ path: 'escape', type: 'SymbolicLink', linkpath: '../../../home' }],
+      /link pointing out of the release folder/,
+    ],
+    [
+      'a symlink to an absolute path',
+      [{ path: 'etc', type: 'SymbolicLink', linkpath: '/etc' }],
+      /link to an absolute path/,
+    ],
     ['a hard link out', [{ path: 'h', type: 'Link', linkpath: '../outside' }], /link pointing out/],
     ['a FIFO', [{ path: 'pipe', type: 'FIFO' }], /FIFO entries are not allowed/],
   ];
@@ -51,7 +73,10 @@ describe('unpacking a release', () => {
     it(`refuses ${name}, and writes nothing`, async () => {
       const dir = await tempDir();
       const file = await hostile(dir, [{ path: 'slipway.app.json', body: '{}' }, ...entries]);
-      await assert.rejects(unpackRelease(file, join(dir, 'out')), (e: SlipwayError) => e.code === 'UNSAFE_ARCHIVE' && why.test(e.message));
+      await assert.rejects(
+        unpackRelease(file, join(dir, 'out')),
+        (e: SlipwayError) => e.code === 'UNSAFE_ARCHIVE' && why.test(e.message),
+      );
       assert.deepEqual((await readdir(dir)).sort(), ['evil.tar.gz']);
     });
   }
@@ -59,8 +84,14 @@ describe('unpacking a release', () => {
   it('refuses what is not a .tar.gz', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'app.tar.gz'), 'not gzip at all');
-    await assert.rejects(unpackRelease(join(dir, 'app.tar.gz'), join(dir, 'out')), (e: SlipwayError) => e.code === 'ARTIFACT_FORMAT');
-    await assert.rejects(unpackRelease(join(dir, 'app.zip'), join(dir, 'out')), (e: SlipwayError) => e.code === 'ARTIFACT_FORMAT');
+    await assert.rejects(
+      unpackRelease(join(dir, 'app.tar.gz'), join(dir, 'out')),
+      (e: SlipwayError) => e.code === 'ARTIFACT_FORMAT',
+    );
+    await assert.rejects(
+      unpackRelease(join(dir, 'app.zip'), join(dir, 'out')),
+      (e: SlipwayError) => e.code === 'ARTIFACT_FORMAT',
+    );
   });
 
   it('entryProblem allows links within, refuses the rest', () => {

@@ -31,7 +31,11 @@ export function entryProblem(path: string, type: string, linkpath: string | unde
  * refuses the whole archive before anything is written.
  */
 export async function unpackRelease(archive: string, dest: string): Promise<{ files: number }> {
-  if (!/\.(tar\.gz|tgz)$/.test(archive)) throw new SlipwayError('ARTIFACT_FORMAT', `${archive} is not a .tar.gz; releases are shipped as .tar.gz archives with slipway.app.json at the top`);
+  if (!/\.(tar\.gz|tgz)$/.test(archive))
+    throw new SlipwayError(
+      'ARTIFACT_FORMAT',
+      `${archive} is not a .tar.gz; releases are shipped as .tar.gz archives with slipway.app.json at the top`,
+    );
   const bad: UnsafeEntry[] = [];
   let files = 0;
   try {
@@ -45,17 +49,36 @@ export async function unpackRelease(archive: string, dest: string): Promise<{ fi
       },
     });
   } catch (error) {
-    throw new SlipwayError('ARTIFACT_FORMAT', `${archive} is not a readable .tar.gz: ${(error as Error).message}`, { cause: error });
+    throw new SlipwayError('ARTIFACT_FORMAT', `${archive} is not a readable .tar.gz: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (bad.length > 0) {
-    throw new SlipwayError('UNSAFE_ARCHIVE', `refusing ${archive}: ${bad.slice(0, 5).map((b) => `${b.path} (${b.why})`).join('; ')}${bad.length > 5 ? `; and ${bad.length - 5} more` : ''}`);
+    throw new SlipwayError(
+      'UNSAFE_ARCHIVE',
+      `refusing ${archive}: ${bad
+        .slice(0, 5)
+        .map((b) => `${b.path} (${b.why})`)
+        .join('; ')}${bad.length > 5 ? `; and ${bad.length - 5} more` : ''}`,
+    );
   }
   await mkdir(dest, { recursive: false });
   try {
-    await tar.x({ file: archive, cwd: dest, strict: true, preservePaths: false, preserveOwner: false, noMtime: false, filter: (path, entry) => entryProblem(path, (entry as tar.ReadEntry).type, (entry as tar.ReadEntry).linkpath) === null });
+    await tar.x({
+      file: archive,
+      cwd: dest,
+      strict: true,
+      preservePaths: false,
+      preserveOwner: false,
+      noMtime: false,
+      filter: (path, entry) =>
+        entryProblem(path, (entry as tar.ReadEntry).type, (entry as tar.ReadEntry).linkpath) === null,
+    });
   } catch (error) {
     await rm(dest, { recursive: true, force: true });
-    throw new SlipwayError('ARTIFACT_FORMAT', `unpacking ${archive} failed: ${(error as Error).message}`, { cause: error });
+    throw new SlipwayError('ARTIFACT_FORMAT', `unpacking ${archive} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return { files };
 }

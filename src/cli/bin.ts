@@ -7,7 +7,9 @@ import { buildProgram } from './program.ts';
 
 const [major] = process.versions.node.split('.').map(Number);
 if ((major ?? 0) < 22) {
-  process.stderr.write(`slipway needs Node.js 22 or newer; this is ${process.version}. Run ". scripts/node-env.sh" in a checkout, or install Node 24 LTS.\n`);
+  process.stderr.write(
+    `slipway needs Node.js 22 or newer; this is ${process.version}. Run ". scripts/node-env.sh" in a checkout, or install Node 24 LTS.\n`,
+  );
   process.exit(EXIT.usage);
 }
 
@@ -27,7 +29,9 @@ const wantsJson = argv.includes('--json');
 
 function report(error: SlipwayError): void {
   if (wantsJson) {
-    process.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.message, details: error.details } }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: error.code, message: error.message, details: error.details } }, null, 2)}\n`,
+    );
   }
   process.stderr.write(`slipway: ${error.message}\n`);
   for (const line of error.details) process.stderr.write(`  - ${line}\n`);
@@ -36,7 +40,9 @@ function report(error: SlipwayError): void {
 const program = buildProgram();
 try {
   // `--version` alone is Slipway's version; after a command (update --version v0.4.3) it is that command's.
-  await program.parseAsync(argv.length === 1 && argv[0] === '--version' ? [...process.argv.slice(0, 2), '-V'] : process.argv);
+  await program.parseAsync(
+    argv.length === 1 && argv[0] === '--version' ? [...process.argv.slice(0, 2), '-V'] : process.argv,
+  );
 } catch (error) {
   if (error instanceof CommanderError) {
     // Help and version are "errors" to commander; real usage errors were printed already.
@@ -48,7 +54,9 @@ try {
     report(known);
     process.exitCode = exitCodeFor(known);
   } else {
-    process.stderr.write(`slipway: this is a bug, please report it with the command you ran:\n${(error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(
+      `slipway: this is a bug, please report it with the command you ran:\n${(error as Error).stack ?? String(error)}\n`,
+    );
     process.exitCode = EXIT.bug;
   }
 }

@@ -8,7 +8,9 @@ export interface GlobalOptions {
 }
 
 /** The repository root and its config, for commands that work on a repository. */
-export async function loadProject(options: GlobalOptions): Promise<LoadedConfig & { root: string; repo: RepositoryInfo }> {
+export async function loadProject(
+  options: GlobalOptions,
+): Promise<LoadedConfig & { root: string; repo: RepositoryInfo }> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const repo = await openRepository(cwd);
   const loaded = await loadConfig(repo.root, options.config === undefined ? undefined : resolve(options.config));

@@ -55,7 +55,9 @@ export function createOutput(json: boolean): Output {
     json,
     result(text, data) {
       clear();
-      process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : text.endsWith('\n') || text === '' ? text : `${text}\n`);
+      process.stdout.write(
+        json ? `${JSON.stringify(data, null, 2)}\n` : text.endsWith('\n') || text === '' ? text : `${text}\n`,
+      );
     },
     info(text) {
       if (json) return;

@@ -5,12 +5,17 @@ import { createRequire } from 'node:module';
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** A command's module is loaded only when that command runs. */
-type Loader = () => Promise<{ run(options: Record<string, unknown>, args: string[], cmd: Command): Promise<number | void> }>;
+type Loader = () => Promise<{
+  run(options: Record<string, unknown>, args: string[], cmd: Command): Promise<number | void>;
+}>;
 
 function lazy(load: Loader) {
   return async function action(this: Command, ...received: unknown[]): Promise<void> {
     const cmd = received[received.length - 1] as Command;
-    const args = received.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
+    const args = received
+      .slice(0, -2)
+      .flat()
+      .filter((a): a is string => typeof a === 'string');
     const mod = await load();
     const code = await mod.run(cmd.optsWithGlobals(), args, cmd);
     if (typeof code === 'number' && code !== 0) process.exitCode = code;
@@ -76,7 +81,9 @@ export function buildProgram(): Command {
 
   program
     .command('bump')
-    .description('write a version into every version file (package.json, pyproject.toml, Cargo.toml, __version__, markers)')
+    .description(
+      'write a version into every version file (package.json, pyproject.toml, Cargo.toml, __version__, markers)',
+    )
     .argument('<version>', 'the version to write, or "next" for what `slipway next` decides')
     .option('-c, --channel <channel>', 'channel when the version is "next"')
     .addOption(dryRun())
@@ -94,7 +101,12 @@ export function buildProgram(): Command {
     .command('migrate')
     .description('goose-compatible SQL migrations on SQLite or PostgreSQL')
     .addHelpText('after', '\nThe database comes from --db or SLIPWAY_DB: a SQLite file path or a postgres:// URL.');
-  const migrateCommand = (name: string, description: string, exported: string, options: { dryRun?: boolean; lock?: boolean } = {}) => {
+  const migrateCommand = (
+    name: string,
+    description: string,
+    exported: string,
+    options: { dryRun?: boolean; lock?: boolean } = {},
+  ) => {
     const cmd = migrate
       .command(name)
       .description(description)
@@ -102,18 +114,35 @@ export function buildProgram(): Command {
       .option('--dir <folder>', 'the migrations folder', 'migrations');
     if (options.dryRun) cmd.addOption(dryRun());
     if (options.lock) cmd.option('--lock-timeout <seconds>', 'how long to wait for another runner', '60');
-    cmd.addOption(json()).action(lazy(() => import('./commands/migrate.ts').then((m) => ({ run: (m as unknown as Record<string, (o: Record<string, unknown>, a: string[]) => Promise<number>>)[exported]! }))));
+    cmd.addOption(json()).action(
+      lazy(() =>
+        import('./commands/migrate.ts').then((m) => ({
+          run: (m as unknown as Record<string, (o: Record<string, unknown>, a: string[]) => Promise<number>>)[
+            exported
+          ]!,
+        })),
+      ),
+    );
     return cmd;
   };
   migrateCommand('status', 'list the migrations and which are applied', 'status');
-  migrateCommand('up', 'apply every pending migration', 'up', { dryRun: true, lock: true }).option('--allow-missing', 'also run migrations older than the newest applied one');
-  migrateCommand('up-to', 'apply pending migrations up to a version', 'upTo', { dryRun: true, lock: true }).argument('<version>').option('--allow-missing', 'also run migrations older than the newest applied one');
+  migrateCommand('up', 'apply every pending migration', 'up', { dryRun: true, lock: true }).option(
+    '--allow-missing',
+    'also run migrations older than the newest applied one',
+  );
+  migrateCommand('up-to', 'apply pending migrations up to a version', 'upTo', { dryRun: true, lock: true })
+    .argument('<version>')
+    .option('--allow-missing', 'also run migrations older than the newest applied one');
   migrateCommand('up-by-one', 'apply the next pending migration', 'upByOne', { dryRun: true, lock: true });
   migrateCommand('down', 'roll back the newest applied migration', 'down', { dryRun: true, lock: true });
-  migrateCommand('down-to', 'roll back to a version (0: everything)', 'downTo', { dryRun: true, lock: true }).argument('<version>');
+  migrateCommand('down-to', 'roll back to a version (0: everything)', 'downTo', { dryRun: true, lock: true }).argument(
+    '<version>',
+  );
   migrateCommand('redo', 'roll back the newest migration and apply it again', 'redo', { dryRun: true, lock: true });
   migrateCommand('validate', 'check every migration file without touching a database', 'validate');
-  migrateCommand('create', 'write a new migration file', 'create', { dryRun: true }).argument('<name>').option('--sequential', 'number it 00001, 00002… instead of a timestamp');
+  migrateCommand('create', 'write a new migration file', 'create', { dryRun: true })
+    .argument('<name>')
+    .option('--sequential', 'number it 00001, 00002… instead of a timestamp');
 
   migrate
     .command('config')
@@ -125,9 +154,23 @@ export function buildProgram(): Command {
     .addOption(json())
     .action(lazy(() => import('./commands/migrate.ts').then((m) => ({ run: m.config }))));
 
-  type FeedExport = 'keysInit' | 'keysRotate' | 'feedInit' | 'publish' | 'promote' | 'yank' | 'prune' | 'status' | 'refresh' | 'serve' | 'verify';
-  const feedCommand = (loader: FeedExport) => lazy(() => import('./commands/feed.ts').then((m) => ({ run: m[loader] })));
-  const keys = program.command('keys').description('signing keys for the feed (encrypted with $SLIPWAY_KEY_PASSPHRASE)');
+  type FeedExport =
+    | 'keysInit'
+    | 'keysRotate'
+    | 'feedInit'
+    | 'publish'
+    | 'promote'
+    | 'yank'
+    | 'prune'
+    | 'status'
+    | 'refresh'
+    | 'serve'
+    | 'verify';
+  const feedCommand = (loader: FeedExport) =>
+    lazy(() => import('./commands/feed.ts').then((m) => ({ run: m[loader] })));
+  const keys = program
+    .command('keys')
+    .description('signing keys for the feed (encrypted with $SLIPWAY_KEY_PASSPHRASE)');
   keys
     .command('init')
     .description('create a key for each TUF role and channel, and the ECDSA P-256 release signing key')
@@ -138,7 +181,7 @@ export function buildProgram(): Command {
     .action(feedCommand('keysInit'));
   keys
     .command('rotate')
-    .description('replace a role\'s key; for root, writes N+1.root.json signed by the old and the new key')
+    .description("replace a role's key; for root, writes N+1.root.json signed by the old and the new key")
     .argument('<role>', 'root, targets, snapshot, timestamp or a channel')
     .addOption(keysDir())
     .addOption(feedDir())
@@ -157,7 +200,7 @@ export function buildProgram(): Command {
     .action(feedCommand('feedInit'));
   feed
     .command('status')
-    .description('every role\'s version and expiry, and each channel\'s releases (exit 1 when a role has expired)')
+    .description("every role's version and expiry, and each channel's releases (exit 1 when a role has expired)")
     .addOption(feedDir())
     .addOption(json())
     .action(feedCommand('status'));
@@ -172,10 +215,12 @@ export function buildProgram(): Command {
     .action(feedCommand('refresh'));
   feed
     .command('verify')
-    .description('read the feed with a real TUF client (tuf-js) and report what an instance on each channel would install')
+    .description(
+      'read the feed with a real TUF client (tuf-js) and report what an instance on each channel would install',
+    )
     .addOption(feedDir())
     .option('--url <url>', 'verify the feed served here instead of the folder')
-    .option('--trusted-root <file>', 'the root.json instances trust (default: the feed\'s 1.root.json)')
+    .option('--trusted-root <file>', "the root.json instances trust (default: the feed's 1.root.json)")
     .addOption(json())
     .action(feedCommand('verify'));
   feed
@@ -209,7 +254,7 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./commands/install-script.ts')));
   program
     .command('publish')
-    .description('publish a release\'s artifacts to a channel of the feed (checks the promotion rules)')
+    .description("publish a release's artifacts to a channel of the feed (checks the promotion rules)")
     .argument('<version>', 'the version, e.g. 1.2.3')
     .argument('<files...>', 'the artifacts, named per platform (app-linux-amd64.tar.gz)')
     .requiredOption('-c, --channel <channel>', 'the channel (nightly, beta, stable…)')
@@ -217,7 +262,10 @@ export function buildProgram(): Command {
     .addOption(feedDir())
     .option('--commit <sha>', 'the commit it was built from (default: HEAD)')
     .option('--notes <file>', 'release notes (Markdown), in the manifest and as notes.md')
-    .option('--security <severity>', 'a security release: low, medium, high or critical (applies outside maintenance windows)')
+    .option(
+      '--security <severity>',
+      'a security release: low, medium, high or critical (applies outside maintenance windows)',
+    )
     .option('--advisory <id>', 'the advisory it fixes, e.g. GHSA-xxxx or CVE-2026-1234')
     .option('--breaking', 'mark it as breaking')
     .option('--minimum-version <version>', 'the lowest installed version that may upgrade to it directly')
@@ -226,7 +274,9 @@ export function buildProgram(): Command {
     .action(feedCommand('publish'));
   program
     .command('promote')
-    .description('list a published release on a more stable channel (beta from main; stable needs a beta of the same commit, or a hotfix)')
+    .description(
+      'list a published release on a more stable channel (beta from main; stable needs a beta of the same commit, or a hotfix)',
+    )
     .argument('<version>', 'the version, e.g. 1.3.0')
     .requiredOption('--to <channel>', 'the channel to promote to')
     .addOption(keysDir())
@@ -236,7 +286,7 @@ export function buildProgram(): Command {
     .action(feedCommand('promote'));
   program
     .command('yank')
-    .description('withdraw a release from every channel; it stays in the feed\'s history with the reason')
+    .description("withdraw a release from every channel; it stays in the feed's history with the reason")
     .argument('<version>', 'the version, e.g. 1.3.0')
     .requiredOption('--reason <text>', 'why, shown to operators')
     .addOption(keysDir())
@@ -245,26 +295,41 @@ export function buildProgram(): Command {
     .addOption(json())
     .action(feedCommand('yank'));
 
-  type OperateExport = 'installCommand' | 'agentCommand' | 'updateCheck' | 'update' | 'rollback' | 'status' | 'history' | 'configGet' | 'configSet' | 'configList' | 'doctor' | 'version' | 'ui';
+  type OperateExport =
+    | 'installCommand'
+    | 'agentCommand'
+    | 'updateCheck'
+    | 'update'
+    | 'rollback'
+    | 'status'
+    | 'history'
+    | 'configGet'
+    | 'configSet'
+    | 'configList'
+    | 'doctor'
+    | 'version'
+    | 'ui';
   const operate = (name: OperateExport) => lazy(() => import('./commands/operate.ts').then((m) => ({ run: m[name] })));
   const rootDir = (): Option => new Option('--root <dir>', 'the install root (default: $SLIPWAY_ROOT)');
   program
     .command('install')
     .description('lay out an install root and install the newest release of a channel from a signed feed')
-    .requiredOption('--feed <url>', 'the feed\'s address, e.g. https://updates.example.com/feed')
+    .requiredOption('--feed <url>', "the feed's address, e.g. https://updates.example.com/feed")
     .option('-c, --channel <channel>', 'the channel to follow', 'stable')
     .addOption(rootDir())
-    .option('--trusted-root <file>', 'the feed\'s root.json, from the maintainer')
-    .option('--trusted-root-sha256 <hex>', 'or: the sha256 of the feed\'s metadata/1.root.json to pin')
+    .option('--trusted-root <file>', "the feed's root.json, from the maintainer")
+    .option('--trusted-root-sha256 <hex>', "or: the sha256 of the feed's metadata/1.root.json to pin")
     .option('--version <version>', 'install this version instead of the newest')
     .option('--port <port>', 'the port the app listens on ({port} / PORT)')
-    .option('--database <db>', 'the app\'s database: a SQLite path or a postgres:// URL (default: <root>/data/app.db)')
+    .option('--database <db>', "the app's database: a SQLite path or a postgres:// URL (default: <root>/data/app.db)")
     .addOption(dryRun())
     .addOption(json())
     .action(operate('installCommand'));
   program
     .command('agent')
-    .description('run the app supervised, check the feed every update.check-interval and apply updates (in the maintenance window)')
+    .description(
+      'run the app supervised, check the feed every update.check-interval and apply updates (in the maintenance window)',
+    )
     .addOption(rootDir())
     .action(operate('agentCommand'));
   const update = program
@@ -303,25 +368,48 @@ export function buildProgram(): Command {
     .option('-n, --limit <n>', 'the last n entries', '50')
     .addOption(json())
     .action(operate('history'));
-  const config = program.command('config').description('the agent\'s settings (update.channel, update.check-interval, update.maintenance-window, …)');
-  config.command('get').description('print a setting').argument('<key>').addOption(rootDir()).addOption(json()).action(operate('configGet'));
-  config.command('set').description('change a setting').argument('<key>').argument('<value>').addOption(rootDir()).addOption(dryRun()).addOption(json()).action(operate('configSet'));
-  config.command('list').description('every setting with its value').addOption(rootDir()).addOption(json()).action(operate('configList'));
+  const config = program
+    .command('config')
+    .description("the agent's settings (update.channel, update.check-interval, update.maintenance-window, …)");
+  config
+    .command('get')
+    .description('print a setting')
+    .argument('<key>')
+    .addOption(rootDir())
+    .addOption(json())
+    .action(operate('configGet'));
+  config
+    .command('set')
+    .description('change a setting')
+    .argument('<key>')
+    .argument('<value>')
+    .addOption(rootDir())
+    .addOption(dryRun())
+    .addOption(json())
+    .action(operate('configSet'));
+  config
+    .command('list')
+    .description('every setting with its value')
+    .addOption(rootDir())
+    .addOption(json())
+    .action(operate('configList'));
   program
     .command('doctor')
-    .description('check the feed, trusted root, disk, app health, schema, windows and agent (exit 1 when a check fails)')
+    .description(
+      'check the feed, trusted root, disk, app health, schema, windows and agent (exit 1 when a check fails)',
+    )
     .addOption(rootDir())
     .addOption(json())
     .action(operate('doctor'));
   program
     .command('ui')
-    .description('print the signed-in address of the running agent\'s Settings › Updates page')
+    .description("print the signed-in address of the running agent's Settings › Updates page")
     .addOption(rootDir())
     .addOption(json())
     .action(operate('ui'));
   program
     .command('version')
-    .description('print slipway\'s version line, and the managed app\'s with --root')
+    .description("print slipway's version line, and the managed app's with --root")
     .addOption(rootDir())
     .addOption(json())
     .action(operate('version'));
@@ -333,7 +421,9 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('the main job on embedded defaults: next, changelog and notes on a sample repository, then feed, install, agent, update and rollback of a sample app')
+    .description(
+      'the main job on embedded defaults: next, changelog and notes on a sample repository, then feed, install, agent, update and rollback of a sample app',
+    )
     .option('--keep', 'keep the sample repository and print where it is')
     .addOption(json())
     .action(lazy(() => import('./commands/demo.ts')));

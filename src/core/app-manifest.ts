@@ -21,7 +21,10 @@ const Duration = z.string().refine((s) => {
 const Relative = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'expected a path inside the release (relative, no "..")');
+  .refine(
+    (p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'),
+    'expected a path inside the release (relative, no "..")',
+  );
 
 export const AppManifestSchema = z
   .object({
@@ -30,7 +33,10 @@ export const AppManifestSchema = z
     version: z.string().optional().describe('When given, must equal the release version.'),
     start: z
       .object({
-        command: z.array(z.string().min(1)).min(1).describe('The program and its arguments, run in the release folder; no shell.'),
+        command: z
+          .array(z.string().min(1))
+          .min(1)
+          .describe('The program and its arguments, run in the release folder; no shell.'),
         env: z.record(z.string(), z.string()).default({}),
         stopTimeout: Duration.default('10s').describe('How long the app gets to exit after SIGTERM before SIGKILL.'),
       })
@@ -38,23 +44,43 @@ export const AppManifestSchema = z
     health: z
       .object({
         url: z.string().optional().describe('An HTTP URL that answers 2xx when the app is healthy.'),
-        command: z.array(z.string().min(1)).min(1).optional().describe('A command that exits 0 when the app is healthy.'),
+        command: z
+          .array(z.string().min(1))
+          .min(1)
+          .optional()
+          .describe('A command that exits 0 when the app is healthy.'),
         successes: z.number().int().min(1).default(3).describe('Consecutive successes needed.'),
         interval: Duration.default('1s'),
         timeout: Duration.default('60s').describe('Time limit for reaching the successes.'),
       })
       .strict()
-      .refine((h) => (h.url === undefined) !== (h.command === undefined), 'give exactly one of health.url and health.command'),
-    migrations: Relative.optional().describe('Folder of goose SQL migrations, applied on update and reversed on rollback.'),
+      .refine(
+        (h) => (h.url === undefined) !== (h.command === undefined),
+        'give exactly one of health.url and health.command',
+      ),
+    migrations: Relative.optional().describe(
+      'Folder of goose SQL migrations, applied on update and reversed on rollback.',
+    ),
     configMigrations: Relative.optional().describe('JSON file of config migrations for config.json.'),
   })
   .strict();
 export type AppManifest = z.output<typeof AppManifestSchema>;
 
 export function parseAppManifest(text: string, where: string, releaseVersion?: string): AppManifest {
-  const manifest = parseJsonDocument(AppManifestSchema, text, { where, kind: 'a valid app manifest', code: 'APP_MANIFEST_INVALID' });
-  if (releaseVersion !== undefined && manifest.version !== undefined && manifest.version.replace(/^v/, '') !== releaseVersion) {
-    throw new SlipwayError('APP_MANIFEST_INVALID', `${where} says version ${manifest.version}, but the release is ${releaseVersion}`);
+  const manifest = parseJsonDocument(AppManifestSchema, text, {
+    where,
+    kind: 'a valid app manifest',
+    code: 'APP_MANIFEST_INVALID',
+  });
+  if (
+    releaseVersion !== undefined &&
+    manifest.version !== undefined &&
+    manifest.version.replace(/^v/, '') !== releaseVersion
+  ) {
+    throw new SlipwayError(
+      'APP_MANIFEST_INVALID',
+      `${where} says version ${manifest.version}, but the release is ${releaseVersion}`,
+    );
   }
   return manifest;
 }
@@ -63,7 +89,13 @@ export function parseAppManifest(text: string, where: string, releaseVersion?: s
 export function fill(template: string, vars: Readonly<Record<string, string>>, where: string): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
     const v = vars[name];
-    if (v === undefined) throw new SlipwayError('APP_MANIFEST_INVALID', `${where}: unknown placeholder ${whole}; expected one of ${Object.keys(vars).map((k) => `{${k}}`).join(', ')}`);
+    if (v === undefined)
+      throw new SlipwayError(
+        'APP_MANIFEST_INVALID',
+        `${where}: unknown placeholder ${whole}; expected one of ${Object.keys(vars)
+          .map((k) => `{${k}}`)
+          .join(', ')}`,
+      );
     return v;
   });
 }

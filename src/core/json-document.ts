@@ -6,7 +6,11 @@ import { SlipwayError } from './errors.ts';
  * settings, a feed file) against its schema. Every problem is reported at once, with its path:
  * `<where> is not <kind>:\n  - path: message`.
  */
-export function parseJsonDocument<T>(schema: z.ZodType<T>, text: string, options: { where: string; kind: string; code: string }): T {
+export function parseJsonDocument<T>(
+  schema: z.ZodType<T>,
+  text: string,
+  options: { where: string; kind: string; code: string },
+): T {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -16,7 +20,11 @@ export function parseJsonDocument<T>(schema: z.ZodType<T>, text: string, options
   return validateDocument(schema, data, options);
 }
 
-export function validateDocument<T>(schema: z.ZodType<T>, data: unknown, options: { where: string; kind: string; code: string }): T {
+export function validateDocument<T>(
+  schema: z.ZodType<T>,
+  data: unknown,
+  options: { where: string; kind: string; code: string },
+): T {
   const r = schema.safeParse(data);
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => `  - ${i.path.join('.') || '(top)'}: ${i.message}`);

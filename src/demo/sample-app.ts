@@ -27,11 +27,17 @@ export async function buildSampleRelease(b: SampleBuild): Promise<string> {
   try {
     await cp(join(here, 'src', 'server.js'), join(dir, 'server.js'));
     await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
-    await writeFile(join(dir, 'build.json'), JSON.stringify({ version: b.version, schema: b.schema, broken: b.broken === true }));
+    await writeFile(
+      join(dir, 'build.json'),
+      JSON.stringify({ version: b.version, schema: b.schema, broken: b.broken === true }),
+    );
     await mkdir(join(dir, 'migrations'));
     const files = (await readdir(join(here, 'migrations'))).sort().slice(0, b.schema);
     for (const f of files) await cp(join(here, 'migrations', f), join(dir, 'migrations', f));
-    const steps = JSON.parse(await readFile(join(here, 'config-migrations.json'), 'utf8')) as { migrations: { version: number }[]; deprecated: unknown[] };
+    const steps = JSON.parse(await readFile(join(here, 'config-migrations.json'), 'utf8')) as {
+      migrations: { version: number }[];
+      deprecated: unknown[];
+    };
     steps.migrations = steps.migrations.filter((m) => m.version <= (b.configVersion ?? 1));
     if ((b.configVersion ?? 1) < 2) steps.deprecated = [];
     await writeFile(join(dir, 'config-migrations.json'), JSON.stringify(steps, null, 2));
@@ -42,7 +48,12 @@ export async function buildSampleRelease(b: SampleBuild): Promise<string> {
           name: 'sample',
           version: b.version,
           start: { command: ['{node}', 'server.js'], stopTimeout: '5s' },
-          health: { url: 'http://127.0.0.1:{port}/health', successes: 2, interval: '100ms', timeout: b.broken ? '2s' : '15s' },
+          health: {
+            url: 'http://127.0.0.1:{port}/health',
+            successes: 2,
+            interval: '100ms',
+            timeout: b.broken ? '2s' : '15s',
+          },
           migrations: 'migrations',
           configMigrations: 'config-migrations.json',
         },

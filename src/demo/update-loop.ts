@@ -16,7 +16,6 @@ export interface LoopStep {
   detail: string;
 }
 
-
 /** A clock the demo moves by hand, to show a maintenance window without waiting for Sunday. */
 class DemoClock {
   t = Date.parse('2026-11-18T12:00:00Z');
@@ -42,7 +41,13 @@ export async function runUpdateLoop(dir: string, say: (s: LoopStep) => void): Pr
   const roles = ['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'];
   const created = await createKeys(roles, 'ed25519', { dir: join(dir, 'keys'), env });
   const by = Object.fromEntries(created.map((k) => [k.role, k]));
-  const keys: FeedKeys = { root: by.root!, targets: by.targets!, snapshot: by.snapshot!, timestamp: by.timestamp!, channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! } };
+  const keys: FeedKeys = {
+    root: by.root!,
+    targets: by.targets!,
+    snapshot: by.snapshot!,
+    timestamp: by.timestamp!,
+    channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! },
+  };
   const feedDir = join(dir, 'feed');
   const store = new LocalStore(feedDir);
   await initFeed(store, keys, { now: new Date() });
@@ -51,7 +56,13 @@ export async function runUpdateLoop(dir: string, say: (s: LoopStep) => void): Pr
   const release = async (b: Omit<SampleBuild, 'out'>, info: ReleaseInfo = {}) => {
     await mkdir(join(dir, 'build', b.version), { recursive: true });
     const file = await buildSampleRelease({ ...b, out: join(dir, 'build', b.version, 'sample-linux-any.tar.gz') });
-    return publishRelease(store, keys, { version: b.version, channel: 'stable', files: [file], now: new Date(), ...info });
+    return publishRelease(store, keys, {
+      version: b.version,
+      channel: 'stable',
+      files: [file],
+      now: new Date(),
+      ...info,
+    });
   };
 
   const root = join(dir, 'instance');
@@ -63,11 +74,28 @@ export async function runUpdateLoop(dir: string, say: (s: LoopStep) => void): Pr
     await writeFile(rootFile, (await store.read('metadata/1.root.json'))!);
     const port = await freePort();
     const installed = await install({ root, feed: url, channel: 'stable', trustedRoot: rootFile, port });
-    note('slipway install', `${installed.to} installed in ${root}: verified with tuf-js, unpacked, migrated, health-checked in ${Math.round(installed.ms)} ms`);
-    await writeFile(join(root, 'config.json'), `${JSON.stringify({ config_version: 1, server: { ssl_mode: 'require' } }, null, 2)}\n`);
-    const cfg = setKey(setKey((await readAgentConfig(join(root, 'agent.json'), new Date())).config, 'update.maintenance-window', 'Sun 02:00-06:00'), 'update.keep', '3');
+    note(
+      'slipway install',
+      `${installed.to} installed in ${root}: verified with tuf-js, unpacked, migrated, health-checked in ${Math.round(installed.ms)} ms`,
+    );
+    await writeFile(
+      join(root, 'config.json'),
+      `${JSON.stringify({ config_version: 1, server: { ssl_mode: 'require' } }, null, 2)}\n`,
+    );
+    const cfg = setKey(
+      setKey(
+        (await readAgentConfig(join(root, 'agent.json'), new Date())).config,
+        'update.maintenance-window',
+        'Sun 02:00-06:00',
+      ),
+      'update.keep',
+      '3',
+    );
     await writeAgentConfig(join(root, 'agent.json'), cfg);
-    note('slipway config set update.maintenance-window "Sun 02:00-06:00"; update.keep 3', 'non-security updates now wait for Sunday night (UTC here); three versions are kept for rollback');
+    note(
+      'slipway config set update.maintenance-window "Sun 02:00-06:00"; update.keep 3',
+      'non-security updates now wait for Sunday night (UTC here); three versions are kept for rollback',
+    );
 
     const clock = new DemoClock();
     agent = await Agent.create(root, { clock, firstCheckMs: 0, tickMs: 3_600_000, serverZone: 'UTC' });
@@ -84,23 +112,41 @@ export async function runUpdateLoop(dir: string, say: (s: LoopStep) => void): Pr
         }
       }
     };
-    note('slipway agent', `running 1.0.0 under supervision; local API ${agent.url} (token in state/token); the app ${await ask()}`);
+    note(
+      'slipway agent',
+      `running 1.0.0 under supervision; local API ${agent.url} (token in state/token); the app ${await ask()}`,
+    );
 
-    await release({ version: '1.1.0', schema: 2, configVersion: 2 }, { notes: '### Changed\n- TLS settings moved under server.tls\n' });
+    await release(
+      { version: '1.1.0', schema: 2, configVersion: 2 },
+      { notes: '### Changed\n- TLS settings moved under server.tls\n' },
+    );
     await agent.tick();
     let s = await agent.instance.state();
-    note('Wednesday 12:00: the agent checks', `1.1.0 downloaded, verified and staged; held for the window (applies ${s.staged?.applyAt})`);
+    note(
+      'Wednesday 12:00: the agent checks',
+      `1.1.0 downloaded, verified and staged; held for the window (applies ${s.staged?.applyAt})`,
+    );
     clock.t = Date.parse('2026-11-22T02:30:00Z');
     await agent.tick();
     s = await agent.instance.state();
     const cfgNow = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as unknown;
-    note('Sunday 02:30: the window opens', `${s.current} applied: migration 2 ran, config.json became ${JSON.stringify(cfgNow)}; the app ${await ask()}`);
+    note(
+      'Sunday 02:30: the window opens',
+      `${s.current} applied: migration 2 ran, config.json became ${JSON.stringify(cfgNow)}; the app ${await ask()}`,
+    );
 
     clock.t = Date.parse('2026-11-23T10:00:00Z');
-    await release({ version: '1.1.1', schema: 2, configVersion: 2 }, { security: { severity: 'critical', advisory: 'CVE-2026-0042' } });
+    await release(
+      { version: '1.1.1', schema: 2, configVersion: 2 },
+      { security: { severity: 'critical', advisory: 'CVE-2026-0042' } },
+    );
     await agent.tick();
     s = await agent.instance.state();
-    note('Monday 10:00: a critical security release', `${s.current} applied at once, outside the window (update.security-bypass-window is true)`);
+    note(
+      'Monday 10:00: a critical security release',
+      `${s.current} applied at once, outside the window (update.security-bypass-window is true)`,
+    );
 
     const tampered = await release({ version: '1.2.0', schema: 3, configVersion: 2 });
     const art = tampered.targets[0]!;
@@ -112,18 +158,27 @@ export async function runUpdateLoop(dir: string, say: (s: LoopStep) => void): Pr
       await agent.instance.update();
       note('slipway update (tampered 1.2.0)', 'UNEXPECTED: it was accepted');
     } catch (error) {
-      note('slipway update (1.2.0, one byte changed on the server)', `rejected before anything was touched: ${(error as Error).message.split('. ')[0]}`);
+      note(
+        'slipway update (1.2.0, one byte changed on the server)',
+        `rejected before anything was touched: ${(error as Error).message.split('. ')[0]}`,
+      );
     }
 
     await release({ version: '1.2.1', schema: 3, configVersion: 2, broken: true });
     const failed = await agent.instance.update();
     s = await agent.instance.state();
     const c = await agent.instance.consistency();
-    note('slipway update (1.2.1, health check fails)', `${failed.outcome}: ${failed.reason}; back on ${s.current} with schema ${c.db} in ${Math.round(failed.ms)} ms`);
+    note(
+      'slipway update (1.2.1, health check fails)',
+      `${failed.outcome}: ${failed.reason}; back on ${s.current} with schema ${c.db} in ${Math.round(failed.ms)} ms`,
+    );
 
     const back = await agent.instance.rollback({ version: '1.0.0' });
     const c2 = await agent.instance.consistency();
-    note('slipway rollback --version v1.0.0', `${back.from} → ${back.to} in ${Math.round(back.ms)} ms; schema ${c2.db}, config_version ${c2.config}; the app ${await ask()}`);
+    note(
+      'slipway rollback --version v1.0.0',
+      `${back.from} → ${back.to} in ${Math.round(back.ms)} ms; schema ${c2.db}, config_version ${c2.config}; the app ${await ask()}`,
+    );
     const history = (await agent.instance.history()).map((h) => `${h.event}${h.to ? ` ${h.to}` : ''}`).join(', ');
     note('slipway history', history);
   } finally {

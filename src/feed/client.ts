@@ -8,7 +8,15 @@ import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { Updater } from 'tuf-js';
 import { SlipwayError } from '../core/errors.ts';
-import { ChannelIndexSchema, ManifestSchema, indexPath, parseDocument, type Artifact, type ChannelIndex, type Manifest } from '../core/feed/manifest.ts';
+import {
+  ChannelIndexSchema,
+  ManifestSchema,
+  indexPath,
+  parseDocument,
+  type Artifact,
+  type ChannelIndex,
+  type Manifest,
+} from '../core/feed/manifest.ts';
 
 /**
  * An instance's view of the feed: every byte it reads passes through tuf-js, which checks the
@@ -27,7 +35,13 @@ export class FeedClient {
     this.base = base;
     this.metadataDir = options.metadataDir;
     this.scratch = options.scratchDir;
-    this.updater = new Updater({ metadataDir: options.metadataDir, metadataBaseUrl: `${base}/metadata`, targetDir: options.scratchDir, targetBaseUrl: `${base}/targets`, config: { fetchRetry: 1, fetchTimeout: 30_000 } });
+    this.updater = new Updater({
+      metadataDir: options.metadataDir,
+      metadataBaseUrl: `${base}/metadata`,
+      targetDir: options.scratchDir,
+      targetBaseUrl: `${base}/targets`,
+      config: { fetchRetry: 1, fetchTimeout: 30_000 },
+    });
   }
 
   /** Refreshes the trusted metadata once per client (TUF client workflow 5.3–5.6). */
@@ -69,7 +83,7 @@ export class FeedClient {
     } catch {
       // fall through
     }
-    throw new SlipwayError('FEED_INVALID', 'the feed\'s channels.json is not a list of channels');
+    throw new SlipwayError('FEED_INVALID', "the feed's channels.json is not a list of channels");
   }
 
   async index(channel: string): Promise<ChannelIndex> {
@@ -91,12 +105,19 @@ export class FeedClient {
    * signed length (tuf-js's own downloadTarget writes a temp file, reads it back and copies it:
    * three passes, and more memory — bench/agent.ts).
    */
-  async download(artifact: Artifact, dest: string, onProgress?: (done: number, total: number) => void): Promise<string> {
+  async download(
+    artifact: Artifact,
+    dest: string,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<string> {
     await this.refresh();
     const info = await this.updater.getTargetInfo(artifact.path);
     if (!info) throw new SlipwayError('FEED_INVALID', `${artifact.path} is not signed by the feed`);
     if (info.hashes.sha256 !== artifact.sha256 || info.length !== artifact.length) {
-      throw new SlipwayError('VERIFY_FAILED', `${artifact.path}: the manifest says sha256 ${artifact.sha256} (${artifact.length} bytes) but the signed target says ${info.hashes.sha256} (${info.length} bytes)`);
+      throw new SlipwayError(
+        'VERIFY_FAILED',
+        `${artifact.path}: the manifest says sha256 ${artifact.sha256} (${artifact.length} bytes) but the signed target says ${info.hashes.sha256} (${info.length} bytes)`,
+      );
     }
     const cut = info.path.lastIndexOf('/');
     const url = `${this.base}/targets/${info.path.slice(0, cut)}/${info.hashes.sha256}.${info.path.slice(cut + 1)}`;
@@ -126,9 +147,15 @@ export class FeedClient {
         transform(chunk: Buffer, _encoding, done) {
           const before = seen;
           seen += chunk.length;
-          if (onProgress && Math.floor(before / 8_388_608) !== Math.floor(seen / 8_388_608)) onProgress(seen, info.length);
+          if (onProgress && Math.floor(before / 8_388_608) !== Math.floor(seen / 8_388_608))
+            onProgress(seen, info.length);
           if (seen > info.length) {
-            done(new SlipwayError('VERIFY_FAILED', `${artifact.path}: the server sent more than the ${info.length} bytes signed for it`));
+            done(
+              new SlipwayError(
+                'VERIFY_FAILED',
+                `${artifact.path}: the server sent more than the ${info.length} bytes signed for it`,
+              ),
+            );
             return;
           }
           if (check.write(chunk)) done(null, chunk);
@@ -143,7 +170,9 @@ export class FeedClient {
       // Observe the failure at once: if writing fails first, it is reported below.
       verified.catch(() => undefined);
       try {
-        if (have > 0) for await (const chunk of createReadStream(partial, { end: have - 1 })) if (!check.write(chunk)) await once(check, 'drain');
+        if (have > 0)
+          for await (const chunk of createReadStream(partial, { end: have - 1 }))
+            if (!check.write(chunk)) await once(check, 'drain');
         await pipeline(res, tee, createWriteStream(partial, { flags: have > 0 ? 'a' : 'w' }));
       } catch (error) {
         check.destroy(error as Error);
@@ -186,7 +215,16 @@ function httpGet(url: string, headers: Record<string, string>): Promise<Incoming
 export function feedError(error: unknown, doing: string): SlipwayError {
   if (error instanceof SlipwayError) return error as SlipwayError;
   const message = (error as Error).message ?? String(error);
-  const network = /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|fetch failed|socket hang up|ECONNRESET/i.test(message) || (error as { code?: string }).code === 'ECONNREFUSED';
-  if (network) return new SlipwayError('FEED_UNREACHABLE', `the feed cannot be reached while ${doing}: ${message}`, { cause: error });
-  return new SlipwayError('VERIFY_FAILED', `the feed failed verification while ${doing}: ${message}. Nothing was installed.`, { cause: error });
+  const network =
+    /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|fetch failed|socket hang up|ECONNRESET/i.test(message) ||
+    (error as { code?: string }).code === 'ECONNREFUSED';
+  if (network)
+    return new SlipwayError('FEED_UNREACHABLE', `the feed cannot be reached while ${doing}: ${message}`, {
+      cause: error,
+    });
+  return new SlipwayError(
+    'VERIFY_FAILED',
+    `the feed failed verification while ${doing}: ${message}. Nothing was installed.`,
+    { cause: error },
+  );
 }

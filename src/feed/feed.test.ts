@@ -17,7 +17,10 @@ const now = new Date();
 /** A plain static file server for the feed folder, on 127.0.0.1 and an ephemeral port. */
 async function serve(dir: string): Promise<string> {
   const server: Server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(
+      /^(\.\.[/\\])+/,
+      '',
+    );
     readFile(join(dir, path)).then(
       (data) => res.end(data),
       () => {
@@ -35,9 +38,19 @@ async function serve(dir: string): Promise<string> {
 async function feed(): Promise<{ dir: string; store: LocalStore; keys: FeedKeys; url: string; artifact: string }> {
   const base = await tempDir();
   const keyDir = join(base, 'keys');
-  const created = await createKeys(['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'], 'ed25519', { dir: keyDir, env });
+  const created = await createKeys(
+    ['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'],
+    'ed25519',
+    { dir: keyDir, env },
+  );
   const by = Object.fromEntries(created.map((k) => [k.role, k]));
-  const keys: FeedKeys = { root: by.root!, targets: by.targets!, snapshot: by.snapshot!, timestamp: by.timestamp!, channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! } };
+  const keys: FeedKeys = {
+    root: by.root!,
+    targets: by.targets!,
+    snapshot: by.snapshot!,
+    timestamp: by.timestamp!,
+    channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! },
+  };
   const dir = join(base, 'feed');
   const store = new LocalStore(dir);
   await initFeed(store, keys, { now });
@@ -54,7 +67,15 @@ async function client(f: { dir: string; url: string }): Promise<{ updater: Updat
   await mkdir(metadataDir);
   await mkdir(targetDir);
   await copyFile(join(f.dir, 'metadata', '1.root.json'), join(metadataDir, 'root.json'));
-  return { updater: new Updater({ metadataDir, metadataBaseUrl: `${f.url}/metadata`, targetDir, targetBaseUrl: `${f.url}/targets` }), targetDir };
+  return {
+    updater: new Updater({
+      metadataDir,
+      metadataBaseUrl: `${f.url}/metadata`,
+      targetDir,
+      targetBaseUrl: `${f.url}/targets`,
+    }),
+    targetDir,
+  };
 }
 
 describe('the feed, read by a real TUF client (tuf-js)', () => {
@@ -90,7 +111,9 @@ describe('the feed, read by a real TUF client (tuf-js)', () => {
     // The bin of the stable role that lists the artifact.
     const names = (await readdir(join(f.dir, 'metadata'))).filter((n) => /^2\.stable\.bin-[0-9a-f]{2}\.json$/.test(n));
     let path = '';
-    for (const n of names) if ((await readFile(join(f.dir, 'metadata', n), 'utf8')).includes('app-linux-amd64.tar.gz')) path = join(f.dir, 'metadata', n);
+    for (const n of names)
+      if ((await readFile(join(f.dir, 'metadata', n), 'utf8')).includes('app-linux-amd64.tar.gz'))
+        path = join(f.dir, 'metadata', n);
     assert.ok(path, 'a bin lists the artifact');
     await writeFile(path, (await readFile(path, 'utf8')).replace('"length": 19000', '"length": 19001'));
     const { updater } = await client(f);
@@ -104,29 +127,61 @@ describe('the feed, read by a real TUF client (tuf-js)', () => {
     const session = await FeedSession.open(f.store);
     const nightly = await session.role('nightly');
     const real = (await session.target('nightly', 'nightly/1.0.1-nightly.1/app-linux-amd64.tar.gz'))!;
-    nightly.signed.addTarget(new TargetFile({ path: 'stable/9.9.9/app-linux-amd64.tar.gz', length: real.length, hashes: { ...real.hashes } }));
+    nightly.signed.addTarget(
+      new TargetFile({ path: 'stable/9.9.9/app-linux-amd64.tar.gz', length: real.length, hashes: { ...real.hashes } }),
+    );
     await session.touch('nightly');
-    await session.commit({ snapshot: f.keys.snapshot, timestamp: f.keys.timestamp, channels: { nightly: f.keys.channels.nightly! } }, now);
+    await session.commit(
+      { snapshot: f.keys.snapshot, timestamp: f.keys.timestamp, channels: { nightly: f.keys.channels.nightly! } },
+      now,
+    );
     const { updater } = await client(f);
     await updater.refresh();
-    assert.ok(await updater.getTargetInfo('nightly/1.0.1-nightly.1/app-linux-amd64.tar.gz'), 'the nightly role itself is trusted for nightly paths');
+    assert.ok(
+      await updater.getTargetInfo('nightly/1.0.1-nightly.1/app-linux-amd64.tar.gz'),
+      'the nightly role itself is trusted for nightly paths',
+    );
     assert.equal(await updater.getTargetInfo('stable/9.9.9/app-linux-amd64.tar.gz'), undefined);
   });
 
   it('publishes the same bytes twice as a no-op and refuses other bytes for a published version', async () => {
     const f = await feed();
     await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now });
-    assert.equal((await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now })).changed, false);
+    assert.equal(
+      (await publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now }))
+        .changed,
+      false,
+    );
     await writeFile(f.artifact, 'other bytes');
-    await assert.rejects(publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'PUBLISH_CONFLICT');
+    await assert.rejects(
+      publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now }),
+      (e: SlipwayError) => e.code === 'PUBLISH_CONFLICT',
+    );
   });
 
   it('refuses bad input clearly', async () => {
     const f = await feed();
-    await assert.rejects(publishRelease(f.store, f.keys, { version: 'one', channel: 'stable', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'INVALID_VERSION');
-    await assert.rejects(publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'edge', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'UNKNOWN_CHANNEL');
-    await assert.rejects(publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: ['/nope/app.tgz'], now }), (e: SlipwayError) => e.code === 'ARTIFACT_MISSING');
-    await assert.rejects(publishRelease(new LocalStore(await tempDir()), f.keys, { version: '1.0.0', channel: 'stable', files: [f.artifact], now }), (e: SlipwayError) => e.code === 'FEED_NOT_FOUND');
+    await assert.rejects(
+      publishRelease(f.store, f.keys, { version: 'one', channel: 'stable', files: [f.artifact], now }),
+      (e: SlipwayError) => e.code === 'INVALID_VERSION',
+    );
+    await assert.rejects(
+      publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'edge', files: [f.artifact], now }),
+      (e: SlipwayError) => e.code === 'UNKNOWN_CHANNEL',
+    );
+    await assert.rejects(
+      publishRelease(f.store, f.keys, { version: '1.0.0', channel: 'stable', files: ['/nope/app.tgz'], now }),
+      (e: SlipwayError) => e.code === 'ARTIFACT_MISSING',
+    );
+    await assert.rejects(
+      publishRelease(new LocalStore(await tempDir()), f.keys, {
+        version: '1.0.0',
+        channel: 'stable',
+        files: [f.artifact],
+        now,
+      }),
+      (e: SlipwayError) => e.code === 'FEED_NOT_FOUND',
+    );
   });
 });
 
@@ -146,7 +201,11 @@ describe('attacks a TUF client refuses', () => {
     const { updater } = await client(f);
     await updater.refresh();
     await writeFile(join(f.dir, 'metadata', 'timestamp.json'), old);
-    const again = new Updater({ metadataDir: (updater as unknown as { dir: string }).dir, metadataBaseUrl: `${f.url}/metadata`, targetBaseUrl: `${f.url}/targets` });
+    const again = new Updater({
+      metadataDir: (updater as unknown as { dir: string }).dir,
+      metadataBaseUrl: `${f.url}/metadata`,
+      targetBaseUrl: `${f.url}/targets`,
+    });
     await assert.rejects(again.refresh(), /New timestamp version 1 is less than current version 2/);
   });
 
@@ -174,10 +233,16 @@ describe('signing keys', () => {
     const [k] = await createKeys(['root'], 'ecdsa', { dir, env });
     assert.match(await readFile(join(dir, 'root.pem'), 'utf8'), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
     assert.equal((await loadKey('root', { dir, env })).key.keyID, k!.key.keyID);
-    await assert.rejects(loadKey('root', { dir, env: { SLIPWAY_KEY_PASSPHRASE: 'wrong passphrase' } }), (e: SlipwayError) => e.code === 'KEY_PASSPHRASE_WRONG' && !e.message.includes('wrong passphrase"'));
+    await assert.rejects(
+      loadKey('root', { dir, env: { SLIPWAY_KEY_PASSPHRASE: 'wrong passphrase' } }),
+      (e: SlipwayError) => e.code === 'KEY_PASSPHRASE_WRONG' && !e.message.includes('wrong passphrase"'),
+    );
     await assert.rejects(loadKey('targets', { dir, env }), (e: SlipwayError) => e.code === 'KEY_MISSING');
     await assert.rejects(createKeys(['root'], 'ed25519', { dir, env }), (e: SlipwayError) => e.code === 'KEY_EXISTS');
-    await assert.rejects(createKeys(['x'], 'ed25519', { dir, env: {} }), (e: SlipwayError) => e.code === 'KEY_PASSPHRASE');
+    await assert.rejects(
+      createKeys(['x'], 'ed25519', { dir, env: {} }),
+      (e: SlipwayError) => e.code === 'KEY_PASSPHRASE',
+    );
   });
 });
 
@@ -188,18 +253,57 @@ describe('the human view of a release', () => {
     const { writeReleaseView } = await import('./release-view.ts');
     const dir = await tempDir();
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const pem = privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: env.SLIPWAY_KEY_PASSPHRASE }).toString();
+    const pem = privateKey
+      .export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: env.SLIPWAY_KEY_PASSPHRASE })
+      .toString();
     const files = [
       { name: 'app-linux-arm64.tar.gz', sha256: 'b'.repeat(64) },
       { name: 'app-linux-amd64.tar.gz', sha256: 'a'.repeat(64) },
     ];
-    const { dir: out } = await writeReleaseView({ feedDir: dir, version: '1.0.0', files, notes: '# v1.0.0\n', signingKeyPem: pem, passphrase: env.SLIPWAY_KEY_PASSPHRASE });
-    assert.equal(await readFile(join(out, 'SHA256SUMS'), 'utf8'), `${'a'.repeat(64)}  app-linux-amd64.tar.gz\n${'b'.repeat(64)}  app-linux-arm64.tar.gz\n`);
-    await writeFile(join(dir, 'sig.der'), Buffer.from((await readFile(join(out, 'SHA256SUMS.sig'), 'utf8')).trim(), 'base64'));
-    const ok = execFileSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'cosign.pub'), '-signature', join(dir, 'sig.der'), join(out, 'SHA256SUMS')], { encoding: 'utf8' });
+    const { dir: out } = await writeReleaseView({
+      feedDir: dir,
+      version: '1.0.0',
+      files,
+      notes: '# v1.0.0\n',
+      signingKeyPem: pem,
+      passphrase: env.SLIPWAY_KEY_PASSPHRASE,
+    });
+    assert.equal(
+      await readFile(join(out, 'SHA256SUMS'), 'utf8'),
+      `${'a'.repeat(64)}  app-linux-amd64.tar.gz\n${'b'.repeat(64)}  app-linux-arm64.tar.gz\n`,
+    );
+    await writeFile(
+      join(dir, 'sig.der'),
+      Buffer.from((await readFile(join(out, 'SHA256SUMS.sig'), 'utf8')).trim(), 'base64'),
+    );
+    const ok = execFileSync(
+      'openssl',
+      [
+        'dgst',
+        '-sha256',
+        '-verify',
+        join(dir, 'cosign.pub'),
+        '-signature',
+        join(dir, 'sig.der'),
+        join(out, 'SHA256SUMS'),
+      ],
+      { encoding: 'utf8' },
+    );
     assert.match(ok, /Verified OK/);
     await writeFile(join(out, 'SHA256SUMS'), 'tampered\n');
-    const bad = spawnSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'cosign.pub'), '-signature', join(dir, 'sig.der'), join(out, 'SHA256SUMS')], { encoding: 'utf8' });
+    const bad = spawnSync(
+      'openssl',
+      [
+        'dgst',
+        '-sha256',
+        '-verify',
+        join(dir, 'cosign.pub'),
+        '-signature',
+        join(dir, 'sig.der'),
+        join(out, 'SHA256SUMS'),
+      ],
+      { encoding: 'utf8' },
+    );
     assert.notEqual(bad.status, 0);
     assert.equal(await readFile(join(out, 'notes.md'), 'utf8'), '# v1.0.0\n');
   });

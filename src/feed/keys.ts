@@ -23,7 +23,11 @@ export function tufKey(publicKey: KeyObject): Key {
     const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
     fields = { keytype: 'ed25519', scheme: 'ed25519', keyval: { public: raw.toString('hex') } };
   } else if (type === 'ec') {
-    fields = { keytype: 'ecdsa', scheme: 'ecdsa-sha2-nistp256', keyval: { public: publicKey.export({ format: 'pem', type: 'spki' }).toString() } };
+    fields = {
+      keytype: 'ecdsa',
+      scheme: 'ecdsa-sha2-nistp256',
+      keyval: { public: publicKey.export({ format: 'pem', type: 'spki' }).toString() },
+    };
   } else {
     throw new SlipwayError('KEY_TYPE', `unsupported key type ${type}; use ed25519 or ECDSA P-256`);
   }
@@ -34,13 +38,20 @@ export function tufKey(publicKey: KeyObject): Key {
 function signingKey(role: string, privateKey: KeyObject): SigningKey {
   const key = tufKey(createPublicKey(privateKey));
   const algorithm = privateKey.asymmetricKeyType === 'ed25519' ? null : 'sha256';
-  return { role, key, sign: (data) => new Signature({ keyID: key.keyID, sig: sign(algorithm, data, privateKey).toString('hex') }) };
+  return {
+    role,
+    key,
+    sign: (data) => new Signature({ keyID: key.keyID, sig: sign(algorithm, data, privateKey).toString('hex') }),
+  };
 }
 
 function passphrase(env: NodeJS.ProcessEnv, variable: string): string {
   const value = env[variable];
   if (value === undefined || value.length < 8) {
-    throw new SlipwayError('KEY_PASSPHRASE', `set ${variable} to the passphrase of the signing keys (8 characters or more); it is read from the environment so that it never appears in a command line or a log`);
+    throw new SlipwayError(
+      'KEY_PASSPHRASE',
+      `set ${variable} to the passphrase of the signing keys (8 characters or more); it is read from the environment so that it never appears in a command line or a log`,
+    );
   }
   return value;
 }
@@ -58,7 +69,11 @@ const DEFAULT_VARIABLE = 'SLIPWAY_KEY_PASSPHRASE';
  * Creates a key per role: `<role>.pem` (PKCS#8, AES-256 encrypted with the passphrase) and
  * `<role>.pub.json` (the TUF public key). Existing keys are never overwritten.
  */
-export async function createKeys(roles: readonly string[], algorithm: KeyAlgorithm, options: KeyStoreOptions): Promise<SigningKey[]> {
+export async function createKeys(
+  roles: readonly string[],
+  algorithm: KeyAlgorithm,
+  options: KeyStoreOptions,
+): Promise<SigningKey[]> {
   const secret = passphrase(options.env ?? process.env, options.passphraseVariable ?? DEFAULT_VARIABLE);
   const files: { path: string; data: string; mode: number }[] = [];
   const keys: SigningKey[] = [];
@@ -67,7 +82,9 @@ export async function createKeys(roles: readonly string[], algorithm: KeyAlgorit
     files.push(...keyFiles(options.dir, role, k));
     keys.push(k.signing);
   }
-  for (const f of files) if (await exists(f.path)) throw new SlipwayError('KEY_EXISTS', `${f.path} exists already; move it away or use keys rotate`);
+  for (const f of files)
+    if (await exists(f.path))
+      throw new SlipwayError('KEY_EXISTS', `${f.path} exists already; move it away or use keys rotate`);
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
   await writeFilesAtomic(files);
   return keys;
@@ -80,8 +97,12 @@ export interface GeneratedKey {
 }
 
 export function generateKey(role: string, algorithm: KeyAlgorithm, secret: string): GeneratedKey {
-  const pair = algorithm === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { signing: signingKey(role, pair.privateKey), pem: pair.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: secret }).toString() };
+  const pair =
+    algorithm === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    signing: signingKey(role, pair.privateKey),
+    pem: pair.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: secret }).toString(),
+  };
 }
 
 export function keyFiles(dir: string, base: string, k: GeneratedKey): { path: string; data: string; mode: number }[] {
@@ -104,11 +125,19 @@ export async function loadKey(role: string, options: KeyStoreOptions): Promise<S
   try {
     pem = await readFile(path, 'utf8');
   } catch (error) {
-    throw new SlipwayError('KEY_MISSING', `no key for the ${role} role: ${path} is missing; create keys with slipway keys init`, { cause: error });
+    throw new SlipwayError(
+      'KEY_MISSING',
+      `no key for the ${role} role: ${path} is missing; create keys with slipway keys init`,
+      { cause: error },
+    );
   }
   try {
     return signingKey(role, createPrivateKey({ key: pem, format: 'pem', passphrase: secret }));
   } catch (error) {
-    throw new SlipwayError('KEY_PASSPHRASE_WRONG', `cannot decrypt ${path}: wrong passphrase in ${options.passphraseVariable ?? DEFAULT_VARIABLE}?`, { cause: error });
+    throw new SlipwayError(
+      'KEY_PASSPHRASE_WRONG',
+      `cannot decrypt ${path}: wrong passphrase in ${options.passphraseVariable ?? DEFAULT_VARIABLE}?`,
+      { cause: error },
+    );
   }
 }

@@ -3,8 +3,27 @@ import { join } from 'node:path';
 import { Metadata, MetadataKind, type Key, type Root } from '@tufjs/models';
 import { SlipwayError } from '../core/errors.ts';
 import { exists, writeFilesAtomic } from '../project/atomic-write.ts';
-import { generateKey, keyFiles, keyPassphrase, loadKey, type KeyAlgorithm, type KeyStoreOptions, type SigningKey } from './keys.ts';
-import { DEFAULT_EXPIRY, FeedSession, binDelegations, delegations, expires, readMetadata, serialize, signed, type ExpiryDays, type OnlineKeys } from './repository.ts';
+import {
+  generateKey,
+  keyFiles,
+  keyPassphrase,
+  loadKey,
+  type KeyAlgorithm,
+  type KeyStoreOptions,
+  type SigningKey,
+} from './keys.ts';
+import {
+  DEFAULT_EXPIRY,
+  FeedSession,
+  binDelegations,
+  delegations,
+  expires,
+  readMetadata,
+  serialize,
+  signed,
+  type ExpiryDays,
+  type OnlineKeys,
+} from './repository.ts';
 import type { FeedStore } from './store.ts';
 
 export interface RoleStatus {
@@ -34,11 +53,19 @@ function roleStatus(role: string, md: { version: number; expires: string }, now:
 }
 
 /** Every role's version and expiry, and each channel's releases: `slipway feed status`. */
-export async function feedStatus(store: FeedStore, now: Date, expiry: ExpiryDays = DEFAULT_EXPIRY): Promise<{ roles: RoleStatus[]; channels: ChannelStatus[] }> {
+export async function feedStatus(
+  store: FeedStore,
+  now: Date,
+  expiry: ExpiryDays = DEFAULT_EXPIRY,
+): Promise<{ roles: RoleStatus[]; channels: ChannelStatus[] }> {
   return statusOf(await FeedSession.open(store), now, expiry);
 }
 
-async function statusOf(session: FeedSession, now: Date, expiry: ExpiryDays): Promise<{ roles: RoleStatus[]; channels: ChannelStatus[] }> {
+async function statusOf(
+  session: FeedSession,
+  now: Date,
+  expiry: ExpiryDays,
+): Promise<{ roles: RoleStatus[]; channels: ChannelStatus[] }> {
   const store = session.store;
   const root = await readMetadata<Root>(store, 'root.json', MetadataKind.Root);
   const top = await session.topTargets();
@@ -63,7 +90,12 @@ async function statusOf(session: FeedSession, now: Date, expiry: ExpiryDays): Pr
     }
     const index = await session.index(channel);
     const live = index.releases.filter((r) => r.yanked === null);
-    channels.push({ channel, releases: index.releases.length, yanked: index.releases.length - live.length, newest: live[0]?.version ?? null });
+    channels.push({
+      channel,
+      releases: index.releases.length,
+      yanked: index.releases.length - live.length,
+      newest: live[0]?.version ?? null,
+    });
   }
   return { roles, channels };
 }
@@ -80,7 +112,11 @@ export interface RefreshKeys {
  * than half their period is left and their key is at hand; the snapshot when anything changed or
  * it is itself half way to expiry. Roles that need an offline key come back as warnings.
  */
-export async function refreshFeed(store: FeedStore, keys: RefreshKeys, options: { now: Date; expiry?: ExpiryDays; dryRun?: boolean }): Promise<{ resigned: string[]; warnings: string[] }> {
+export async function refreshFeed(
+  store: FeedStore,
+  keys: RefreshKeys,
+  options: { now: Date; expiry?: ExpiryDays; dryRun?: boolean },
+): Promise<{ resigned: string[]; warnings: string[] }> {
   const e = options.expiry ?? DEFAULT_EXPIRY;
   const session = await FeedSession.open(store);
   const { roles } = await statusOf(session, options.now, e);
@@ -95,7 +131,8 @@ export async function refreshFeed(store: FeedStore, keys: RefreshKeys, options: 
       if (keys.targets) {
         session.setTopTargets(await session.topTargets());
         resigned.push('targets');
-      } else warnings.push(`targets expires ${r.expires}: run feed refresh with the targets key at hand (--offline-keys)`);
+      } else
+        warnings.push(`targets expires ${r.expires}: run feed refresh with the targets key at hand (--offline-keys)`);
     } else if (channels.includes(r.role)) {
       if (keys.channels?.[r.role]) {
         await session.touch(r.role);
@@ -119,10 +156,20 @@ export async function refreshFeed(store: FeedStore, keys: RefreshKeys, options: 
     }
   }
   const snapshotDue = roles.find((r) => r.role === 'snapshot')!.state !== 'ok';
-  if (options.dryRun) return { resigned: [...resigned, ...(session.dirty || snapshotDue ? ['snapshot'] : []), 'timestamp'], warnings };
+  if (options.dryRun)
+    return { resigned: [...resigned, ...(session.dirty || snapshotDue ? ['snapshot'] : []), 'timestamp'], warnings };
   if (session.dirty || snapshotDue) {
-    if (!keys.snapshot) throw new SlipwayError('KEY_MISSING', 'the snapshot must be signed again and needs the snapshot key (snapshot.pem)');
-    const online: OnlineKeys = { snapshot: keys.snapshot, timestamp: keys.timestamp, channels: keys.channels ?? {}, ...(keys.targets ? { targets: keys.targets } : {}) };
+    if (!keys.snapshot)
+      throw new SlipwayError(
+        'KEY_MISSING',
+        'the snapshot must be signed again and needs the snapshot key (snapshot.pem)',
+      );
+    const online: OnlineKeys = {
+      snapshot: keys.snapshot,
+      timestamp: keys.timestamp,
+      channels: keys.channels ?? {},
+      ...(keys.targets ? { targets: keys.targets } : {}),
+    };
     await session.commit(online, options.now, e, true);
     resigned.push('snapshot', 'timestamp');
   } else {
@@ -147,24 +194,38 @@ const TOP = new Set(['root', 'targets', 'snapshot', 'timestamp']);
  * role's metadata is signed again with the new key. The old private key is kept as
  * `<role>.retired-<time>.pem`.
  */
-export async function rotateKey(store: FeedStore, options: RotateOptions): Promise<{ role: string; oldKeyID: string; newKeyID: string; rootVersion: number }> {
+export async function rotateKey(
+  store: FeedStore,
+  options: RotateOptions,
+): Promise<{ role: string; oldKeyID: string; newKeyID: string; rootVersion: number }> {
   const { role, now } = options;
   const e = options.expiry ?? DEFAULT_EXPIRY;
   const session = await FeedSession.open(store);
   const channels = session.channels();
-  if (!TOP.has(role) && !channels.includes(role)) throw new SlipwayError('USAGE', `"${role}" is not a role of this feed; expected root, targets, snapshot, timestamp or a channel (${channels.join(', ')})`);
+  if (!TOP.has(role) && !channels.includes(role))
+    throw new SlipwayError(
+      'USAGE',
+      `"${role}" is not a role of this feed; expected root, targets, snapshot, timestamp or a channel (${channels.join(', ')})`,
+    );
   const secret = keyPassphrase(options);
   const load = (r: string): Promise<SigningKey> => loadKey(r, options);
   const old = await load(role);
   const fresh = generateKey(role, options.algorithm, secret);
   const pending = join(options.dir, `${role}.next`);
-  if (await exists(`${pending}.pem`)) throw new SlipwayError('ROTATION_PENDING', `${pending}.pem exists: an earlier rotation stopped half way; move it away after checking the feed with slipway feed status`);
+  if (await exists(`${pending}.pem`))
+    throw new SlipwayError(
+      'ROTATION_PENDING',
+      `${pending}.pem exists: an earlier rotation stopped half way; move it away after checking the feed with slipway feed status`,
+    );
   await writeFilesAtomic(keyFiles(options.dir, `${role}.next`, fresh));
 
   const root = await readMetadata<Root>(store, 'root.json', MetadataKind.Root);
   let rootVersion = root.signed.version;
   if (TOP.has(role)) {
-    const json = root.signed.toJSON() as { keys: Record<string, unknown>; roles: Record<string, { keyids: string[]; threshold: number }> };
+    const json = root.signed.toJSON() as {
+      keys: Record<string, unknown>;
+      roles: Record<string, { keyids: string[]; threshold: number }>;
+    };
     const keys = { ...json.keys };
     const roles = structuredClone(json.roles);
     roles[role]!.keyids = roles[role]!.keyids.filter((id) => id !== old.key.keyID).concat(fresh.signing.key.keyID);
@@ -173,7 +234,11 @@ export async function rotateKey(store: FeedStore, options: RotateOptions): Promi
     rootVersion += 1;
     const rootKey = role === 'root' ? old : await load('root');
     const signers = role === 'root' ? [old, fresh.signing] : [rootKey];
-    const next = signed(MetadataKind.Root, { ...(json as Record<string, unknown>), version: rootVersion, expires: expires(now, e.root), keys, roles }, ...signers) as Metadata<Root>;
+    const next = signed(
+      MetadataKind.Root,
+      { ...(json as Record<string, unknown>), version: rootVersion, expires: expires(now, e.root), keys, roles },
+      ...signers,
+    ) as Metadata<Root>;
     const bytes = serialize(next);
     await store.write(`metadata/${rootVersion}.root.json`, bytes);
     await store.write('metadata/root.json', bytes);
@@ -199,11 +264,25 @@ export async function rotateKey(store: FeedStore, options: RotateOptions): Promi
         keysByChannel[c] = c === role ? fresh.signing.key : key;
       }
       const json = top.signed.toJSON() as Record<string, unknown>;
-      session.setTopTargets(Metadata.fromJSON(MetadataKind.Targets, { signed: { ...json, delegations: delegations(keysByChannel) }, signatures: [] } as never));
+      session.setTopTargets(
+        Metadata.fromJSON(MetadataKind.Targets, {
+          signed: { ...json, delegations: delegations(keysByChannel) },
+          signatures: [],
+        } as never),
+      );
       // The channel role delegates to its bins with the channel's key: both move to the new key.
       const bins = await session.bins(role);
       const channelRole = await session.role(role);
-      session.setRole(role, Metadata.fromJSON(MetadataKind.Targets, { signed: { ...(channelRole.signed.toJSON() as Record<string, unknown>), delegations: binDelegations(role, fresh.signing, bins.length) }, signatures: [] } as never));
+      session.setRole(
+        role,
+        Metadata.fromJSON(MetadataKind.Targets, {
+          signed: {
+            ...(channelRole.signed.toJSON() as Record<string, unknown>),
+            delegations: binDelegations(role, fresh.signing, bins.length),
+          },
+          signatures: [],
+        } as never),
+      );
       for (const b of bins) await session.touch(b);
     }
     await session.commit(online, now, e, true);

@@ -17,7 +17,10 @@ export function renderSha256Sums(files: readonly { name: string; sha256: string 
  */
 export function signBlob(privateKey: KeyObject, data: Buffer): string {
   if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new SlipwayError('KEY_TYPE', 'the release signing key must be ECDSA P-256 (what cosign verify-blob --key expects)');
+    throw new SlipwayError(
+      'KEY_TYPE',
+      'the release signing key must be ECDSA P-256 (what cosign verify-blob --key expects)',
+    );
   }
   return sign('sha256', data, { key: privateKey, dsaEncoding: 'der' }).toString('base64');
 }
@@ -42,14 +45,20 @@ export async function writeReleaseView(options: ReleaseViewOptions): Promise<{ d
   try {
     key = createPrivateKey({ key: options.signingKeyPem, format: 'pem', passphrase: options.passphrase });
   } catch (error) {
-    throw new SlipwayError('KEY_PASSPHRASE_WRONG', 'cannot decrypt the release signing key: wrong passphrase?', { cause: error });
+    throw new SlipwayError('KEY_PASSPHRASE_WRONG', 'cannot decrypt the release signing key: wrong passphrase?', {
+      cause: error,
+    });
   }
   const store = typeof options.feedDir === 'string' ? new LocalStore(options.feedDir) : options.feedDir;
   const dir = `releases/${options.version}`;
   const sums = renderSha256Sums(options.files);
   const pem = createPublicKey(key).export({ format: 'pem', type: 'spki' }).toString();
   const published = await store.read('cosign.pub');
-  if (published !== null && published.toString('utf8') !== pem) throw new SlipwayError('KEY_MISMATCH', `${store.location}/cosign.pub holds another public key than the release signing key; rotate keys with slipway keys rotate`);
+  if (published !== null && published.toString('utf8') !== pem)
+    throw new SlipwayError(
+      'KEY_MISMATCH',
+      `${store.location}/cosign.pub holds another public key than the release signing key; rotate keys with slipway keys rotate`,
+    );
   // The signature before the sums it signs, so a reader never finds sums without their signature.
   await store.write(`${dir}/SHA256SUMS.sig`, `${signBlob(key, Buffer.from(sums))}\n`);
   await store.write(`${dir}/SHA256SUMS`, sums);

@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Metadata, MetadataKind, TargetFile, type Key, type Root, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
+import {
+  Metadata,
+  MetadataKind,
+  TargetFile,
+  type Key,
+  type Root,
+  type Snapshot,
+  type Targets,
+  type Timestamp,
+} from '@tufjs/models';
 import semver from 'semver';
 import { SlipwayError } from '../core/errors.ts';
 import {
@@ -89,21 +98,39 @@ type Json = Record<string, unknown>;
 
 /** Builds signed metadata from its spec-shaped JSON (validated by @tufjs/models) and signs it with every key given. */
 export function signed(kind: MetadataKind, body: Json, ...keys: SigningKey[]): AnyMetadata {
-  const md = Metadata.fromJSON(kind as MetadataKind.Targets, { signed: { _type: kind, spec_version: SPEC, ...body }, signatures: [] }) as AnyMetadata;
+  const md = Metadata.fromJSON(kind as MetadataKind.Targets, {
+    signed: { _type: kind, spec_version: SPEC, ...body },
+    signatures: [],
+  }) as AnyMetadata;
   for (const key of keys) md.sign((d) => key.sign(d));
   return md;
 }
 
 export const serialize = (md: AnyMetadata): Buffer => Buffer.from(`${JSON.stringify(md.toJSON(), null, 1)}\n`);
 
-export async function readMetadata<T extends Root | Targets | Snapshot | Timestamp>(store: FeedStore, name: string, kind: MetadataKind): Promise<Metadata<T>> {
+export async function readMetadata<T extends Root | Targets | Snapshot | Timestamp>(
+  store: FeedStore,
+  name: string,
+  kind: MetadataKind,
+): Promise<Metadata<T>> {
   const path = `metadata/${name}`;
   const data = await store.read(path);
-  if (data === null) throw new SlipwayError('FEED_NOT_FOUND', `${store.location}/${path} is missing: ${store.location} is not a Slipway feed, or not a whole one (create one with slipway feed init)`);
+  if (data === null)
+    throw new SlipwayError(
+      'FEED_NOT_FOUND',
+      `${store.location}/${path} is missing: ${store.location} is not a Slipway feed, or not a whole one (create one with slipway feed init)`,
+    );
   try {
-    return Metadata.fromJSON(kind as MetadataKind.Targets, JSON.parse(data.toString('utf8')) as never) as unknown as Metadata<T>;
+    return Metadata.fromJSON(
+      kind as MetadataKind.Targets,
+      JSON.parse(data.toString('utf8')) as never,
+    ) as unknown as Metadata<T>;
   } catch (error) {
-    throw new SlipwayError('FEED_INVALID', `${store.location}/${path} is not TUF ${kind} metadata Slipway can read: ${(error as Error).message}`, { cause: error });
+    throw new SlipwayError(
+      'FEED_INVALID',
+      `${store.location}/${path} is not TUF ${kind} metadata Slipway can read: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
@@ -114,10 +141,19 @@ export function blobPath(targetPath: string, sha256: string): string {
 }
 
 /** Creates a new feed: root (version 1), targets delegating to one role per channel, snapshot, timestamp. */
-export async function initFeed(store: FeedStore, keys: FeedKeys, options: { now: Date; expiry?: ExpiryDays }): Promise<void> {
-  if ((await store.read('metadata/root.json')) !== null) throw new SlipwayError('FEED_EXISTS', `${store.location} holds a feed already`);
+export async function initFeed(
+  store: FeedStore,
+  keys: FeedKeys,
+  options: { now: Date; expiry?: ExpiryDays },
+): Promise<void> {
+  if ((await store.read('metadata/root.json')) !== null)
+    throw new SlipwayError('FEED_EXISTS', `${store.location} holds a feed already`);
   const foreign = [...(await store.list('metadata')), ...(await store.list('targets'))];
-  if (foreign.length > 0) throw new SlipwayError('FEED_FOREIGN', `${store.location} holds files that are not a Slipway feed (${foreign[0]}…); choose an empty folder`);
+  if (foreign.length > 0)
+    throw new SlipwayError(
+      'FEED_FOREIGN',
+      `${store.location} holds files that are not a Slipway feed (${foreign[0]}…); choose an empty folder`,
+    );
   const e = options.expiry ?? DEFAULT_EXPIRY;
   const now = options.now;
   const top = [keys.root, keys.targets, keys.snapshot, keys.timestamp];
@@ -140,24 +176,49 @@ export async function initFeed(store: FeedStore, keys: FeedKeys, options: { now:
   await store.write(`targets/${channelsHash}.${CHANNELS_TARGET}`, channelList);
   const targetsMd = signed(
     MetadataKind.Targets,
-    { version: 1, expires: expires(now, e.targets), targets: { [CHANNELS_TARGET]: { length: channelList.length, hashes: { sha256: channelsHash } } }, delegations: delegations(Object.fromEntries(Object.entries(keys.channels).map(([c, k]) => [c, k.key]))) },
+    {
+      version: 1,
+      expires: expires(now, e.targets),
+      targets: { [CHANNELS_TARGET]: { length: channelList.length, hashes: { sha256: channelsHash } } },
+      delegations: delegations(Object.fromEntries(Object.entries(keys.channels).map(([c, k]) => [c, k.key]))),
+    },
     keys.targets,
   );
   const targetsBytes = serialize(targetsMd);
   const meta: Json = { 'targets.json': { version: 1, length: targetsBytes.length } };
   for (const [channel, k] of channels) {
-    const bytes = serialize(signed(MetadataKind.Targets, { version: 1, expires: expires(now, e.targets), targets: {}, delegations: binDelegations(channel, k, BINS) }, k));
+    const bytes = serialize(
+      signed(
+        MetadataKind.Targets,
+        { version: 1, expires: expires(now, e.targets), targets: {}, delegations: binDelegations(channel, k, BINS) },
+        k,
+      ),
+    );
     await store.write(`metadata/1.${channel}.json`, bytes);
     meta[`${channel}.json`] = { version: 1, length: bytes.length };
     for (let i = 0; i < BINS; i++) {
-      const bin = serialize(signed(MetadataKind.Targets, { version: 1, expires: expires(now, e.targets), targets: {} }, k));
+      const bin = serialize(
+        signed(MetadataKind.Targets, { version: 1, expires: expires(now, e.targets), targets: {} }, k),
+      );
       await store.write(`metadata/1.${binName(channel, i)}.json`, bin);
       meta[`${binName(channel, i)}.json`] = { version: 1, length: bin.length };
     }
   }
   await store.write('metadata/1.targets.json', targetsBytes);
-  await store.write('metadata/1.snapshot.json', serialize(signed(MetadataKind.Snapshot, { version: 1, expires: expires(now, e.snapshot), meta }, keys.snapshot)));
-  await store.write('metadata/timestamp.json', serialize(signed(MetadataKind.Timestamp, { version: 1, expires: expires(now, e.timestamp), meta: { 'snapshot.json': { version: 1 } } }, keys.timestamp)));
+  await store.write(
+    'metadata/1.snapshot.json',
+    serialize(signed(MetadataKind.Snapshot, { version: 1, expires: expires(now, e.snapshot), meta }, keys.snapshot)),
+  );
+  await store.write(
+    'metadata/timestamp.json',
+    serialize(
+      signed(
+        MetadataKind.Timestamp,
+        { version: 1, expires: expires(now, e.timestamp), meta: { 'snapshot.json': { version: 1 } } },
+        keys.timestamp,
+      ),
+    ),
+  );
   // Root last: a folder with root.json is a whole feed.
   await store.write('metadata/1.root.json', serialize(rootMd));
   await store.write('metadata/root.json', serialize(rootMd));
@@ -168,12 +229,21 @@ export function delegations(channels: Record<string, Key>): Json {
   const entries = Object.entries(channels);
   return {
     keys: Object.fromEntries(entries.map(([, k]) => [k.keyID, k.toJSON()])),
-    roles: entries.map(([channel, k]) => ({ name: channel, keyids: [k.keyID], threshold: 1, terminating: true, paths: [`${channel}/*`, `${channel}/*/*`] })),
+    roles: entries.map(([channel, k]) => ({
+      name: channel,
+      keyids: [k.keyID],
+      threshold: 1,
+      terminating: true,
+      paths: [`${channel}/*`, `${channel}/*/*`],
+    })),
   };
 }
 
 /** sha256 and length of a file, read into one reused buffer: memory stays flat whatever the size. */
-export async function hashFile(path: string, onProgress?: (done: number, total: number) => void): Promise<{ sha256: string; length: number }> {
+export async function hashFile(
+  path: string,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ sha256: string; length: number }> {
   const hash = createHash('sha256');
   let length = 0;
   let handle;
@@ -189,7 +259,11 @@ export async function hashFile(path: string, onProgress?: (done: number, total: 
       if (onProgress && n % 64 === 0) onProgress(length, total);
     }
   } catch (error) {
-    throw new SlipwayError('ARTIFACT_MISSING', `cannot read artifact ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new SlipwayError(
+      'ARTIFACT_MISSING',
+      `cannot read artifact ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   } finally {
     await handle?.close();
   }
@@ -199,7 +273,8 @@ export async function hashFile(path: string, onProgress?: (done: number, total: 
 /** The garbage list: a dotfile, so `feed serve` never serves it. */
 const GC_FILE = 'metadata/.gc.json';
 
-const blobSet = (md: Metadata<Targets>): Set<string> => new Set(Object.values(md.signed.targets).map((t) => blobPath(t.path, t.hashes.sha256!)));
+const blobSet = (md: Metadata<Targets>): Set<string> =>
+  new Set(Object.values(md.signed.targets).map((t) => blobPath(t.path, t.hashes.sha256!)));
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -227,7 +302,11 @@ export class FeedSession {
 
   static async open(store: FeedStore): Promise<FeedSession> {
     const timestamp = await readMetadata<Timestamp>(store, 'timestamp.json', MetadataKind.Timestamp);
-    const snapshot = await readMetadata<Snapshot>(store, `${timestamp.signed.snapshotMeta.version}.snapshot.json`, MetadataKind.Snapshot);
+    const snapshot = await readMetadata<Snapshot>(
+      store,
+      `${timestamp.signed.snapshotMeta.version}.snapshot.json`,
+      MetadataKind.Snapshot,
+    );
     return new FeedSession(store, timestamp, snapshot);
   }
 
@@ -242,7 +321,11 @@ export class FeedSession {
     const cached = this.roles.get(name);
     if (cached) return cached;
     const meta = this.snapshot.signed.meta[`${name}.json`];
-    if (!meta) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${channelOfRole(name)}" is not in this feed; it has ${this.channels().join(', ')}`);
+    if (!meta)
+      throw new SlipwayError(
+        'UNKNOWN_CHANNEL',
+        `channel "${channelOfRole(name)}" is not in this feed; it has ${this.channels().join(', ')}`,
+      );
     const role = await readMetadata<Targets>(this.store, `${meta.version}.${name}.json`, MetadataKind.Targets);
     this.roles.set(name, role);
     this.loadedBlobs.set(name, blobSet(role));
@@ -271,7 +354,11 @@ export class FeedSession {
     const t = await this.target(channel, path);
     if (!t) return null;
     const data = await this.store.read(blobPath(path, t.hashes.sha256!));
-    if (data === null || sha256(data) !== t.hashes.sha256) throw new SlipwayError('FEED_INVALID', `${this.store.location}/${blobPath(path, t.hashes.sha256!)} is missing or does not match its metadata`);
+    if (data === null || sha256(data) !== t.hashes.sha256)
+      throw new SlipwayError(
+        'FEED_INVALID',
+        `${this.store.location}/${blobPath(path, t.hashes.sha256!)} is missing or does not match its metadata`,
+      );
     return data;
   }
 
@@ -304,7 +391,12 @@ export class FeedSession {
     await this.replaceTarget(channel, new TargetFile({ path, length: bytes.length, hashes: { sha256: hash } }));
   }
 
-  async putFile(channel: string, path: string, localFile: string, hash: { sha256: string; length: number }): Promise<void> {
+  async putFile(
+    channel: string,
+    path: string,
+    localFile: string,
+    hash: { sha256: string; length: number },
+  ): Promise<void> {
     await this.store.putFile(blobPath(path, hash.sha256), localFile, hash.length);
     await this.replaceTarget(channel, new TargetFile({ path, length: hash.length, hashes: { sha256: hash.sha256 } }));
   }
@@ -363,8 +455,25 @@ export class FeedSession {
   }
 
   /** A new timestamp for the same snapshot: what keeps a quiet feed fresh. */
-  async commitTimestamp(keys: Pick<OnlineKeys, 'timestamp'>, now: Date, expiry: ExpiryDays = DEFAULT_EXPIRY): Promise<void> {
-    await this.store.write('metadata/timestamp.json', serialize(signed(MetadataKind.Timestamp, { version: this.timestamp.signed.version + 1, expires: expires(now, expiry.timestamp), meta: { 'snapshot.json': { version: this.snapshot.signed.version } } }, keys.timestamp)));
+  async commitTimestamp(
+    keys: Pick<OnlineKeys, 'timestamp'>,
+    now: Date,
+    expiry: ExpiryDays = DEFAULT_EXPIRY,
+  ): Promise<void> {
+    await this.store.write(
+      'metadata/timestamp.json',
+      serialize(
+        signed(
+          MetadataKind.Timestamp,
+          {
+            version: this.timestamp.signed.version + 1,
+            expires: expires(now, expiry.timestamp),
+            meta: { 'snapshot.json': { version: this.snapshot.signed.version } },
+          },
+          keys.timestamp,
+        ),
+      ),
+    );
   }
 
   /** Signs the changed channel roles, a new snapshot and, last, the timestamp. */
@@ -375,8 +484,20 @@ export class FeedSession {
     // need them, so they are deleted by the change after this one (.gc.json keeps the list).
     const garbage: string[] = [];
     if (this.top) {
-      if (!keys.targets) throw new SlipwayError('KEY_MISSING', 'this change re-signs the top-level targets metadata and needs the targets key (targets.pem)');
-      const next = signed(MetadataKind.Targets, { ...(this.top.signed.toJSON() as Json), version: this.top.signed.version + 1, expires: expires(now, expiry.targets) }, keys.targets);
+      if (!keys.targets)
+        throw new SlipwayError(
+          'KEY_MISSING',
+          'this change re-signs the top-level targets metadata and needs the targets key (targets.pem)',
+        );
+      const next = signed(
+        MetadataKind.Targets,
+        {
+          ...(this.top.signed.toJSON() as Json),
+          version: this.top.signed.version + 1,
+          expires: expires(now, expiry.targets),
+        },
+        keys.targets,
+      );
       const bytes = serialize(next);
       await this.store.write(`metadata/${next.signed.version}.targets.json`, bytes);
       meta['targets.json'] = { version: next.signed.version, length: bytes.length };
@@ -384,9 +505,17 @@ export class FeedSession {
     }
     for (const channel of this.changed) {
       const key = keys.channels[channelOfRole(channel)];
-      if (!key) throw new SlipwayError('KEY_MISSING', `changing channel ${channelOfRole(channel)} needs its key (${channelOfRole(channel)}.pem)`);
+      if (!key)
+        throw new SlipwayError(
+          'KEY_MISSING',
+          `changing channel ${channelOfRole(channel)} needs its key (${channelOfRole(channel)}.pem)`,
+        );
       const role = this.roles.get(channel)!;
-      const next = signed(MetadataKind.Targets, { ...(role.signed.toJSON() as Json), version: role.signed.version + 1, expires: expires(now, expiry.targets) }, key);
+      const next = signed(
+        MetadataKind.Targets,
+        { ...(role.signed.toJSON() as Json), version: role.signed.version + 1, expires: expires(now, expiry.targets) },
+        key,
+      );
       const bytes = serialize(next);
       await this.store.write(`metadata/${next.signed.version}.${channel}.json`, bytes);
       meta[`${channel}.json`] = { version: next.signed.version, length: bytes.length };
@@ -395,11 +524,33 @@ export class FeedSession {
       for (const b of this.loadedBlobs.get(channel)!) if (!kept.has(b)) garbage.push(b);
     }
     const snapshotVersion = this.snapshot.signed.version + 1;
-    await this.store.write(`metadata/${snapshotVersion}.snapshot.json`, serialize(signed(MetadataKind.Snapshot, { version: snapshotVersion, expires: expires(now, expiry.snapshot), meta }, keys.snapshot)));
+    await this.store.write(
+      `metadata/${snapshotVersion}.snapshot.json`,
+      serialize(
+        signed(
+          MetadataKind.Snapshot,
+          { version: snapshotVersion, expires: expires(now, expiry.snapshot), meta },
+          keys.snapshot,
+        ),
+      ),
+    );
     garbage.push(`metadata/${this.snapshot.signed.version}.snapshot.json`);
     const timestampVersion = this.timestamp.signed.version + 1;
     // Last: until timestamp.json moves, every reader sees the previous feed, whole.
-    await this.store.write('metadata/timestamp.json', serialize(signed(MetadataKind.Timestamp, { version: timestampVersion, expires: expires(now, expiry.timestamp), meta: { 'snapshot.json': { version: snapshotVersion } } }, keys.timestamp)));
+    await this.store.write(
+      'metadata/timestamp.json',
+      serialize(
+        signed(
+          MetadataKind.Timestamp,
+          {
+            version: timestampVersion,
+            expires: expires(now, expiry.timestamp),
+            meta: { 'snapshot.json': { version: snapshotVersion } },
+          },
+          keys.timestamp,
+        ),
+      ),
+    );
     await this.collect(garbage, timestampVersion);
   }
 
@@ -415,7 +566,10 @@ export class FeedSession {
       }
     }
     const due = pending.filter((p) => p.after < timestampVersion).map((p) => p.path);
-    const next = [...pending.filter((p) => p.after >= timestampVersion), ...garbage.filter((g) => !g.endsWith('.root.json')).map((path) => ({ path, after: timestampVersion }))];
+    const next = [
+      ...pending.filter((p) => p.after >= timestampVersion),
+      ...garbage.filter((g) => !g.endsWith('.root.json')).map((path) => ({ path, after: timestampVersion })),
+    ];
     await this.store.write(GC_FILE, `${JSON.stringify({ pending: next })}\n`);
     await this.store.remove(due);
   }
@@ -449,7 +603,8 @@ export interface PublishResult {
 
 function checkVersion(version: string): string {
   const v = semver.valid(version.replace(/^v/, ''));
-  if (v === null) throw new SlipwayError('INVALID_VERSION', `"${version}" is not a semantic version; expected something like 1.2.3`);
+  if (v === null)
+    throw new SlipwayError('INVALID_VERSION', `"${version}" is not a semantic version; expected something like 1.2.3`);
   return v;
 }
 
@@ -458,9 +613,17 @@ function checkVersion(version: string): string {
  * by the channel's role. The same bytes again change nothing; other bytes for a published version
  * are refused.
  */
-export async function publishRelease(store: FeedStore, keys: OnlineKeys, options: PublishOptions): Promise<PublishResult> {
+export async function publishRelease(
+  store: FeedStore,
+  keys: OnlineKeys,
+  options: PublishOptions,
+): Promise<PublishResult> {
   const version = checkVersion(options.version);
-  if (!keys.channels[options.channel]) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${options.channel}" has no key here; expected one of ${Object.keys(keys.channels).join(', ')}`);
+  if (!keys.channels[options.channel])
+    throw new SlipwayError(
+      'UNKNOWN_CHANNEL',
+      `channel "${options.channel}" has no key here; expected one of ${Object.keys(keys.channels).join(', ')}`,
+    );
   if (options.files.length === 0) throw new SlipwayError('USAGE', 'a release needs at least one artifact');
   if (options.minimumVersion != null) checkVersion(options.minimumVersion);
   const session = await FeedSession.open(store);
@@ -470,24 +633,53 @@ export async function publishRelease(store: FeedStore, keys: OnlineKeys, options
   for (const file of options.files) {
     const name = basename(file);
     const progress = options.progress;
-    const h = await hashFile(file, progress ? (done, total) => progress(`hashing ${name} ${total ? Math.floor((done / total) * 100) : 0}% (${Math.round(done / 1048576)} of ${Math.round(total / 1048576)} MiB)`) : undefined);
-    const artifact: Artifact = { name, path: `${options.channel}/${version}/${name}`, sha256: h.sha256, length: h.length };
+    const h = await hashFile(
+      file,
+      progress
+        ? (done, total) =>
+            progress(
+              `hashing ${name} ${total ? Math.floor((done / total) * 100) : 0}% (${Math.round(done / 1048576)} of ${Math.round(total / 1048576)} MiB)`,
+            )
+        : undefined,
+    );
+    const artifact: Artifact = {
+      name,
+      path: `${options.channel}/${version}/${name}`,
+      sha256: h.sha256,
+      length: h.length,
+    };
     const platform = platformOf(name);
-    if (artifacts[platform]) throw new SlipwayError('USAGE', `${artifacts[platform].name} and ${name} are both for ${platform}; publish one artifact per platform`);
+    if (artifacts[platform])
+      throw new SlipwayError(
+        'USAGE',
+        `${artifacts[platform].name} and ${name} are both for ${platform}; publish one artifact per platform`,
+      );
     artifacts[platform] = artifact;
     hashed.push({ file, artifact });
   }
   const existing = await session.manifest(options.channel, version);
   if (existing) {
-    const before = Object.values(existing.artifacts).map((a) => `${a.name} ${a.sha256}`).sort();
-    const now = Object.values(artifacts).map((a) => `${a.name} ${a.sha256}`).sort();
-    if (before.join('\n') === now.join('\n')) return { changed: false, manifest: existing, targets: Object.values(existing.artifacts) };
-    throw new SlipwayError('PUBLISH_CONFLICT', `${version} is published on ${options.channel} already with other artifacts (${before.join(', ')}); a published release never changes: publish a new version`);
+    const before = Object.values(existing.artifacts)
+      .map((a) => `${a.name} ${a.sha256}`)
+      .sort();
+    const now = Object.values(artifacts)
+      .map((a) => `${a.name} ${a.sha256}`)
+      .sort();
+    if (before.join('\n') === now.join('\n'))
+      return { changed: false, manifest: existing, targets: Object.values(existing.artifacts) };
+    throw new SlipwayError(
+      'PUBLISH_CONFLICT',
+      `${version} is published on ${options.channel} already with other artifacts (${before.join(', ')}); a published release never changes: publish a new version`,
+    );
   }
   for (const { file, artifact } of hashed) {
     const old = await session.target(options.channel, artifact.path);
     // Left by an interrupted publish (its timestamp never moved): same bytes are reused.
-    if (old && old.hashes.sha256 !== artifact.sha256) throw new SlipwayError('PUBLISH_CONFLICT', `${artifact.path} is published already with other bytes (sha256 ${old.hashes.sha256})`);
+    if (old && old.hashes.sha256 !== artifact.sha256)
+      throw new SlipwayError(
+        'PUBLISH_CONFLICT',
+        `${artifact.path} is published already with other bytes (sha256 ${old.hashes.sha256})`,
+      );
     await session.putFile(options.channel, artifact.path, file, artifact);
   }
   const manifest: Manifest = {
@@ -496,7 +688,9 @@ export async function publishRelease(store: FeedStore, keys: OnlineKeys, options
     channel: options.channel,
     commit: options.commit ?? null,
     buildTime: options.buildTime ?? options.now.toISOString(),
-    security: options.security ? { severity: options.security.severity, advisory: options.security.advisory ?? null } : null,
+    security: options.security
+      ? { severity: options.security.severity, advisory: options.security.advisory ?? null }
+      : null,
     breaking: options.breaking ?? false,
     minimumVersion: options.minimumVersion == null ? null : checkVersion(options.minimumVersion),
     hotfix: options.hotfix ?? false,
@@ -514,7 +708,10 @@ export async function publishRelease(store: FeedStore, keys: OnlineKeys, options
 }
 
 /** Finds where a version is published: every channel whose index lists it. */
-export async function locateRelease(session: FeedSession, version: string): Promise<{ channel: string; manifest: Manifest; yanked: { reason: string; at: string } | null }[]> {
+export async function locateRelease(
+  session: FeedSession,
+  version: string,
+): Promise<{ channel: string; manifest: Manifest; yanked: { reason: string; at: string } | null }[]> {
   const v = checkVersion(version);
   const found = [];
   for (const channel of session.channels()) {
@@ -528,16 +725,32 @@ export async function locateRelease(session: FeedSession, version: string): Prom
  * Lists a published release on a more stable channel: the same artifact bytes, signed by that
  * channel's role. The caller checks the promotion rules first (see rules.ts).
  */
-export async function promoteRelease(store: FeedStore, keys: OnlineKeys, options: { version: string; to: string; hotfix?: boolean; now: Date; expiry?: ExpiryDays }): Promise<{ changed: boolean; from: string; manifest: Manifest }> {
+export async function promoteRelease(
+  store: FeedStore,
+  keys: OnlineKeys,
+  options: { version: string; to: string; hotfix?: boolean; now: Date; expiry?: ExpiryDays },
+): Promise<{ changed: boolean; from: string; manifest: Manifest }> {
   const version = checkVersion(options.version);
   const session = await FeedSession.open(store);
-  if (!session.channels().includes(options.to)) throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${options.to}" is not in this feed; it has ${session.channels().join(', ')}`);
+  if (!session.channels().includes(options.to))
+    throw new SlipwayError(
+      'UNKNOWN_CHANNEL',
+      `channel "${options.to}" is not in this feed; it has ${session.channels().join(', ')}`,
+    );
   const where = await locateRelease(session, version);
-  if (where.length === 0) throw new SlipwayError('NOT_PUBLISHED', `${version} was never published to this feed; publish it first (slipway publish ${version} --channel <channel> <files…>)`);
+  if (where.length === 0)
+    throw new SlipwayError(
+      'NOT_PUBLISHED',
+      `${version} was never published to this feed; publish it first (slipway publish ${version} --channel <channel> <files…>)`,
+    );
   const already = where.find((w) => w.channel === options.to);
   if (already) return { changed: false, from: options.to, manifest: already.manifest };
   const yanked = where.find((w) => w.yanked);
-  if (yanked) throw new SlipwayError('YANKED', `${version} was yanked (${yanked.yanked!.reason}); a yanked release cannot be promoted`);
+  if (yanked)
+    throw new SlipwayError(
+      'YANKED',
+      `${version} was yanked (${yanked.yanked!.reason}); a yanked release cannot be promoted`,
+    );
   const source = where[0]!;
   const artifacts: Record<string, Artifact> = {};
   for (const [platform, a] of Object.entries(source.manifest.artifacts)) {
@@ -545,7 +758,12 @@ export async function promoteRelease(store: FeedStore, keys: OnlineKeys, options
     await session.copyTarget(source.channel, a.path, options.to, path);
     artifacts[platform] = { ...a, path };
   }
-  const manifest: Manifest = { ...source.manifest, channel: options.to, hotfix: source.manifest.hotfix || options.hotfix === true, artifacts };
+  const manifest: Manifest = {
+    ...source.manifest,
+    channel: options.to,
+    hotfix: source.manifest.hotfix || options.hotfix === true,
+    artifacts,
+  };
   const path = manifestPath(options.to, version);
   await session.putData(options.to, path, `${JSON.stringify(manifest, null, 2)}\n`);
   const index = await session.index(options.to);
@@ -556,16 +774,33 @@ export async function promoteRelease(store: FeedStore, keys: OnlineKeys, options
 }
 
 /** Withdraws a release from every channel: instances never install it; the index keeps it, with the reason. */
-export async function yankRelease(store: FeedStore, keys: OnlineKeys, options: { version: string; reason: string; now: Date; expiry?: ExpiryDays }): Promise<{ channels: string[]; changed: boolean }> {
-  if (options.reason.trim() === '') throw new SlipwayError('USAGE', 'give the reason a release is yanked with --reason "…"; instances and the feed show it');
+export async function yankRelease(
+  store: FeedStore,
+  keys: OnlineKeys,
+  options: { version: string; reason: string; now: Date; expiry?: ExpiryDays },
+): Promise<{ channels: string[]; changed: boolean }> {
+  if (options.reason.trim() === '')
+    throw new SlipwayError(
+      'USAGE',
+      'give the reason a release is yanked with --reason "…"; instances and the feed show it',
+    );
   const session = await FeedSession.open(store);
   const where = await locateRelease(session, options.version);
-  if (where.length === 0) throw new SlipwayError('NOT_PUBLISHED', `${options.version} was never published to this feed, so there is nothing to yank`);
+  if (where.length === 0)
+    throw new SlipwayError(
+      'NOT_PUBLISHED',
+      `${options.version} was never published to this feed, so there is nothing to yank`,
+    );
   const todo = where.filter((w) => w.yanked === null);
   for (const w of todo) {
-    if (!keys.channels[w.channel]) throw new SlipwayError('KEY_MISSING', `${options.version} is on ${w.channel}; yanking it needs that channel's key (${w.channel}.pem)`);
+    if (!keys.channels[w.channel])
+      throw new SlipwayError(
+        'KEY_MISSING',
+        `${options.version} is on ${w.channel}; yanking it needs that channel's key (${w.channel}.pem)`,
+      );
     const index = await session.index(w.channel);
-    for (const r of index.releases) if (r.version === w.manifest.version) r.yanked = { reason: options.reason, at: options.now.toISOString() };
+    for (const r of index.releases)
+      if (r.version === w.manifest.version) r.yanked = { reason: options.reason, at: options.now.toISOString() };
     await session.writeIndex(index, options.now);
   }
   await session.commit(keys, options.now, options.expiry);
@@ -573,7 +808,11 @@ export async function yankRelease(store: FeedStore, keys: OnlineKeys, options: {
 }
 
 /** Keeps the newest `keep` releases of a channel; older ones leave the index, the role and the store. */
-export async function pruneChannel(store: FeedStore, keys: OnlineKeys, options: { channel: string; keep: number; now: Date; expiry?: ExpiryDays; dryRun?: boolean }): Promise<{ pruned: string[] }> {
+export async function pruneChannel(
+  store: FeedStore,
+  keys: OnlineKeys,
+  options: { channel: string; keep: number; now: Date; expiry?: ExpiryDays; dryRun?: boolean },
+): Promise<{ pruned: string[] }> {
   const session = await FeedSession.open(store);
   const index = await session.index(options.channel);
   sortIndex(index.releases);
@@ -591,7 +830,8 @@ export async function pruneChannel(store: FeedStore, keys: OnlineKeys, options: 
   await session.commit(keys, options.now, options.expiry);
   // The human view of a pruned release goes too, unless another channel still lists the version.
   const elsewhere = new Set<string>();
-  for (const c of session.channels()) if (c !== options.channel) for (const r of (await session.index(c)).releases) elsewhere.add(r.version);
+  for (const c of session.channels())
+    if (c !== options.channel) for (const r of (await session.index(c)).releases) elsewhere.add(r.version);
   for (const v of gone) if (!elsewhere.has(v)) await store.remove(await store.list(`releases/${v}`));
   return { pruned: [...gone] };
 }

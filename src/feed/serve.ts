@@ -31,7 +31,8 @@ const TYPES: Record<string, string> = {
   '.tgz': 'application/gzip',
   '.zip': 'application/zip',
 };
-const typeOf = (p: string): string => (p.endsWith('SHA256SUMS') ? 'text/plain; charset=utf-8' : (TYPES[extname(p)] ?? 'application/octet-stream'));
+const typeOf = (p: string): string =>
+  p.endsWith('SHA256SUMS') ? 'text/plain; charset=utf-8' : (TYPES[extname(p)] ?? 'application/octet-stream');
 const compressible = (type: string): boolean => type.startsWith('application/json') || type.startsWith('text/');
 
 /** Small files are served from memory; bigger ones are streamed (with Range). */
@@ -116,7 +117,16 @@ export async function serveFeed(options: ServeOptions): Promise<{ url: string; s
     const real = await realpath(file).catch(() => null);
     if (real === null || (real !== root && !real.startsWith(root + sep))) return null;
     const type = typeOf(rel);
-    const entry: Entry = { size: s.size, mtimeMs: s.mtimeMs, etag: etagOf(s), type, cacheControl: cacheControlFor(rel), immutable: isImmutable(rel), body: null, gzip: null };
+    const entry: Entry = {
+      size: s.size,
+      mtimeMs: s.mtimeMs,
+      etag: etagOf(s),
+      type,
+      cacheControl: cacheControlFor(rel),
+      immutable: isImmutable(rel),
+      body: null,
+      gzip: null,
+    };
     if (s.size <= CACHE_LIMIT) {
       entry.body = await readFile(file);
       if (entry.body.length !== s.size) return lookup(rel);
@@ -140,7 +150,12 @@ export async function serveFeed(options: ServeOptions): Promise<{ url: string; s
     }
     const rel = path.replace(/^\/+/, '');
     const segments = rel.split('/');
-    if (rel === '' || path.includes('\0') || path.includes('\\') || segments.some((s) => s === '..' || s === '' || s.startsWith('.'))) {
+    if (
+      rel === '' ||
+      path.includes('\0') ||
+      path.includes('\\') ||
+      segments.some((s) => s === '..' || s === '' || s.startsWith('.'))
+    ) {
       res.writeHead(rel === '' ? 404 : 403).end();
       return;
     }
@@ -150,7 +165,12 @@ export async function serveFeed(options: ServeOptions): Promise<{ url: string; s
       return;
     }
     const { entry, file } = found;
-    const headers: Record<string, string | number> = { etag: entry.etag, 'cache-control': entry.cacheControl, 'accept-ranges': 'bytes', 'last-modified': new Date(entry.mtimeMs).toUTCString() };
+    const headers: Record<string, string | number> = {
+      etag: entry.etag,
+      'cache-control': entry.cacheControl,
+      'accept-ranges': 'bytes',
+      'last-modified': new Date(entry.mtimeMs).toUTCString(),
+    };
     if (entry.gzip) headers.vary = 'Accept-Encoding';
     if (notModified(req, entry.etag)) {
       res.writeHead(304, headers).end();

@@ -80,7 +80,9 @@ export class LocalStore implements FeedStore {
       dirs.add(dirname(this.abs(p)));
     }
     // A version's folder goes with its last file.
-    for (const d of dirs) if (d.startsWith(join(this.location, 'targets')) || d.startsWith(join(this.location, 'releases'))) await rmdir(d).catch(() => undefined);
+    for (const d of dirs)
+      if (d.startsWith(join(this.location, 'targets')) || d.startsWith(join(this.location, 'releases')))
+        await rmdir(d).catch(() => undefined);
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -40,7 +40,11 @@ function parseRecord(bytes: Buffer): RawCommit | null {
  * and are cut from the raw bytes: every field is decoded on its own, so whatever a caller keeps
  * (a subject, say) holds only its own few bytes, never a chunk of git's output.
  */
-export async function readCommits(cwd: string, options: ReadCommitsOptions, onCommit: (commit: RawCommit) => void): Promise<number> {
+export async function readCommits(
+  cwd: string,
+  options: ReadCommitsOptions,
+  onCommit: (commit: RawCommit) => void,
+): Promise<number> {
   const args = ['log', '-z', `--format=${FORMAT}`, '--no-decorate'];
   if (options.topoOrder) args.push('--topo-order');
   args.push(...options.revisions, '--');

@@ -17,7 +17,11 @@ export async function openRepository(cwd: string): Promise<RepositoryInfo> {
     top = await runGit(cwd, ['rev-parse', '--show-toplevel', '--is-shallow-repository']);
   } catch (error) {
     if (error instanceof SlipwayError && error.code === 'GIT_FAILED') {
-      throw new SlipwayError('NOT_A_REPOSITORY', `${cwd} is not inside a git repository; run Slipway in your project's folder or pass --cwd <dir>`, { cause: error });
+      throw new SlipwayError(
+        'NOT_A_REPOSITORY',
+        `${cwd} is not inside a git repository; run Slipway in your project's folder or pass --cwd <dir>`,
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -31,7 +35,12 @@ export async function openRepository(cwd: string): Promise<RepositoryInfo> {
     const [sha, time] = head.stdout.trim().split(' ');
     headInfo = { sha: sha!, time: Number(time) };
   }
-  return { root: root!, shallow: shallow === 'true', head: headInfo, branch: branch.status === 0 ? branch.stdout.trim() : null };
+  return {
+    root: root!,
+    shallow: shallow === 'true',
+    head: headInfo,
+    branch: branch.status === 0 ? branch.stdout.trim() : null,
+  };
 }
 
 /** Commands that read history refuse a shallow clone rather than miss the last release. */

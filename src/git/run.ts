@@ -12,7 +12,16 @@ const GIT_ENV = {
   LC_ALL: 'C',
 };
 // Settings that would change what git prints are pinned for every call.
-const GIT_CONFIG = ['-c', 'core.quotepath=off', '-c', 'i18n.logOutputEncoding=UTF-8', '-c', 'log.showSignature=false', '-c', 'color.ui=false'];
+const GIT_CONFIG = [
+  '-c',
+  'core.quotepath=off',
+  '-c',
+  'i18n.logOutputEncoding=UTF-8',
+  '-c',
+  'log.showSignature=false',
+  '-c',
+  'color.ui=false',
+];
 const STDERR_LIMIT = 16 * 1024;
 
 export interface GitOptions {
@@ -30,17 +39,26 @@ export interface GitResult {
 
 function gitError(args: readonly string[], status: number | null, stderr: string, cause?: unknown): SlipwayError {
   if ((cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-    return new SlipwayError('GIT_NOT_FOUND', 'git was not found on PATH; install git (2.25 or newer) and try again', { cause });
+    return new SlipwayError('GIT_NOT_FOUND', 'git was not found on PATH; install git (2.25 or newer) and try again', {
+      cause,
+    });
   }
   const first = stderr.trim().split('\n')[0] ?? '';
-  return new SlipwayError('GIT_FAILED', `git ${args.join(' ')} failed (exit ${status ?? 'signal'}): ${first}`, { cause });
+  return new SlipwayError('GIT_FAILED', `git ${args.join(' ')} failed (exit ${status ?? 'signal'}): ${first}`, {
+    cause,
+  });
 }
 
 /**
  * Runs git with an argument array (never a shell string) and streams stdout, decoded as UTF-8,
  * to `onData`. Resolves with the exit status; stderr is kept, bounded.
  */
-export function streamGit(cwd: string, args: readonly string[], onData: (text: string) => void, options: GitOptions = {}): Promise<{ status: number; stderr: string }> {
+export function streamGit(
+  cwd: string,
+  args: readonly string[],
+  onData: (text: string) => void,
+  options: GitOptions = {},
+): Promise<{ status: number; stderr: string }> {
   const decoder = new StringDecoder('utf8');
   return streamGitBytes(cwd, args, (chunk) => onData(decoder.write(chunk)), options).then((r) => {
     const rest = decoder.end();

@@ -23,4 +23,3 @@ export async function listTags(root: string): Promise<GitTag[]> {
   }
   return tags;
 }
-

@@ -8,7 +8,14 @@ const options = {
   versionHeader: 'X-AiPanel-Version',
   version: '0.4.2',
   deprecations: [
-    { method: 'POST', path: '/api/v1/sites', deprecated: new Date('2026-06-01T00:00:00Z'), sunset: new Date('2026-12-31T23:59:59Z'), link: 'https://docs.example.dev/upgrading#v2', successor: '/api/v2/sites' },
+    {
+      method: 'POST',
+      path: '/api/v1/sites',
+      deprecated: new Date('2026-06-01T00:00:00Z'),
+      sunset: new Date('2026-12-31T23:59:59Z'),
+      link: 'https://docs.example.dev/upgrading#v2',
+      successor: '/api/v2/sites',
+    },
     { path: '/api/v1/sites/:id/*', deprecated: new Date('2026-06-01T00:00:00Z') },
   ],
 };
@@ -29,7 +36,10 @@ describe('version and deprecation headers for host apps', () => {
     r = await fetch(`${base}/api/v1/sites?page=2`, { method: 'POST' });
     assert.equal(r.headers.get('deprecation'), '@1780272000');
     assert.equal(r.headers.get('sunset'), 'Thu, 31 Dec 2026 23:59:59 GMT');
-    assert.equal(r.headers.get('link'), '<https://docs.example.dev/upgrading#v2>; rel="deprecation"; type="text/html", </api/v2/sites>; rel="successor-version"');
+    assert.equal(
+      r.headers.get('link'),
+      '<https://docs.example.dev/upgrading#v2>; rel="deprecation"; type="text/html", </api/v2/sites>; rel="successor-version"',
+    );
     r = await fetch(`${base}/api/v1/sites`);
     assert.equal(r.headers.get('deprecation'), null, 'only POST is deprecated there');
     r = await fetch(`${base}/api/v1/sites/42/backups/7`);
@@ -53,7 +63,16 @@ describe('version and deprecation headers for host apps', () => {
   it('refuses rules that make no sense, when they are made', () => {
     assert.throws(() => apiHeaders({ versionHeader: 'X Version', version: '1' }), /is not a header name/);
     assert.throws(() => apiHeaders({ versionHeader: 'X-V' }), /needs the version/);
-    assert.throws(() => apiHeaders({ deprecations: [{ path: '/a', deprecated: new Date('nope') }] }), /deprecations\[0\]\.deprecated is not a valid date/);
-    assert.throws(() => apiHeaders({ deprecations: [{ path: '/a', deprecated: new Date('2027-01-01'), sunset: new Date('2026-01-01') }] }), /sunset .* comes before the deprecation/);
+    assert.throws(
+      () => apiHeaders({ deprecations: [{ path: '/a', deprecated: new Date('nope') }] }),
+      /deprecations\[0\]\.deprecated is not a valid date/,
+    );
+    assert.throws(
+      () =>
+        apiHeaders({
+          deprecations: [{ path: '/a', deprecated: new Date('2027-01-01'), sunset: new Date('2026-01-01') }],
+        }),
+      /sunset .* comes before the deprecation/,
+    );
   });
 });

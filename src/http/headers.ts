@@ -46,16 +46,28 @@ const valid = (d: Date): boolean => d instanceof Date && !Number.isNaN(d.getTime
 /** Builds the header setter once (patterns compiled, values formatted); bad rules fail here, not per request. */
 export function apiHeaders(options: HeaderOptions): (method: string, path: string) => [string, string][] {
   if (options.versionHeader !== undefined && !/^[A-Za-z0-9-]+$/.test(options.versionHeader)) {
-    throw new SlipwayError('USAGE', `"${options.versionHeader}" is not a header name; expected letters, digits and dashes such as X-AiPanel-Version`);
+    throw new SlipwayError(
+      'USAGE',
+      `"${options.versionHeader}" is not a header name; expected letters, digits and dashes such as X-AiPanel-Version`,
+    );
   }
-  if (options.versionHeader !== undefined && !options.version) throw new SlipwayError('USAGE', `versionHeader ${options.versionHeader} needs the version to send`);
+  if (options.versionHeader !== undefined && !options.version)
+    throw new SlipwayError('USAGE', `versionHeader ${options.versionHeader} needs the version to send`);
   const rules = (options.deprecations ?? []).map((d, i) => {
     if (!valid(d.deprecated)) throw new SlipwayError('USAGE', `deprecations[${i}].deprecated is not a valid date`);
-    if (d.sunset !== undefined && !valid(d.sunset)) throw new SlipwayError('USAGE', `deprecations[${i}].sunset is not a valid date`);
-    if (d.sunset && d.sunset < d.deprecated) throw new SlipwayError('USAGE', `deprecations[${i}]: the sunset (${d.sunset.toISOString()}) comes before the deprecation (${d.deprecated.toISOString()})`);
+    if (d.sunset !== undefined && !valid(d.sunset))
+      throw new SlipwayError('USAGE', `deprecations[${i}].sunset is not a valid date`);
+    if (d.sunset && d.sunset < d.deprecated)
+      throw new SlipwayError(
+        'USAGE',
+        `deprecations[${i}]: the sunset (${d.sunset.toISOString()}) comes before the deprecation (${d.deprecated.toISOString()})`,
+      );
     const headers: [string, string][] = [['Deprecation', `@${Math.floor(d.deprecated.getTime() / 1000)}`]];
     if (d.sunset) headers.push(['Sunset', d.sunset.toUTCString()]);
-    const links = [d.link ? `<${d.link}>; rel="deprecation"; type="text/html"` : null, d.successor ? `<${d.successor}>; rel="successor-version"` : null].filter((l): l is string => l !== null);
+    const links = [
+      d.link ? `<${d.link}>; rel="deprecation"; type="text/html"` : null,
+      d.successor ? `<${d.successor}>; rel="successor-version"` : null,
+    ].filter((l): l is string => l !== null);
     if (links.length > 0) headers.push(['Link', links.join(', ')]);
     return { method: d.method?.toUpperCase(), match: matcher(d.path), headers };
   });

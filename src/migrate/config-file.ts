@@ -3,7 +3,14 @@ import { dirname, join } from 'node:path';
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import { formatIssues } from '../core/config/parse.ts';
 import { SlipwayError } from '../core/errors.ts';
-import { deprecationWarnings, migrateConfig, type AddedKey, type ArchivedValue, type ConfigMigrationResult, type JsonObject } from '../core/config-migrate/apply.ts';
+import {
+  deprecationWarnings,
+  migrateConfig,
+  type AddedKey,
+  type ArchivedValue,
+  type ConfigMigrationResult,
+  type JsonObject,
+} from '../core/config-migrate/apply.ts';
 import { ConfigMigrationsSchema, type ConfigMigrations } from '../core/config-migrate/schema.ts';
 import { writeFilesAtomic } from '../project/atomic-write.ts';
 
@@ -14,18 +21,29 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new SlipwayError('CONFIG_MIGRATION_READ', `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code}`, { cause: error });
+    throw new SlipwayError(
+      'CONFIG_MIGRATION_READ',
+      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code}`,
+      { cause: error },
+    );
   }
   const errors: ParseError[] = [];
   const data: unknown = parseJsonc(text, errors, { allowTrailingComma: true });
-  if (errors.length > 0) throw new SlipwayError('CONFIG_MIGRATION_READ', `${what} ${path} is not valid JSON (first problem at offset ${errors[0]!.offset})`);
+  if (errors.length > 0)
+    throw new SlipwayError(
+      'CONFIG_MIGRATION_READ',
+      `${what} ${path} is not valid JSON (first problem at offset ${errors[0]!.offset})`,
+    );
   return data;
 }
 
 export async function loadConfigMigrations(path: string): Promise<ConfigMigrations> {
   const data = await readJson(path, 'config migrations');
   const r = ConfigMigrationsSchema.safeParse(data);
-  if (!r.success) throw new SlipwayError('CONFIG_MIGRATION_INVALID', `${path} is not a valid config migrations file`, { details: formatIssues(r.error.issues, data) });
+  if (!r.success)
+    throw new SlipwayError('CONFIG_MIGRATION_INVALID', `${path} is not a valid config migrations file`, {
+      details: formatIssues(r.error.issues, data),
+    });
   return r.data;
 }
 
@@ -39,16 +57,26 @@ export interface ConfigFileMigration extends ConfigMigrationResult {
  * Migrates a JSON config file to `target` (the newest migration when null), writing the config
  * and config.backup.json together, atomically. With `dryRun`, nothing is written.
  */
-export async function migrateConfigFile(options: { configPath: string; migrationsPath: string; target: number | null; dryRun?: boolean; now?: Date }): Promise<ConfigFileMigration> {
+export async function migrateConfigFile(options: {
+  configPath: string;
+  migrationsPath: string;
+  target: number | null;
+  dryRun?: boolean;
+  now?: Date;
+}): Promise<ConfigFileMigration> {
   const data = await readJson(options.configPath, 'config');
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new SlipwayError('CONFIG_MIGRATION_READ', `config ${options.configPath} must hold a JSON object`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw new SlipwayError('CONFIG_MIGRATION_READ', `config ${options.configPath} must hold a JSON object`);
   const config = data as JsonObject;
   const migrations = await loadConfigMigrations(options.migrationsPath);
   const backupPath = join(dirname(options.configPath), BACKUP_FILE);
   let backup: { archived: ArchivedValue[]; added: AddedKey[] } = { archived: [], added: [] };
   try {
     const saved = (await readJson(backupPath, 'config backup')) as Partial<typeof backup>;
-    backup = { archived: Array.isArray(saved.archived) ? saved.archived : [], added: Array.isArray(saved.added) ? saved.added : [] };
+    backup = {
+      archived: Array.isArray(saved.archived) ? saved.archived : [],
+      added: Array.isArray(saved.added) ? saved.added : [],
+    };
   } catch {
     // no backup yet
   }
@@ -59,7 +87,10 @@ export async function migrateConfigFile(options: { configPath: string; migration
   if (changed && !options.dryRun) {
     const files = [{ path: options.configPath, data: `${JSON.stringify(result.config, null, 2)}\n` }];
     if (result.archived.length > 0 || result.added.length > 0) {
-      files.push({ path: backupPath, data: `${JSON.stringify({ archived: [...backup.archived, ...result.archived], added: [...backup.added, ...result.added] }, null, 2)}\n` });
+      files.push({
+        path: backupPath,
+        data: `${JSON.stringify({ archived: [...backup.archived, ...result.archived], added: [...backup.added, ...result.added] }, null, 2)}\n`,
+      });
     }
     await writeFilesAtomic(files);
   }

@@ -25,7 +25,9 @@ export interface MigrationDriver {
 }
 
 /** Folds goose_db_version rows, newest first, into the applied versions and when each was applied. */
-export function foldVersionRows(rows: readonly { version_id: bigint | number | string; is_applied: boolean | number; tstamp: string | Date | null }[]): Map<bigint, string | null> {
+export function foldVersionRows(
+  rows: readonly { version_id: bigint | number | string; is_applied: boolean | number; tstamp: string | Date | null }[],
+): Map<bigint, string | null> {
   const decided = new Set<bigint>();
   const applied = new Map<bigint, string | null>();
   for (const row of rows) {
@@ -33,7 +35,10 @@ export function foldVersionRows(rows: readonly { version_id: bigint | number | s
     if (decided.has(v)) continue;
     decided.add(v);
     if (v !== 0n && (row.is_applied === true || row.is_applied === 1)) {
-      applied.set(v, row.tstamp === null ? null : row.tstamp instanceof Date ? row.tstamp.toISOString() : String(row.tstamp));
+      applied.set(
+        v,
+        row.tstamp === null ? null : row.tstamp instanceof Date ? row.tstamp.toISOString() : String(row.tstamp),
+      );
     }
   }
   return applied;

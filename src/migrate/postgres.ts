@@ -39,7 +39,9 @@ export class PostgresDriver implements MigrationDriver {
     this.#connected ??= this.#client.connect().then(
       () => undefined,
       (error: unknown) => {
-        throw new SlipwayError('DB_OPEN', `cannot connect to ${redactUrl(this.#url)}: ${(error as Error).message}`, { cause: error });
+        throw new SlipwayError('DB_OPEN', `cannot connect to ${redactUrl(this.#url)}: ${(error as Error).message}`, {
+          cause: error,
+        });
       },
     );
     await this.#connected;
@@ -54,7 +56,11 @@ export class PostgresDriver implements MigrationDriver {
         this.#locked = true;
         return;
       }
-      if (Date.now() > deadline) throw new SlipwayError('MIGRATION_LOCKED', `another migration run holds the advisory lock on ${redactUrl(this.#url)}; wait for it to finish`);
+      if (Date.now() > deadline)
+        throw new SlipwayError(
+          'MIGRATION_LOCKED',
+          `another migration run holds the advisory lock on ${redactUrl(this.#url)}; wait for it to finish`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -67,7 +73,9 @@ export class PostgresDriver implements MigrationDriver {
 
   async ensureVersionTable(): Promise<void> {
     await this.#connect();
-    const exists = await this.#client.query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'goose_db_version'");
+    const exists = await this.#client.query(
+      "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'goose_db_version'",
+    );
     if (exists.rowCount === 0) {
       await this.#client.query('BEGIN');
       try {
@@ -83,12 +91,17 @@ export class PostgresDriver implements MigrationDriver {
 
   async appliedVersions(): Promise<Map<bigint, string | null>> {
     await this.#connect();
-    const r = await this.#client.query<{ version_id: string; is_applied: boolean; tstamp: Date | null }>('SELECT version_id, is_applied, tstamp FROM goose_db_version ORDER BY id DESC');
+    const r = await this.#client.query<{ version_id: string; is_applied: boolean; tstamp: Date | null }>(
+      'SELECT version_id, is_applied, tstamp FROM goose_db_version ORDER BY id DESC',
+    );
     return foldVersionRows(r.rows);
   }
 
   async #record(step: ApplyStep): Promise<void> {
-    if (step.direction === 'up') await this.#client.query('INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, true)', [step.version.toString()]);
+    if (step.direction === 'up')
+      await this.#client.query('INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, true)', [
+        step.version.toString(),
+      ]);
     else await this.#client.query('DELETE FROM goose_db_version WHERE version_id = $1', [step.version.toString()]);
   }
 
@@ -119,8 +132,16 @@ export class PostgresDriver implements MigrationDriver {
    * tell which statement failed.
    */
   async #applyBatch(step: ApplyStep): Promise<void> {
-    const record = step.direction === 'up' ? `INSERT INTO goose_db_version (version_id, is_applied) VALUES (${step.version.toString()}, true);` : `DELETE FROM goose_db_version WHERE version_id = ${step.version.toString()};`;
-    const batch = ['BEGIN;', ...step.statements.map((s) => (s.sql.trimEnd().endsWith(';') ? s.sql : `${s.sql};`)), record, 'COMMIT;'].join('\n');
+    const record =
+      step.direction === 'up'
+        ? `INSERT INTO goose_db_version (version_id, is_applied) VALUES (${step.version.toString()}, true);`
+        : `DELETE FROM goose_db_version WHERE version_id = ${step.version.toString()};`;
+    const batch = [
+      'BEGIN;',
+      ...step.statements.map((s) => (s.sql.trimEnd().endsWith(';') ? s.sql : `${s.sql};`)),
+      record,
+      'COMMIT;',
+    ].join('\n');
     try {
       await this.#client.query(batch);
       return;

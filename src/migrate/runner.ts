@@ -2,7 +2,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError } from '../core/errors.ts';
 import { parseMigration, parseMigrationName, type Migration } from '../core/migrate/parse.ts';
-import { checkUniqueVersions, missingMigrations, planMigrations, type MigrateCommand, type MigrationStep } from '../core/migrate/plan.ts';
+import {
+  checkUniqueVersions,
+  missingMigrations,
+  planMigrations,
+  type MigrateCommand,
+  type MigrationStep,
+} from '../core/migrate/plan.ts';
 import type { MigrationDriver } from './driver.ts';
 import { PostgresDriver } from './postgres.ts';
 import { SqliteDriver } from './sqlite.ts';
@@ -14,12 +20,19 @@ export function openDriver(db: string): MigrationDriver {
 }
 
 /** Every migration in a folder, parsed and checked (a malformed one stops everything). */
-export async function loadMigrations(dir: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<Migration[]> {
+export async function loadMigrations(
+  dir: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<Migration[]> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch (error) {
-    throw new SlipwayError('MIGRATIONS_DIR', `cannot read the migrations folder ${dir}: ${(error as NodeJS.ErrnoException).code}; pass --dir <folder>`, { cause: error });
+    throw new SlipwayError(
+      'MIGRATIONS_DIR',
+      `cannot read the migrations folder ${dir}: ${(error as NodeJS.ErrnoException).code}; pass --dir <folder>`,
+      { cause: error },
+    );
   }
   const files = names.filter((n) => n.endsWith('.sql') && parseMigrationName(n) !== null).sort();
   const migrations: Migration[] = [];
@@ -76,15 +89,34 @@ export async function runMigrations(options: RunOptions): Promise<MigrateResult>
     for (const step of plan) {
       const statements = step.direction === 'up' ? step.migration.up : step.migration.down;
       if (options.dryRun) {
-        steps.push({ version: step.migration.version.toString(), name: step.migration.name, file: step.migration.file, direction: step.direction, ms: 0, sql: statements.map((s) => s.sql) });
+        steps.push({
+          version: step.migration.version.toString(),
+          name: step.migration.name,
+          file: step.migration.file,
+          direction: step.direction,
+          ms: 0,
+          sql: statements.map((s) => s.sql),
+        });
         continue;
       }
       const started = performance.now();
-      await driver.apply({ version: step.migration.version, direction: step.direction, file: join(options.dir, step.migration.file), statements, noTransaction: step.migration.noTransaction });
+      await driver.apply({
+        version: step.migration.version,
+        direction: step.direction,
+        file: join(options.dir, step.migration.file),
+        statements,
+        noTransaction: step.migration.noTransaction,
+      });
       const ms = performance.now() - started;
       if (step.direction === 'up') applied.add(step.migration.version);
       else applied.delete(step.migration.version);
-      steps.push({ version: step.migration.version.toString(), name: step.migration.name, file: step.migration.file, direction: step.direction, ms });
+      steps.push({
+        version: step.migration.version.toString(),
+        name: step.migration.name,
+        file: step.migration.file,
+        direction: step.direction,
+        ms,
+      });
       options.onStep?.(step, ms);
     }
     return { version: highest(applied).toString(), steps, dryRun: options.dryRun === true };
@@ -112,7 +144,14 @@ export async function migrationStatus(db: string, dir: string): Promise<{ versio
     await driver.ensureVersionTable();
     const applied = await driver.appliedVersions();
     const missing = new Set(missingMigrations(migrations, new Set(applied.keys())).map((m) => m.version));
-    const rows = migrations.map((m) => ({ version: m.version.toString(), name: m.name, file: m.file, applied: applied.has(m.version), appliedAt: applied.get(m.version) ?? null, missing: missing.has(m.version) }));
+    const rows = migrations.map((m) => ({
+      version: m.version.toString(),
+      name: m.name,
+      file: m.file,
+      applied: applied.has(m.version),
+      appliedAt: applied.get(m.version) ?? null,
+      missing: missing.has(m.version),
+    }));
     return { version: highest(applied.keys()).toString(), rows };
   } finally {
     await driver.close();

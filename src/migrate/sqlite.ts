@@ -12,7 +12,6 @@ const CREATE = `CREATE TABLE goose_db_version (
   tstamp TIMESTAMP DEFAULT (datetime('now'))
 )`;
 
-
 /** SQLite through node:sqlite (SQLite built into Node, no native addon to compile). */
 export class SqliteDriver implements MigrationDriver {
   readonly dialect = 'sqlite' as const;
@@ -25,7 +24,9 @@ export class SqliteDriver implements MigrationDriver {
     try {
       this.#db = new DatabaseSync(path, { timeout: 5000 });
     } catch (error) {
-      throw new SlipwayError('DB_OPEN', `cannot open the SQLite database ${path}: ${(error as Error).message}`, { cause: error });
+      throw new SlipwayError('DB_OPEN', `cannot open the SQLite database ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 
@@ -39,7 +40,11 @@ export class SqliteDriver implements MigrationDriver {
     const path = this.#lockPath;
     this.#release = await acquireLock(path, {
       timeoutMs,
-      held: (owner) => new SlipwayError('MIGRATION_LOCKED', `another migration run (pid ${owner ?? 'unknown'}) holds ${path}; wait for it, or remove the file if that process is gone`),
+      held: (owner) =>
+        new SlipwayError(
+          'MIGRATION_LOCKED',
+          `another migration run (pid ${owner ?? 'unknown'}) holds ${path}; wait for it, or remove the file if that process is gone`,
+        ),
     });
   }
 
@@ -49,7 +54,9 @@ export class SqliteDriver implements MigrationDriver {
   }
 
   ensureVersionTable(): Promise<void> {
-    const exists = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'").get();
+    const exists = this.#db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'")
+      .get();
     if (!exists) {
       this.#db.exec('BEGIN IMMEDIATE');
       try {
@@ -65,12 +72,15 @@ export class SqliteDriver implements MigrationDriver {
   }
 
   appliedVersions(): Promise<Map<bigint, string | null>> {
-    const rows = this.#db.prepare('SELECT version_id, is_applied, tstamp FROM goose_db_version ORDER BY id DESC').all() as { version_id: number; is_applied: number; tstamp: string | null }[];
+    const rows = this.#db
+      .prepare('SELECT version_id, is_applied, tstamp FROM goose_db_version ORDER BY id DESC')
+      .all() as { version_id: number; is_applied: number; tstamp: string | null }[];
     return Promise.resolve(foldVersionRows(rows));
   }
 
   #record(step: ApplyStep): void {
-    if (step.direction === 'up') this.#db.prepare('INSERT INTO goose_db_version (version_id, is_applied) VALUES (?, 1)').run(step.version);
+    if (step.direction === 'up')
+      this.#db.prepare('INSERT INTO goose_db_version (version_id, is_applied) VALUES (?, 1)').run(step.version);
     else this.#db.prepare('DELETE FROM goose_db_version WHERE version_id = ?').run(step.version);
   }
 

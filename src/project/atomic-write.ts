@@ -46,7 +46,9 @@ async function syncDirectory(dir: string): Promise<void> {
  * Readers see the old bytes or the new ones, never half; a failure while staging leaves every
  * file as it was.
  */
-export async function writeFilesAtomic(files: readonly { path: string; data: string | Uint8Array; mode?: number }[]): Promise<void> {
+export async function writeFilesAtomic(
+  files: readonly { path: string; data: string | Uint8Array; mode?: number }[],
+): Promise<void> {
   const staged: { tmp: string; path: string }[] = [];
   try {
     for (const f of files) staged.push({ tmp: await stage(f.path, f.data, f.mode), path: f.path });

@@ -19,7 +19,8 @@ export async function loadConfig(root: string, explicit?: string): Promise<Loade
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicit === undefined) return { config: defaultConfig(), path: null };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicit === undefined)
+      return { config: defaultConfig(), path: null };
     throw new SlipwayError('CONFIG_UNREADABLE', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
   return { config: parseConfig(text, path), path };

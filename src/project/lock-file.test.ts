@@ -22,6 +22,8 @@ describe('lock files', () => {
     // …stale after it.
     const old = new Date(Date.now() - 60_000);
     await utimes(path, old, old);
-    await (await acquireLock(path, { held }))();
+    await (
+      await acquireLock(path, { held })
+    )();
   });
 });

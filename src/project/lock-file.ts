@@ -45,7 +45,12 @@ export async function acquireLock(path: string, options: LockOptions): Promise<(
     const text = (await readFile(path, 'utf8').catch(() => '')).trim();
     const owner = Number(text);
     const known = text !== '' && Number.isInteger(owner) && owner > 0;
-    const stale = known ? !alive(owner) : await stat(path).then((s) => Date.now() - s.mtimeMs > EMPTY_GRACE_MS, () => true);
+    const stale = known
+      ? !alive(owner)
+      : await stat(path).then(
+          (s) => Date.now() - s.mtimeMs > EMPTY_GRACE_MS,
+          () => true,
+        );
     if (stale) {
       await rm(path, { force: true });
       continue;

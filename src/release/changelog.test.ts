@@ -8,8 +8,19 @@ import { buildChangelog } from './changelog.ts';
 const config = parseConfig('{"repository": "https://github.com/o/r"}');
 const plain = parseConfig('{}');
 
-function build(repo: ScratchRepo, existing: string | null, options: { mode?: 'update' | 'regenerate'; release?: string; cfg?: typeof config } = {}) {
-  return buildChangelog({ cwd: repo.dir, config: options.cfg ?? config, existing, mode: options.mode ?? 'update', release: options.release ?? null, date: '2026-11-22' });
+function build(
+  repo: ScratchRepo,
+  existing: string | null,
+  options: { mode?: 'update' | 'regenerate'; release?: string; cfg?: typeof config } = {},
+) {
+  return buildChangelog({
+    cwd: repo.dir,
+    config: options.cfg ?? config,
+    existing,
+    mode: options.mode ?? 'update',
+    release: options.release ?? null,
+    date: '2026-11-22',
+  });
 }
 
 async function history(): Promise<ScratchRepo> {
@@ -85,7 +96,10 @@ describe('buildChangelog', () => {
   it('cuts a release from [Unreleased], carrying hand-written lines into it', async () => {
     const repo = await history();
     const first = await build(repo, null);
-    const edited = first.text.replace('## [Unreleased]\n', '## [Unreleased]\n\n### Added\n\n- A note the maintainer wrote by hand.\n');
+    const edited = first.text.replace(
+      '## [Unreleased]\n',
+      '## [Unreleased]\n\n### Added\n\n- A note the maintainer wrote by hand.\n',
+    );
     const r = await build(repo, edited, { release: '2.0.0' });
     const unreleased = r.text.slice(r.text.indexOf('## [Unreleased]'), r.text.indexOf('## [2.0.0]'));
     assert.equal(unreleased, '## [Unreleased]\n\n');
@@ -149,7 +163,10 @@ describe('buildChangelog', () => {
     assert.match(beta2, /two/);
     assert.doesNotMatch(beta2, /one|three/);
     assert.match(r.text, /\[1\.3\.0\]: https:\/\/github\.com\/o\/r\/compare\/v1\.2\.0\.\.\.v1\.3\.0/);
-    assert.match(r.text, /\[1\.3\.0-beta\.2\]: https:\/\/github\.com\/o\/r\/compare\/v1\.3\.0-beta\.1\.\.\.v1\.3\.0-beta\.2/);
+    assert.match(
+      r.text,
+      /\[1\.3\.0-beta\.2\]: https:\/\/github\.com\/o\/r\/compare\/v1\.3\.0-beta\.1\.\.\.v1\.3\.0-beta\.2/,
+    );
   });
 
   it('attributes a branch merged after a release to the release that merged it', async () => {

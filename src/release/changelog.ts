@@ -47,14 +47,19 @@ function slim(c: ParsedCommit): ParsedCommit {
 
 /** The versions that get changelog sections: release tags, nightlies never, prereleases if asked. */
 function sectionTags(history: History, config: ResolvedConfig): ReleaseTag[] {
-  return history.tags.releases.filter((t) => !isNightly(t.version) && (config.changelog.prereleases || semver.prerelease(t.version) === null));
+  return history.tags.releases.filter(
+    (t) => !isNightly(t.version) && (config.changelog.prereleases || semver.prerelease(t.version) === null),
+  );
 }
 
 export async function buildChangelog(options: ChangelogOptions): Promise<ChangelogResult> {
   const { config } = options;
   const history = await openHistory(options.cwd, config.tagPrefix, options.repo);
   if (history.repo.head === null) {
-    throw new SlipwayError('EMPTY_REPOSITORY', `the repository at ${history.repo.root} has no commits yet; commit something first`);
+    throw new SlipwayError(
+      'EMPTY_REPOSITORY',
+      `the repository at ${history.repo.root} has no commits yet; commit something first`,
+    );
   }
   const head = history.repo.head;
   let doc: ChangelogDocument | null = options.existing === null ? null : parseChangelog(options.existing);
@@ -63,19 +68,37 @@ export async function buildChangelog(options: ChangelogOptions): Promise<Changel
   // tagged yet (a version above every tag): its commits must not show up again as unreleased.
   let pending = options.release;
   if (pending === null && doc !== null) {
-    const highestTag = tags.reduce<string | null>((max, t) => (max === null || semver.gt(t.version, max) ? t.version : max), null);
+    const highestTag = tags.reduce<string | null>(
+      (max, t) => (max === null || semver.gt(t.version, max) ? t.version : max),
+      null,
+    );
     for (const b of doc.blocks) {
-      if (b.kind === 'release' && b.version !== null && (highestTag === null || semver.gt(b.version, highestTag)) && (pending === null || semver.gt(b.version, pending))) pending = b.version;
+      if (
+        b.kind === 'release' &&
+        b.version !== null &&
+        (highestTag === null || semver.gt(b.version, highestTag)) &&
+        (pending === null || semver.gt(b.version, pending))
+      )
+        pending = b.version;
     }
   }
   if (pending !== null) {
     const v = semver.valid(pending);
-    if (v === null) throw new SlipwayError('INVALID_VERSION', `"${pending}" is not a semantic version; expected something like 1.2.0`);
-    if (!tags.some((t) => t.version === v)) tags = sortNewestFirst([...tags, { name: `${config.tagPrefix}${v}`, version: v, commit: head.sha, date: options.date }]);
+    if (v === null)
+      throw new SlipwayError(
+        'INVALID_VERSION',
+        `"${pending}" is not a semantic version; expected something like 1.2.0`,
+      );
+    if (!tags.some((t) => t.version === v))
+      tags = sortNewestFirst([
+        ...tags,
+        { name: `${config.tagPrefix}${v}`, version: v, commit: head.sha, date: options.date },
+      ]);
   }
   const inFile = new Set<string>();
   for (const b of doc?.blocks ?? []) if (b.kind === 'release' && b.version !== null) inFile.add(b.version);
-  const isReachable = async (t: ReleaseTag): Promise<boolean> => t.commit === head.sha || (await isAncestor(history.repo.root, t.commit, head.sha));
+  const isReachable = async (t: ReleaseTag): Promise<boolean> =>
+    t.commit === head.sha || (await isAncestor(history.repo.root, t.commit, head.sha));
 
   // Read only what is needed: in update mode, stop at the newest stable release the file already
   // holds below every missing one (its history is written down already). Which tags HEAD
@@ -90,8 +113,15 @@ export async function buildChangelog(options: ChangelogOptions): Promise<Changel
       for (const t of missing) if (await isReachable(t)) kept.push(t);
       missing = kept;
     }
-    const lowest = missing.reduce<string | null>((min, t) => (min === null || semver.lt(t.version, min) ? t.version : min), null);
-    const stops = tags.filter((t) => inFile.has(t.version) && (lowest === null || (semver.prerelease(t.version) === null && semver.lt(t.version, lowest))));
+    const lowest = missing.reduce<string | null>(
+      (min, t) => (min === null || semver.lt(t.version, min) ? t.version : min),
+      null,
+    );
+    const stops = tags.filter(
+      (t) =>
+        inFile.has(t.version) &&
+        (lowest === null || (semver.prerelease(t.version) === null && semver.lt(t.version, lowest))),
+    );
     for (const stop of stops) {
       if (await isReachable(stop)) {
         if (stop.commit !== head.sha || missing.length === 0) revisions.push(`^${stop.commit}`);
@@ -139,13 +169,21 @@ export async function buildChangelog(options: ChangelogOptions): Promise<Changel
   const { seen, attributor, read } = walked;
   // Reachable: walked through, or already in the file (it was reachable when it was written).
   const reachable = tags.filter((t) => seen.has(t.commit) || inFile.has(t.version));
-  const wanted = reachable.filter((t) => seen.has(t.commit) && (options.mode === 'regenerate' || !inFile.has(t.version)));
+  const wanted = reachable.filter(
+    (t) => seen.has(t.commit) && (options.mode === 'regenerate' || !inFile.has(t.version)),
+  );
 
   const wantedVersions = new Set(wanted.map((t) => t.version));
-  const releases: ReleaseChanges[] = [{ version: null, date: null, entries: buildEntries(attributor.buckets.get(null) ?? [], config) }];
+  const releases: ReleaseChanges[] = [
+    { version: null, date: null, entries: buildEntries(attributor.buckets.get(null) ?? [], config) },
+  ];
   for (const t of reachable) {
     if (!wantedVersions.has(t.version)) continue;
-    releases.push({ version: t.version, date: t.date, entries: buildEntries(attributor.buckets.get(t.version) ?? [], config) });
+    releases.push({
+      version: t.version,
+      date: t.date,
+      entries: buildEntries(attributor.buckets.get(t.version) ?? [], config),
+    });
   }
 
   const ctx = linkContext(config);
@@ -167,11 +205,20 @@ export async function buildChangelog(options: ChangelogOptions): Promise<Changel
     lastAny = v;
     if (stable) lastStable = v;
   }
-  const previousOf = (version: string | null): string | null | undefined => (version === null ? (reachable[0]?.version ?? null) : previous.get(version));
+  const previousOf = (version: string | null): string | null | undefined =>
+    version === null ? (reachable[0]?.version ?? null) : previous.get(version);
   // Hand-written lines under [Unreleased] belong to the release being cut, or else to the
   // newest release that is not in the file yet.
   const releasing = options.release ?? (options.mode === 'update' ? (wanted[0]?.version ?? null) : null);
-  const result = mergeChangelog(doc, { releases, mode: options.mode, order: config.changelog.sections, ctx, ownTexts, previousOf, releasing });
+  const result = mergeChangelog(doc, {
+    releases,
+    mode: options.mode,
+    order: config.changelog.sections,
+    ctx,
+    ownTexts,
+    previousOf,
+    releasing,
+  });
   doc = result.doc;
   const text = serializeChangelog(doc);
   return {

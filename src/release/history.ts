@@ -48,8 +48,13 @@ export async function openHistory(cwd: string, tagPrefix: string, opened?: Repos
   };
 }
 
-export function requireCommits(history: History): asserts history is History & { repo: { head: NonNullable<RepositoryInfo['head']> } } {
+export function requireCommits(
+  history: History,
+): asserts history is History & { repo: { head: NonNullable<RepositoryInfo['head']> } } {
   if (history.repo.head === null) {
-    throw new SlipwayError('EMPTY_REPOSITORY', `the repository at ${history.repo.root} has no commits yet; commit something first`);
+    throw new SlipwayError(
+      'EMPTY_REPOSITORY',
+      `the repository at ${history.repo.root} has no commits yet; commit something first`,
+    );
   }
 }

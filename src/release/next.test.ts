@@ -7,7 +7,8 @@ import { runGit } from '../git/run.ts';
 import { scratchRepo, tempDir } from '../../test/helpers.ts';
 import { computeNext } from './next.ts';
 
-const next = (cwd: string, channel = 'stable', config = defaultConfig()) => computeNext({ cwd, config, channel, releaseAs: null });
+const next = (cwd: string, channel = 'stable', config = defaultConfig()) =>
+  computeNext({ cwd, config, channel, releaseAs: null });
 
 describe('computeNext on a real repository', () => {
   it('proposes initialVersion when there is no tag', async () => {
@@ -25,7 +26,10 @@ describe('computeNext on a real repository', () => {
     await repo.commit('docs: b');
     const r = await next(repo.dir);
     assert.deepEqual([r.current, r.next, r.commitsRead], ['1.4.0', '1.4.1', 2]);
-    assert.deepEqual(r.selection.included.map((c) => c.subject), ['b', 'a']);
+    assert.deepEqual(
+      r.selection.included.map((c) => c.subject),
+      ['b', 'a'],
+    );
   });
 
   it('skips tags that are not semver and lists them', async () => {
@@ -57,7 +61,10 @@ describe('computeNext on a real repository', () => {
   });
 
   it('refuses a folder that is not a repository', async () => {
-    await assert.rejects(next(await tempDir()), (e: SlipwayError) => e.code === 'NOT_A_REPOSITORY' && /--cwd/.test(e.message));
+    await assert.rejects(
+      next(await tempDir()),
+      (e: SlipwayError) => e.code === 'NOT_A_REPOSITORY' && /--cwd/.test(e.message),
+    );
   });
 
   it('tells a shallow clone to fetch the full history', async () => {
@@ -67,7 +74,10 @@ describe('computeNext on a real repository', () => {
     await repo.commit('feat: b');
     const clone = `${await tempDir()}/clone`;
     await runGit(repo.dir, ['clone', '-q', '--depth', '1', `file://${repo.dir}`, clone]);
-    await assert.rejects(next(clone), (e: SlipwayError) => e.code === 'SHALLOW_CLONE' && /git fetch --unshallow/.test(e.message));
+    await assert.rejects(
+      next(clone),
+      (e: SlipwayError) => e.code === 'SHALLOW_CLONE' && /git fetch --unshallow/.test(e.message),
+    );
   });
 
   it('works on a detached HEAD', async () => {

@@ -32,12 +32,19 @@ export async function computeNext(options: NextOptions): Promise<NextResult> {
   const stable = config.stableChannel;
   const baseTag = await history.latestReachable((t) => channelOf(t.version, stable) === stable);
   const currentTag =
-    channel === stable ? baseTag : await history.latestReachable((t) => !isNightly(t.version) && isOnOrAbove(t.version, channel === 'nightly' ? config.channels[0]! : channel, config.channels, stable));
+    channel === stable
+      ? baseTag
+      : await history.latestReachable(
+          (t) =>
+            !isNightly(t.version) &&
+            isOnOrAbove(t.version, channel === 'nightly' ? config.channels[0]! : channel, config.channels, stable),
+        );
 
   const commits: ParsedCommit[] = [];
   const revisions = baseTag === null ? ['HEAD'] : ['HEAD', `^${baseTag.commit}`];
   const commitsRead = await history.read({ revisions }, (raw) => commits.push(parseCommit(raw)));
-  const sinceCurrent = currentTag !== null && currentTag !== baseTag ? await listShas(history.repo.root, 'HEAD', currentTag.commit) : null;
+  const sinceCurrent =
+    currentTag !== null && currentTag !== baseTag ? await listShas(history.repo.root, 'HEAD', currentTag.commit) : null;
 
   const plan = planVersion({
     config,

@@ -6,7 +6,13 @@ import { compareUrl, linkContext } from '../core/changelog/links.ts';
 import type { ResolvedConfig } from '../core/config/schema.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { DEFAULT_NOTES_TEMPLATE } from '../core/notes/default-template.ts';
-import { fillPlaceholders, firstLine, renderNotes, sectionsFromBlock, type NotesContext } from '../core/notes/render.ts';
+import {
+  fillPlaceholders,
+  firstLine,
+  renderNotes,
+  sectionsFromBlock,
+  type NotesContext,
+} from '../core/notes/render.ts';
 import { channelOf, isNightly, parseVersionArgument } from '../core/version/tags.ts';
 import { buildChangelog } from './changelog.ts';
 import type { RepositoryInfo } from '../git/repo.ts';
@@ -43,23 +49,41 @@ export async function buildNotes(options: NotesOptions): Promise<{ markdown: str
   let version = options.version === null ? null : parseVersionArgument(options.version, config.tagPrefix);
   if (version === null) {
     const latest = await history.latestReachable((t) => !isNightly(t.version));
-    if (latest === null) throw new SlipwayError('NO_RELEASE', 'there is no release tag yet; name the version: slipway notes 0.1.0');
+    if (latest === null)
+      throw new SlipwayError('NO_RELEASE', 'there is no release tag yet; name the version: slipway notes 0.1.0');
     version = latest.version;
   }
   const tagged = history.tags.releases.some((t) => t.version === version);
   const changelogPath = join(root, config.changelog.file);
   const existing = await readOptional(changelogPath);
-  const built = await buildChangelog({ cwd: root, repo: history.repo, config, existing, mode: 'update', release: tagged ? null : version, date: options.date });
+  const built = await buildChangelog({
+    cwd: root,
+    repo: history.repo,
+    config,
+    existing,
+    mode: 'update',
+    release: tagged ? null : version,
+    date: options.date,
+  });
   const block = parseChangelog(built.text).blocks.find((b) => b.kind === 'release' && b.version === version);
   if (!block || block.kind !== 'release') {
-    throw new SlipwayError('NOTES_NO_SECTION', `${version} is neither a release of this branch nor the next one; run slipway next to see what comes next`);
+    throw new SlipwayError(
+      'NOTES_NO_SECTION',
+      `${version} is neither a release of this branch nor the next one; run slipway next to see what comes next`,
+    );
   }
   const sections = sectionsFromBlock(block.lines);
   const versions = history.tags.releases.map((t) => t.version).filter((v) => !isNightly(v));
   const stable = semver.prerelease(version) === null;
-  const previousVersion = versions.find((v) => semver.lt(v, version) && (!stable || semver.prerelease(v) === null)) ?? null;
+  const previousVersion =
+    versions.find((v) => semver.lt(v, version) && (!stable || semver.prerelease(v) === null)) ?? null;
   const breakingChanges = sections.flatMap((s) => s.entries.filter((e) => e.includes('**BREAKING**')));
-  const values = { version, tag: `${config.tagPrefix}${version}`, previousVersion: previousVersion ?? '', major: String(semver.major(version)) };
+  const values = {
+    version,
+    tag: `${config.tagPrefix}${version}`,
+    previousVersion: previousVersion ?? '',
+    major: String(semver.major(version)),
+  };
   const ctx = linkContext(config);
   const context: NotesContext = {
     name: config.name ?? basename(root),
@@ -80,13 +104,21 @@ export async function buildNotes(options: NotesOptions): Promise<{ markdown: str
     links: config.notes.links.map((l) => ({ label: l.label, url: fillPlaceholders(l.url, values) })),
   };
   const compare = context.compareUrl;
-  if (compare !== null && !context.links.some((l) => l.url === compare)) context.links.push({ label: previousVersion === null ? 'Release' : `Changes since ${config.tagPrefix}${previousVersion}`, url: compare });
+  if (compare !== null && !context.links.some((l) => l.url === compare))
+    context.links.push({
+      label: previousVersion === null ? 'Release' : `Changes since ${config.tagPrefix}${previousVersion}`,
+      url: compare,
+    });
   let template = DEFAULT_NOTES_TEMPLATE;
   let source = 'the default release notes template';
   const templatePath = options.template ?? (config.notes.template === null ? null : join(root, config.notes.template));
   if (templatePath !== null) {
     const text = await readOptional(templatePath);
-    if (text === null) throw new SlipwayError('TEMPLATE_MISSING', `release notes template ${templatePath} does not exist; fix notes.template in slipway.json or --template`);
+    if (text === null)
+      throw new SlipwayError(
+        'TEMPLATE_MISSING',
+        `release notes template ${templatePath} does not exist; fix notes.template in slipway.json or --template`,
+      );
     template = text;
     source = templatePath;
   }

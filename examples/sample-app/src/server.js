@@ -34,9 +34,13 @@ const server = createServer((req, res) => {
     return;
   }
   if (req.url === '/') {
-    const notes = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'notes'").get().n ? db.prepare('SELECT COUNT(*) AS n FROM notes').get().n : 0;
+    const notes = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'notes'").get().n
+      ? db.prepare('SELECT COUNT(*) AS n FROM notes').get().n
+      : 0;
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ app: 'sample', version: build.version, notes, config_version: config.config_version ?? null }));
+    res.end(
+      JSON.stringify({ app: 'sample', version: build.version, notes, config_version: config.config_version ?? null }),
+    );
     return;
   }
   res.writeHead(404).end();

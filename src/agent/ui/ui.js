@@ -18,7 +18,11 @@ window.addEventListener('hashchange', () => {
 
 async function api(method, path, body) {
   const token = sessionStorage.getItem('slipway-token') || '';
-  const r = await fetch(path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const r = await fetch(path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const data = await r.json().catch(() => ({}));
   if (r.status === 401) {
     showLogin();
@@ -61,16 +65,26 @@ async function busy(button, work) {
 }
 
 async function refresh() {
-  const [status, config, hist] = await Promise.all([api('GET', '/api/status'), api('GET', '/api/config'), api('GET', '/api/history')]);
+  const [status, config, hist] = await Promise.all([
+    api('GET', '/api/status'),
+    api('GET', '/api/config'),
+    api('GET', '/api/history'),
+  ]);
   $('login').hidden = true;
   $('app').hidden = false;
   $('summary').textContent = `${status.current ?? 'nothing installed'} on ${status.channel}`;
   $('current').textContent = status.current ?? '—';
   $('channel-now').textContent = status.channel;
   $('feed').textContent = status.feed;
-  $('agent').textContent = status.agent.running ? `running, app ${status.agent.appRunning ? 'running' : 'stopped'}` : 'not running';
-  $('staged').textContent = status.staged ? `${status.staged.version}${status.staged.security ? ` (security: ${status.staged.security})` : ''}, applies ${status.staged.applyAt ?? 'now'}` : '—';
-  $('last-check').textContent = status.lastCheck ? `${status.lastCheck.at}${status.lastCheck.error ? `, failed: ${status.lastCheck.error}` : status.lastCheck.available ? `, ${status.lastCheck.available} available` : ', up to date'}` : 'never';
+  $('agent').textContent = status.agent.running
+    ? `running, app ${status.agent.appRunning ? 'running' : 'stopped'}`
+    : 'not running';
+  $('staged').textContent = status.staged
+    ? `${status.staged.version}${status.staged.security ? ` (security: ${status.staged.security})` : ''}, applies ${status.staged.applyAt ?? 'now'}`
+    : '—';
+  $('last-check').textContent = status.lastCheck
+    ? `${status.lastCheck.at}${status.lastCheck.error ? `, failed: ${status.lastCheck.error}` : status.lastCheck.available ? `, ${status.lastCheck.available} available` : ', up to date'}`
+    : 'never';
   const s = config.settings;
   $('channel').value = s['update.channel'];
   $('interval').value = s['update.check-interval'];
@@ -86,16 +100,23 @@ async function refresh() {
       const b = document.createElement('button');
       b.textContent = `Roll back to ${k.version}`;
       b.dataset.version = k.version;
-      b.addEventListener('click', () => busy(b, async () => {
-        const r = await api('POST', '/api/rollback', { version: k.version });
-        await refresh();
-        say(`Rolled back ${r.from} → ${r.to}.`);
-      }));
+      b.addEventListener('click', () =>
+        busy(b, async () => {
+          const r = await api('POST', '/api/rollback', { version: k.version });
+          await refresh();
+          say(`Rolled back ${r.from} → ${r.to}.`);
+        }),
+      );
       li.append(b);
     } else li.append('(running)');
     kept.append(li);
   }
-  $('history').replaceChildren(...hist.history.slice().reverse().map((h) => row([h.at, h.event, h.from, h.to, h.reason])));
+  $('history').replaceChildren(
+    ...hist.history
+      .slice()
+      .reverse()
+      .map((h) => row([h.at, h.event, h.from, h.to, h.reason])),
+  );
   const check = await api('GET', '/api/check');
   const t = check.selection.target;
   $('banner').hidden = !t;
@@ -103,7 +124,9 @@ async function refresh() {
     const sec = check.selection.security;
     $('banner').classList.toggle('security', Boolean(sec));
     $('banner-title').textContent = `Update available: ${t.version}${sec ? ` — security (${sec})` : ''}`;
-    $('banner-detail').textContent = check.held ? `It failed before: ${check.held}` : `${t.breaking ? 'Breaking. ' : ''}From the ${t.channel} channel.`;
+    $('banner-detail').textContent = check.held
+      ? `It failed before: ${check.held}`
+      : `${t.breaking ? 'Breaking. ' : ''}From the ${t.channel} channel.`;
     $('notes').textContent = check.manifest?.notes ?? '';
     $('update-now').dataset.version = t.version;
   }
@@ -114,24 +137,48 @@ $('login-form').addEventListener('submit', (e) => {
   sessionStorage.setItem('slipway-token', $('token').value.trim());
   refresh().catch((err) => say(err.message, true));
 });
-$('update-now').addEventListener('click', (e) => busy(e.target, async () => {
-  say(`Updating to ${e.target.dataset.version}…`);
-  const r = await api('POST', '/api/update', { version: e.target.dataset.version });
-  await refresh();
-  say(r.outcome === 'updated' ? `Updated ${r.from} → ${r.to}.` : r.outcome === 'rolled-back' ? `The update to ${r.to} failed and was rolled back: ${r.reason}` : `${r.outcome}: ${r.reason ?? ''}`, r.outcome === 'rolled-back');
-}));
-$('check-now').addEventListener('click', (e) => busy(e.target, async () => {
-  const r = await api('POST', '/api/check-now');
-  await refresh();
-  say(r.outcome === 'up-to-date' ? 'Up to date.' : r.outcome === 'staged' ? `${r.to} is staged for the maintenance window.` : `${r.outcome} ${r.to}`);
-}));
+$('update-now').addEventListener('click', (e) =>
+  busy(e.target, async () => {
+    say(`Updating to ${e.target.dataset.version}…`);
+    const r = await api('POST', '/api/update', { version: e.target.dataset.version });
+    await refresh();
+    say(
+      r.outcome === 'updated'
+        ? `Updated ${r.from} → ${r.to}.`
+        : r.outcome === 'rolled-back'
+          ? `The update to ${r.to} failed and was rolled back: ${r.reason}`
+          : `${r.outcome}: ${r.reason ?? ''}`,
+      r.outcome === 'rolled-back',
+    );
+  }),
+);
+$('check-now').addEventListener('click', (e) =>
+  busy(e.target, async () => {
+    const r = await api('POST', '/api/check-now');
+    await refresh();
+    say(
+      r.outcome === 'up-to-date'
+        ? 'Up to date.'
+        : r.outcome === 'staged'
+          ? `${r.to} is staged for the maintenance window.`
+          : `${r.outcome} ${r.to}`,
+    );
+  }),
+);
 $('settings').addEventListener('submit', (e) => {
   e.preventDefault();
   const button = e.target.querySelector('button');
   busy(button, async () => {
     const s = (await api('GET', '/api/config')).settings;
-    const want = { 'update.channel': $('channel').value, 'update.check-interval': $('interval').value, 'update.maintenance-window': $('window').value, 'update.security-bypass-window': String($('bypass').checked), 'update.keep': String($('keep').value) };
-    for (const [key, value] of Object.entries(want)) if (String(s[key]) !== value) await api('PUT', '/api/config', { key, value });
+    const want = {
+      'update.channel': $('channel').value,
+      'update.check-interval': $('interval').value,
+      'update.maintenance-window': $('window').value,
+      'update.security-bypass-window': String($('bypass').checked),
+      'update.keep': String($('keep').value),
+    };
+    for (const [key, value] of Object.entries(want))
+      if (String(s[key]) !== value) await api('PUT', '/api/config', { key, value });
     await refresh();
     say('Settings saved.');
   });

@@ -17,19 +17,42 @@ export async function run(flags: BumpFlags, args: string[]): Promise<number> {
   let version: string;
   const wanted = args[0]!;
   if (wanted === 'next') {
-    const next = await computeNext({ cwd: root, repo, config, channel: flags.channel ?? config.stableChannel, releaseAs: null });
-    if (next.next === null) throw new SlipwayError('NOTHING_TO_RELEASE', `nothing to release on ${next.channel} (${next.reason}); give a version: slipway bump 1.2.3`);
+    const next = await computeNext({
+      cwd: root,
+      repo,
+      config,
+      channel: flags.channel ?? config.stableChannel,
+      releaseAs: null,
+    });
+    if (next.next === null)
+      throw new SlipwayError(
+        'NOTHING_TO_RELEASE',
+        `nothing to release on ${next.channel} (${next.reason}); give a version: slipway bump 1.2.3`,
+      );
     version = next.next;
   } else {
     version = parseVersionArgument(wanted, config.tagPrefix);
   }
   const files = await resolveVersionFiles(root, config);
   if (files.length === 0) {
-    throw new SlipwayError('NO_VERSION_FILES', 'no version files: list them in "versionFiles" in slipway.json (package.json, pyproject.toml, Cargo.toml are found by themselves)');
+    throw new SlipwayError(
+      'NO_VERSION_FILES',
+      'no version files: list them in "versionFiles" in slipway.json (package.json, pyproject.toml, Cargo.toml are found by themselves)',
+    );
   }
   const changes = await planVersionWrite(root, files, version);
-  if (!flags.dryRun) await applyVersionWrite(root, changes.filter((c) => c.from.some((f) => f !== c.to)));
-  const lines = changes.map((c) => `${flags.dryRun ? 'would write' : 'wrote'} ${c.path}: ${[...new Set(c.from)].join(', ')} -> ${c.to}`);
-  out.result(lines.join('\n'), { version, dryRun: flags.dryRun === true, files: changes.map(({ path, from, to }) => ({ path, from, to })) });
+  if (!flags.dryRun)
+    await applyVersionWrite(
+      root,
+      changes.filter((c) => c.from.some((f) => f !== c.to)),
+    );
+  const lines = changes.map(
+    (c) => `${flags.dryRun ? 'would write' : 'wrote'} ${c.path}: ${[...new Set(c.from)].join(', ')} -> ${c.to}`,
+  );
+  out.result(lines.join('\n'), {
+    version,
+    dryRun: flags.dryRun === true,
+    files: changes.map(({ path, from, to }) => ({ path, from, to })),
+  });
   return 0;
 }

@@ -22,15 +22,28 @@ interface ChangelogFlags extends GlobalOptions {
 export async function run(flags: ChangelogFlags): Promise<number> {
   const out = createOutput(flags.json === true);
   const { config, root, repo } = await loadProject(flags);
-  if (flags.release !== undefined && flags.next) throw new SlipwayError('USAGE', 'give --release <version> or --next, not both');
+  if (flags.release !== undefined && flags.next)
+    throw new SlipwayError('USAGE', 'give --release <version> or --next, not both');
   const date = flags.date === undefined ? today() : checkDate(flags.date);
   let release = flags.release === undefined ? null : parseVersionArgument(flags.release, config.tagPrefix, '--release');
   if (flags.next) {
-    const next = await computeNext({ cwd: root, repo, config, channel: flags.channel ?? config.stableChannel, releaseAs: null });
-    if (next.next === null) throw new SlipwayError('NOTHING_TO_RELEASE', `--next: nothing to release on ${next.channel} (${next.reason})`);
+    const next = await computeNext({
+      cwd: root,
+      repo,
+      config,
+      channel: flags.channel ?? config.stableChannel,
+      releaseAs: null,
+    });
+    if (next.next === null)
+      throw new SlipwayError('NOTHING_TO_RELEASE', `--next: nothing to release on ${next.channel} (${next.reason})`);
     release = next.next;
   }
-  const path = flags.output === undefined ? join(root, config.changelog.file) : isAbsolute(flags.output) ? flags.output : join(process.cwd(), flags.output);
+  const path =
+    flags.output === undefined
+      ? join(root, config.changelog.file)
+      : isAbsolute(flags.output)
+        ? flags.output
+        : join(process.cwd(), flags.output);
   let existing: string | null = null;
   try {
     existing = await readFile(path, 'utf8');
@@ -49,13 +62,25 @@ export async function run(flags: ChangelogFlags): Promise<number> {
   });
   const rel = relative(process.cwd(), path);
   const shown = rel === '' || rel.startsWith('..') ? path : rel;
-  const data = { file: path, changed: result.changed, written: result.changed && !flags.dryRun, added: result.added, updated: result.updated, commitsRead: result.commitsRead, skippedTags: result.skippedTags, dryRun: flags.dryRun === true };
+  const data = {
+    file: path,
+    changed: result.changed,
+    written: result.changed && !flags.dryRun,
+    added: result.added,
+    updated: result.updated,
+    commitsRead: result.commitsRead,
+    skippedTags: result.skippedTags,
+    dryRun: flags.dryRun === true,
+  };
   if (flags.dryRun) {
     out.result(result.text, { ...data, text: result.text });
     return 0;
   }
   if (result.changed) await writeFileAtomic(path, result.text);
-  const list = (versions: string[]): string => (versions.length <= 6 ? versions.join(', ') : `${versions.length} releases (${versions[0]} … ${versions[versions.length - 1]})`);
+  const list = (versions: string[]): string =>
+    versions.length <= 6
+      ? versions.join(', ')
+      : `${versions.length} releases (${versions[0]} … ${versions[versions.length - 1]})`;
   const summary = !result.changed
     ? `${shown} is up to date`
     : `${existing === null ? 'created' : 'updated'} ${shown}${result.added.length > 0 ? `: added ${list(result.added)}` : ''}${result.updated.length > 0 ? `${result.added.length > 0 ? ';' : ':'} updated ${list(result.updated)}` : ''}`;

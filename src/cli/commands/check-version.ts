@@ -22,7 +22,9 @@ export async function run(flags: CheckFlags): Promise<number> {
     source = `tag ${flags.tag}`;
   } else {
     if (repo.head !== null) {
-      const atHead = classifyTags(await listTags(root), config.tagPrefix).releases.find((t) => t.commit === repo.head!.sha);
+      const atHead = classifyTags(await listTags(root), config.tagPrefix).releases.find(
+        (t) => t.commit === repo.head!.sha,
+      );
       if (atHead) {
         expected = atHead.version;
         source = `tag ${atHead.name} at HEAD`;
@@ -30,19 +32,34 @@ export async function run(flags: CheckFlags): Promise<number> {
     }
   }
   const files = await resolveVersionFiles(root, config);
-  if (files.length === 0) throw new SlipwayError('NO_VERSION_FILES', 'no version files to check: list them in "versionFiles" in slipway.json');
+  if (files.length === 0)
+    throw new SlipwayError(
+      'NO_VERSION_FILES',
+      'no version files to check: list them in "versionFiles" in slipway.json',
+    );
   const found = await readVersions(root, files, expected);
   let ok: boolean;
   const lines: string[] = [];
   if (expected !== null) {
     ok = found.every((f) => f.matches === true);
-    for (const f of found) lines.push(`${f.matches ? 'ok      ' : 'MISMATCH'} ${f.path} (${f.where}): ${f.version}${f.matches ? '' : `, expected ${f.expected}`}`);
-    lines.push(ok ? `all ${found.length} version locations match ${source}` : `version files disagree with ${source}; run \`slipway bump ${expected}\` or retag`);
+    for (const f of found)
+      lines.push(
+        `${f.matches ? 'ok      ' : 'MISMATCH'} ${f.path} (${f.where}): ${f.version}${f.matches ? '' : `, expected ${f.expected}`}`,
+      );
+    lines.push(
+      ok
+        ? `all ${found.length} version locations match ${source}`
+        : `version files disagree with ${source}; run \`slipway bump ${expected}\` or retag`,
+    );
   } else {
     const distinct = new Set(found.map((f) => semver.valid(f.version) ?? f.version));
     ok = distinct.size <= 1;
     for (const f of found) lines.push(`${ok ? 'ok      ' : 'DIFFERS '} ${f.path} (${f.where}): ${f.version}`);
-    lines.push(ok ? `all ${found.length} version locations agree (no release tag at HEAD; pass --tag to check against one)` : `version files disagree with each other; run \`slipway bump <version>\``);
+    lines.push(
+      ok
+        ? `all ${found.length} version locations agree (no release tag at HEAD; pass --tag to check against one)`
+        : `version files disagree with each other; run \`slipway bump <version>\``,
+    );
   }
   out.result(lines.join('\n'), { ok, expected, source: source || null, files: found });
   return ok ? 0 : EXIT.failed;

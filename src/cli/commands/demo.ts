@@ -28,7 +28,10 @@ const CONFIG = `{
 /** A small project with a real history: two releases, then the work since. */
 async function buildSample(dir: string): Promise<ScratchRepo> {
   const repo = await ScratchRepo.create(dir);
-  await repo.commit('feat: initial panel with site list', { 'package.json': '{\n  "name": "aipanel",\n  "version": "0.3.0"\n}\n', 'slipway.json': CONFIG });
+  await repo.commit('feat: initial panel with site list', {
+    'package.json': '{\n  "name": "aipanel",\n  "version": "0.3.0"\n}\n',
+    'slipway.json': CONFIG,
+  });
   await repo.commit('fix(backup): correct timezone handling in scheduled backups (#41)');
   await repo.tag('v0.3.0', { annotated: true });
   repo.advance(86400 * 14);
@@ -40,7 +43,9 @@ async function buildSample(dir: string): Promise<ScratchRepo> {
   await repo.commit('security(auth): patch brute-force bypass in MFA flow\n\nCloses #77');
   await repo.commit('feat(api): add X-AiPanel-Version header to every response');
   await repo.commit('Update README');
-  await repo.commit('BREAKING(config): rename ssl_mode to tls.mode\n\nBREAKING CHANGE: `server.ssl_mode` is now `server.tls.mode`.\nThe config migration renames it for you.');
+  await repo.commit(
+    'BREAKING(config): rename ssl_mode to tls.mode\n\nBREAKING CHANGE: `server.ssl_mode` is now `server.tls.mode`.\nThe config migration renames it for you.',
+  );
   await repo.commit('fix(sites): keep aliases when importing domains\n\nFixes #80');
   return repo;
 }
@@ -57,7 +62,14 @@ export async function run(flags: DemoFlags): Promise<number> {
     const next = await computeNext({ cwd: dir, config, channel: 'stable', releaseAs: null });
     const beta = await computeNext({ cwd: dir, config, channel: 'beta', releaseAs: null });
     const nightly = await computeNext({ cwd: dir, config, channel: 'nightly', releaseAs: null });
-    const changelog = await buildChangelog({ cwd: dir, config, existing: null, mode: 'update', release: next.next, date });
+    const changelog = await buildChangelog({
+      cwd: dir,
+      config,
+      existing: null,
+      mode: 'update',
+      release: next.next,
+      date,
+    });
     await writeFileAtomic(join(dir, 'CHANGELOG.md'), changelog.text);
     const notes = await buildNotes({ cwd: dir, config, version: next.next, template: null, date });
 
@@ -72,7 +84,7 @@ export async function run(flags: DemoFlags): Promise<number> {
       changelog.text,
       rule(`slipway notes ${next.next}`),
       notes.markdown,
-      rule('the operator\'s half: feed, install, agent, update, rollback'),
+      rule("the operator's half: feed, install, agent, update, rollback"),
     ].join('\n');
     if (!out.json) process.stdout.write(`${text}\n`);
     out.info('Publishing the sample app to a signed feed and running the update loop (about ten seconds) …');
@@ -83,9 +95,17 @@ export async function run(flags: DemoFlags): Promise<number> {
     });
     const tail = [
       '',
-      flags.keep ? `The sample repository is kept in ${dir}; try: slipway next --cwd ${dir}` : 'Run with --keep to keep the sample repository and try the commands on it.',
+      flags.keep
+        ? `The sample repository is kept in ${dir}; try: slipway next --cwd ${dir}`
+        : 'Run with --keep to keep the sample repository and try the commands on it.',
     ].join('\n');
-    out.result(tail, { dir: flags.keep ? dir : null, loop: steps, next: { stable: next.next, beta: beta.next, nightly: nightly.next, reason: next.reason }, changelog: changelog.text, notes: notes.markdown });
+    out.result(tail, {
+      dir: flags.keep ? dir : null,
+      loop: steps,
+      next: { stable: next.next, beta: beta.next, nightly: nightly.next, reason: next.reason },
+      changelog: changelog.text,
+      notes: notes.markdown,
+    });
     return 0;
   } finally {
     if (!flags.keep) await rm(dir, { recursive: true, force: true });

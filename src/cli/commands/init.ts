@@ -15,7 +15,6 @@ interface InitFlags extends GlobalOptions {
   json?: boolean;
 }
 
-
 /** git@github.com:o/r.git and https://github.com/o/r.git -> https://github.com/o/r */
 export function webUrl(remote: string): string | null {
   const ssh = /^(?:ssh:\/\/)?git@([^:/]+)[:/](.+?)(?:\.git)?\/?$/.exec(remote);
@@ -31,15 +30,21 @@ export async function run(flags: InitFlags): Promise<number> {
   const root = repo.root;
   const configPath = join(root, CONFIG_FILE);
   if ((await exists(configPath)) && !flags.force) {
-    throw new SlipwayError('CONFIG_EXISTS', `${relative(process.cwd(), configPath) || configPath} already exists; pass --force to overwrite it`);
+    throw new SlipwayError(
+      'CONFIG_EXISTS',
+      `${relative(process.cwd(), configPath) || configPath} already exists; pass --force to overwrite it`,
+    );
   }
   const remote = await runGit(root, ['remote', 'get-url', 'origin'], { okStatuses: [0, 2, 128] });
   const repository = remote.status === 0 ? webUrl(remote.stdout.trim()) : null;
   const versionFiles: string[] = [];
-  for (const name of ['package.json', 'pyproject.toml', 'Cargo.toml']) if (await exists(join(root, name))) versionFiles.push(name);
+  for (const name of ['package.json', 'pyproject.toml', 'Cargo.toml'])
+    if (await exists(join(root, name))) versionFiles.push(name);
   const hasSchema = await exists(join(root, 'node_modules/slipway/schema/slipway.schema.json'));
   const config: Record<string, unknown> = {
-    $schema: hasSchema ? './node_modules/slipway/schema/slipway.schema.json' : 'https://slipway.dev/schema/slipway.schema.json',
+    $schema: hasSchema
+      ? './node_modules/slipway/schema/slipway.schema.json'
+      : 'https://slipway.dev/schema/slipway.schema.json',
     ...(repository === null ? {} : { repository }),
     tagPrefix: 'v',
     channels: ['nightly', 'beta', 'stable'],
@@ -57,7 +62,9 @@ export async function run(flags: InitFlags): Promise<number> {
   }
   const verb = flags.dryRun ? 'would write' : 'wrote';
   out.result(
-    flags.dryRun ? `${verb} ${CONFIG_FILE}:\n${text}${writeChangelog ? `\n${verb} CHANGELOG.md:\n${changelog}` : ''}` : `${verb} ${written.join(' and ')} in ${root}`,
+    flags.dryRun
+      ? `${verb} ${CONFIG_FILE}:\n${text}${writeChangelog ? `\n${verb} CHANGELOG.md:\n${changelog}` : ''}`
+      : `${verb} ${written.join(' and ')} in ${root}`,
     { root, files: written, dryRun: flags.dryRun === true, config },
   );
   return 0;

@@ -53,20 +53,43 @@ slipway "$@"
 `;
 }
 
-export async function run(flags: { feed?: string; url?: string; package?: string; app?: string; dryRun?: boolean; json?: boolean }): Promise<number> {
+export async function run(flags: {
+  feed?: string;
+  url?: string;
+  package?: string;
+  app?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}): Promise<number> {
   const out = createOutput(flags.json === true);
   const dir = resolve(flags.feed ?? 'feed');
-  if (flags.url === undefined || !/^https?:\/\//.test(flags.url)) throw new SlipwayError('USAGE', `pass --url with the feed's public address (https://…), got "${flags.url ?? 'nothing'}"`);
+  if (flags.url === undefined || !/^https?:\/\//.test(flags.url))
+    throw new SlipwayError(
+      'USAGE',
+      `pass --url with the feed's public address (https://…), got "${flags.url ?? 'nothing'}"`,
+    );
   const root = await readFile(join(dir, 'metadata', '1.root.json')).catch((error: unknown) => {
-    throw new SlipwayError('FEED_NOT_FOUND', `${dir}/metadata/1.root.json is missing: create the feed first (slipway feed init)`, { cause: error });
+    throw new SlipwayError(
+      'FEED_NOT_FOUND',
+      `${dir}/metadata/1.root.json is missing: create the feed first (slipway feed init)`,
+      { cause: error },
+    );
   });
   const rootSha256 = createHash('sha256').update(root).digest('hex');
-  const script = renderInstallScript({ url: flags.url.replace(/\/+$/, ''), rootSha256, pkg: flags.package ?? 'slipway', app: flags.app ?? 'app' });
+  const script = renderInstallScript({
+    url: flags.url.replace(/\/+$/, ''),
+    rootSha256,
+    pkg: flags.package ?? 'slipway',
+    app: flags.app ?? 'app',
+  });
   if (flags.dryRun) {
     out.result(script, { path: join(dir, 'install.sh'), rootSha256, dryRun: true });
     return 0;
   }
   await writeFileAtomic(join(dir, 'install.sh'), script);
-  out.result(`wrote ${join(dir, 'install.sh')} (pins root sha256 ${rootSha256.slice(0, 16)}…)\n  curl -fsSL ${flags.url.replace(/\/+$/, '')}/install.sh | bash -s -- --channel=beta`, { path: join(dir, 'install.sh'), rootSha256 });
+  out.result(
+    `wrote ${join(dir, 'install.sh')} (pins root sha256 ${rootSha256.slice(0, 16)}…)\n  curl -fsSL ${flags.url.replace(/\/+$/, '')}/install.sh | bash -s -- --channel=beta`,
+    { path: join(dir, 'install.sh'), rootSha256 },
+  );
   return 0;
 }

@@ -38,21 +38,28 @@ export async function run(flags: NextFlags): Promise<number> {
     skippedTags: r.skippedTags,
   };
   const lines: string[] = [];
-  if (r.next === null) lines.push(`No release on ${r.channel}: ${r.reason}.${r.current === null ? '' : ` Current: ${r.current}.`}`);
+  if (r.next === null)
+    lines.push(`No release on ${r.channel}: ${r.reason}.${r.current === null ? '' : ` Current: ${r.current}.`}`);
   else lines.push(`${r.next}`, '', `${r.current ?? '(no release yet)'} -> ${r.next} on ${r.channel}: ${r.reason}`);
   if (r.deciding.length > 0) {
     lines.push('', 'Decided by:');
     for (const c of r.deciding) lines.push(`  ${c.shortSha} ${c.header}`);
   }
   const others = r.selection.included.filter((c) => !deciding.has(c.sha));
-  if (others.length > 0) lines.push('', `Also in this release: ${others.length} commit${others.length === 1 ? '' : 's'}`);
-  if (r.selection.cancelled.length > 0) lines.push(`Cancelled by reverts: ${r.selection.cancelled.map((p) => p.commit.shortSha).join(', ')}`);
+  if (others.length > 0)
+    lines.push('', `Also in this release: ${others.length} commit${others.length === 1 ? '' : 's'}`);
+  if (r.selection.cancelled.length > 0)
+    lines.push(`Cancelled by reverts: ${r.selection.cancelled.map((p) => p.commit.shortSha).join(', ')}`);
   if (r.selection.nonConventional.length > 0) {
-    lines.push(`Not conventional (ignored): ${r.selection.nonConventional.length}${flags.verbose ? '' : ' (list them with --verbose)'}`);
+    lines.push(
+      `Not conventional (ignored): ${r.selection.nonConventional.length}${flags.verbose ? '' : ' (list them with --verbose)'}`,
+    );
     if (flags.verbose) for (const c of r.selection.nonConventional) lines.push(`  ${c.shortSha} ${c.header}`);
   }
   if (r.skippedTags.length > 0) {
-    lines.push(`Tags skipped (not ${config.tagPrefix}<semver>): ${r.skippedTags.length}${flags.verbose ? '' : ' (list them with --verbose)'}`);
+    lines.push(
+      `Tags skipped (not ${config.tagPrefix}<semver>): ${r.skippedTags.length}${flags.verbose ? '' : ' (list them with --verbose)'}`,
+    );
     if (flags.verbose) for (const t of r.skippedTags) lines.push(`  ${t}`);
   }
   out.result(lines.join('\n'), data);

@@ -62,7 +62,8 @@ export class ReleaseAttributor {
     for (const p of parents) {
       const theirs = this.#pending.get(p);
       if (theirs === undefined) this.#pending.set(p, mine);
-      else if (theirs !== mine) this.#pending.set(p, Math.min(Math.floor(theirs / SHIFT), any) * SHIFT + Math.min(theirs % SHIFT, stable));
+      else if (theirs !== mine)
+        this.#pending.set(p, Math.min(Math.floor(theirs / SHIFT), any) * SHIFT + Math.min(theirs % SHIFT, stable));
     }
     if (keep === null) return;
     const anyVersion = any === UNRELEASED ? null : this.#ranks[any]!;

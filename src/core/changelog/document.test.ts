@@ -49,8 +49,13 @@ describe('parseChangelog', () => {
   });
 
   it('recognises conventional-changelog and plain headings', () => {
-    const doc = parseChangelog('# [2.0.0](https://x/compare/v1.0.0...v2.0.0) (2026-03-01)\n\n* feat\n\n## v1.0.0 - 2026-01-01\n');
-    assert.deepEqual(doc.blocks.map((b) => (b.kind === 'release' ? b.version : null)), ['2.0.0', '1.0.0']);
+    const doc = parseChangelog(
+      '# [2.0.0](https://x/compare/v1.0.0...v2.0.0) (2026-03-01)\n\n* feat\n\n## v1.0.0 - 2026-01-01\n',
+    );
+    assert.deepEqual(
+      doc.blocks.map((b) => (b.kind === 'release' ? b.version : null)),
+      ['2.0.0', '1.0.0'],
+    );
   });
 
   it('keeps headings inside code fences as text', () => {
@@ -61,16 +66,34 @@ describe('parseChangelog', () => {
   it('keeps "##" blocks it does not understand', () => {
     const text = '# Log\n\n## Old history\n\nStuff.\n';
     const doc = parseChangelog(text);
-    assert.deepEqual(doc.blocks.map((b) => b.kind), ['other']);
+    assert.deepEqual(
+      doc.blocks.map((b) => b.kind),
+      ['other'],
+    );
     assert.equal(serializeChangelog(doc), text);
   });
 
   it('refuses two sections for one version', () => {
-    assert.throws(() => parseChangelog('## [1.0.0]\n\n## 1.0.0\n'), (e: SlipwayError) => e.code === 'CHANGELOG_DUPLICATE_VERSION');
+    assert.throws(
+      () => parseChangelog('## [1.0.0]\n\n## 1.0.0\n'),
+      (e: SlipwayError) => e.code === 'CHANGELOG_DUPLICATE_VERSION',
+    );
   });
 
   it('round-trips any text made of lines without losing a byte (but CRs and the final newline)', () => {
-    const line = fc.oneof(fc.constantFrom('## [1.0.0] - 2026-01-01', '## [Unreleased]', '### Added', '- item', '```', '[x]: http://x', '', '## Notes'), fc.string().map((s) => s.replace(/[\r\n]/g, '')));
+    const line = fc.oneof(
+      fc.constantFrom(
+        '## [1.0.0] - 2026-01-01',
+        '## [Unreleased]',
+        '### Added',
+        '- item',
+        '```',
+        '[x]: http://x',
+        '',
+        '## Notes',
+      ),
+      fc.string().map((s) => s.replace(/[\r\n]/g, '')),
+    );
     fc.assert(
       fc.property(fc.array(line, { maxLength: 30 }), (lines) => {
         const text = `${lines.join('\n')}\n`;
@@ -83,7 +106,10 @@ describe('parseChangelog', () => {
         }
         const out = serializeChangelog(doc);
         // Blank lines before the link definitions are normalised; every other line survives, in order.
-        assert.deepEqual(out.split('\n').filter((l) => l.trim() !== ''), text.split('\n').filter((l) => l.trim() !== ''));
+        assert.deepEqual(
+          out.split('\n').filter((l) => l.trim() !== ''),
+          text.split('\n').filter((l) => l.trim() !== ''),
+        );
       }),
     );
   });
@@ -91,7 +117,20 @@ describe('parseChangelog', () => {
 
 describe('parseBlock', () => {
   it('splits sections into items, with continuation lines and the commit each names', () => {
-    const b = parseBlock(['', '### Changed', '', '- **BREAKING** rename ([abc1234](https://x/commit/abc1234))', '', '  Migration text.', '- plain (def5678)', '- by hand', '', '### Notes', '', 'Free text.']);
+    const b = parseBlock([
+      '',
+      '### Changed',
+      '',
+      '- **BREAKING** rename ([abc1234](https://x/commit/abc1234))',
+      '',
+      '  Migration text.',
+      '- plain (def5678)',
+      '- by hand',
+      '',
+      '### Notes',
+      '',
+      'Free text.',
+    ]);
     assert.deepEqual(b.sections, [
       {
         title: 'Changed',

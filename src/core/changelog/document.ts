@@ -18,7 +18,8 @@ const FENCE = /^(```|~~~)/;
 const LINK_DEF = /^\[([^\]]+)\]:\s*\S+/;
 // "## [1.2.0] - 2026-11-22", "## 1.2.0 (2026-11-22)", "## [v1.2.0](https://…) (2026-11-22)",
 // "# [1.2.0](…)" (conventional-changelog writes minors at level 1): all are releases.
-const RELEASE_HEADING = /^(#{1,2})\s+\[?v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)\]?(?:\([^)]*\))?(?:\s*[-–—(]\s*(\d{4}-\d{2}-\d{2})\)?)?.*$/;
+const RELEASE_HEADING =
+  /^(#{1,2})\s+\[?v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)\]?(?:\([^)]*\))?(?:\s*[-–—(]\s*(\d{4}-\d{2}-\d{2})\)?)?.*$/;
 const UNRELEASED_HEADING = /^##\s+\[?unreleased\]?(?:\s.*)?$/i;
 
 /** Reads a changelog without losing a byte of what it does not understand. */
@@ -64,7 +65,10 @@ export function parseChangelog(text: string): ChangelogDocument {
 }
 
 function duplicate(version: string): SlipwayError {
-  return new SlipwayError('CHANGELOG_DUPLICATE_VERSION', `the changelog has two sections for ${version}; merge them by hand, then run slipway again`);
+  return new SlipwayError(
+    'CHANGELOG_DUPLICATE_VERSION',
+    `the changelog has two sections for ${version}; merge them by hand, then run slipway again`,
+  );
 }
 
 export function linkLabel(definition: string): string | null {
@@ -111,7 +115,10 @@ export function parseBlock(lines: readonly string[]): ParsedBlock {
     while (item.length > 0 && item[item.length - 1]!.trim() === '') item.pop();
     const text = item.join('\n');
     const first = item[0] ?? '';
-    sections[sections.length - 1]!.items.push({ text, sha: /^[-*+] /.test(first) ? (SHA_AT_END.exec(first)?.[1] ?? null) : null });
+    sections[sections.length - 1]!.items.push({
+      text,
+      sha: /^[-*+] /.test(first) ? (SHA_AT_END.exec(first)?.[1] ?? null) : null,
+    });
     item = null;
   };
   let fenced = false;

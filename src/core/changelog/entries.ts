@@ -22,7 +22,9 @@ export function mayAppearRaw(raw: RawCommit, config: Pick<ResolvedConfig, 'types
 /** Whether a commit can ever produce a changelog entry (or cancel one): the rest need not be kept. */
 export function mayAppear(c: ParsedCommit, config: Pick<ResolvedConfig, 'types'>): boolean {
   if (!c.conventional) return false;
-  return c.breaking || c.reverts !== null || c.deprecations.length > 0 || (config.types[c.type!]?.section ?? null) !== null;
+  return (
+    c.breaking || c.reverts !== null || c.deprecations.length > 0 || (config.types[c.type!]?.section ?? null) !== null
+  );
 }
 
 /** One line of a changelog, still structured. */
@@ -54,17 +56,34 @@ export function buildEntries(
   config: Pick<ResolvedConfig, 'types'>,
   options: { cancelReverts?: boolean } = {},
 ): ChangeEntry[] {
-  const included = options.cancelReverts === false ? commits.filter((c) => c.conventional) : selectCommits(commits).included;
+  const included =
+    options.cancelReverts === false ? commits.filter((c) => c.conventional) : selectCommits(commits).included;
   const entries: ChangeEntry[] = [];
   for (let i = included.length - 1; i >= 0; i--) {
     const c = included[i]!;
     let section = config.types[c.type!]?.section ?? null;
     if (section === null && c.breaking) section = 'Changed';
     if (section !== null) {
-      entries.push({ section, sha: c.sha, scope: c.scope, subject: c.subject, breaking: c.breaking, notes: c.breakingNotes, references: c.references });
+      entries.push({
+        section,
+        sha: c.sha,
+        scope: c.scope,
+        subject: c.subject,
+        breaking: c.breaking,
+        notes: c.breakingNotes,
+        references: c.references,
+      });
     }
     for (const text of c.deprecations) {
-      entries.push({ section: 'Deprecated', sha: c.sha, scope: c.scope, subject: text, breaking: false, notes: [], references: [] });
+      entries.push({
+        section: 'Deprecated',
+        sha: c.sha,
+        scope: c.scope,
+        subject: text,
+        breaking: false,
+        notes: [],
+        references: [],
+      });
     }
   }
   // Stable sort: breaking entries first, the rest keep history order.

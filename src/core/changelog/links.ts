@@ -12,7 +12,11 @@ function fill(template: string, values: Record<string, string>): string {
 }
 
 export function linkContext(config: ResolvedConfig): LinkContext {
-  return { repository: config.repository?.replace(/\/+$/, '').replace(/\.git$/, '') ?? null, links: config.links, tagPrefix: config.tagPrefix };
+  return {
+    repository: config.repository?.replace(/\/+$/, '').replace(/\.git$/, '') ?? null,
+    links: config.links,
+    tagPrefix: config.tagPrefix,
+  };
 }
 
 export function commitUrl(ctx: LinkContext, sha: string): string | null {

@@ -46,7 +46,11 @@ interface Item {
 }
 
 /** Merges generated entries into a block's existing lines, keeping every line Slipway did not write. */
-export function mergeBlockLines(existing: readonly string[], entries: readonly ChangeEntry[], opts: Pick<MergeOptions, 'order' | 'ctx' | 'ownTexts'>): { lines: string[]; userItems: Map<string, Item[]> } {
+export function mergeBlockLines(
+  existing: readonly string[],
+  entries: readonly ChangeEntry[],
+  opts: Pick<MergeOptions, 'order' | 'ctx' | 'ownTexts'>,
+): { lines: string[]; userItems: Map<string, Item[]> } {
   const parsed = parseBlock(existing);
   const kept = new Map<string, Item[]>();
   const userShas = new Set<string>();
@@ -61,7 +65,9 @@ export function mergeBlockLines(existing: readonly string[], entries: readonly C
     generated.set(
       section,
       // A bullet the user edited (same commit, other words) wins over the generated one.
-      list.filter((e) => !userShas.has(`${section}\u0000${e.sha.slice(0, 7)}`)).map((e) => ({ text: renderEntry(e, opts.ctx), sha: e.sha })),
+      list
+        .filter((e) => !userShas.has(`${section}\u0000${e.sha.slice(0, 7)}`))
+        .map((e) => ({ text: renderEntry(e, opts.ctx), sha: e.sha })),
     );
   }
   const titles = [...opts.order, ...kept.keys(), ...generated.keys()].filter((t, i, all) => all.indexOf(t) === i);
@@ -100,7 +106,11 @@ function insertionIndex(blocks: readonly Block[], version: string | null, from =
 /** Merges generated releases into a changelog document. Never drops text Slipway did not write. */
 export function mergeChangelog(input: ChangelogDocument | null, opts: MergeOptions): MergeResult {
   const doc: ChangelogDocument = input
-    ? { preamble: [...input.preamble], blocks: input.blocks.map((b) => ({ ...b, lines: [...b.lines] })), linkDefinitions: [...input.linkDefinitions] }
+    ? {
+        preamble: [...input.preamble],
+        blocks: input.blocks.map((b) => ({ ...b, lines: [...b.lines] })),
+        linkDefinitions: [...input.linkDefinitions],
+      }
     : { preamble: [...DEFAULT_PREAMBLE], blocks: [], linkDefinitions: [] };
   if (doc.preamble.length > 0 && doc.preamble[doc.preamble.length - 1]!.trim() !== '') doc.preamble.push('');
   const added: string[] = [];

@@ -8,13 +8,18 @@ const SUBJECT_REF = /(^|[\s(])#(\d+)\b/g;
 export function renderEntry(entry: ChangeEntry, ctx: LinkContext): string {
   let subject = entry.subject;
   if (ctx.repository !== null) {
-    subject = subject.replace(SUBJECT_REF, (_all, lead: string, id: string) => `${lead}[#${id}](${issueUrl(ctx, { issue: id, repository: null })})`);
+    subject = subject.replace(
+      SUBJECT_REF,
+      (_all, lead: string, id: string) => `${lead}[#${id}](${issueUrl(ctx, { issue: id, repository: null })})`,
+    );
   }
   let line = '- ';
   if (entry.breaking) line += '**BREAKING** ';
   if (entry.scope !== null) line += `**${entry.scope}:** `;
   line += subject;
-  const extra = entry.references.filter((r) => r.action !== null && !(r.repository === null && new RegExp(`#${r.issue}\\b`).test(entry.subject)));
+  const extra = entry.references.filter(
+    (r) => r.action !== null && !(r.repository === null && new RegExp(`#${r.issue}\\b`).test(entry.subject)),
+  );
   if (extra.length > 0) {
     const parts = extra.map((r) => {
       const label = `${r.repository ?? ''}#${r.issue}`;
@@ -27,7 +32,12 @@ export function renderEntry(entry: ChangeEntry, ctx: LinkContext): string {
   const url = commitUrl(ctx, entry.sha);
   line += url === null ? ` (${short})` : ` ([${short}](${url}))`;
   for (const note of entry.notes) {
-    line += '\n\n' + note.split('\n').map((l) => (l.trim() === '' ? '' : `  ${l}`)).join('\n');
+    line +=
+      '\n\n' +
+      note
+        .split('\n')
+        .map((l) => (l.trim() === '' ? '' : `  ${l}`))
+        .join('\n');
   }
   return line;
 }

@@ -4,13 +4,22 @@ import fc from 'fast-check';
 import { parseCommit, splitFooters } from './parse.ts';
 import type { RawCommit } from './types.ts';
 
-const raw = (subject: string, body = '', parents: string[] = ['p1']): RawCommit => ({ sha: 'a'.repeat(40), parents, time: 0, subject, body });
+const raw = (subject: string, body = '', parents: string[] = ['p1']): RawCommit => ({
+  sha: 'a'.repeat(40),
+  parents,
+  time: 0,
+  subject,
+  body,
+});
 
 describe('parseCommit', () => {
   describe('the header', () => {
     it('reads type, scope and description', () => {
       const c = parseCommit(raw('feat(sites): add bulk domain import'));
-      assert.deepEqual([c.conventional, c.type, c.scope, c.subject, c.breaking], [true, 'feat', 'sites', 'add bulk domain import', false]);
+      assert.deepEqual(
+        [c.conventional, c.type, c.scope, c.subject, c.breaking],
+        [true, 'feat', 'sites', 'add bulk domain import', false],
+      );
     });
     it('reads a header without scope', () => {
       const c = parseCommit(raw('fix: correct timezone handling'));
@@ -23,9 +32,12 @@ describe('parseCommit', () => {
       const c = parseCommit(raw('feat(api)!: drop v1 endpoints'));
       assert.deepEqual([c.type, c.scope, c.breaking], ['feat', 'api', true]);
     });
-    it('reads the server panel strategy\'s BREAKING(config): form as breaking', () => {
+    it("reads the server panel strategy's BREAKING(config): form as breaking", () => {
       const c = parseCommit(raw('BREAKING(config): rename ssl_mode to tls.mode'));
-      assert.deepEqual([c.type, c.scope, c.breaking, c.subject], ['breaking', 'config', true, 'rename ssl_mode to tls.mode']);
+      assert.deepEqual(
+        [c.type, c.scope, c.breaking, c.subject],
+        ['breaking', 'config', true, 'rename ssl_mode to tls.mode'],
+      );
     });
     it('leaves a plain message non-conventional', () => {
       for (const s of ['Update README', 'feat add thing', 'feat(: broken', ': nothing', 'WIP']) {
@@ -52,9 +64,16 @@ describe('parseCommit', () => {
 
   describe('footers', () => {
     it('reads a multi-line BREAKING CHANGE', () => {
-      const c = parseCommit(raw('refactor: new config loader', 'Some body text.\n\nBREAKING CHANGE: `ssl_mode` is now `tls.mode`.\nRun the migration.\n\nAnd a second paragraph.\nRefs: #12'));
+      const c = parseCommit(
+        raw(
+          'refactor: new config loader',
+          'Some body text.\n\nBREAKING CHANGE: `ssl_mode` is now `tls.mode`.\nRun the migration.\n\nAnd a second paragraph.\nRefs: #12',
+        ),
+      );
       assert.equal(c.breaking, true);
-      assert.deepEqual(c.breakingNotes, ['`ssl_mode` is now `tls.mode`.\nRun the migration.\n\nAnd a second paragraph.']);
+      assert.deepEqual(c.breakingNotes, [
+        '`ssl_mode` is now `tls.mode`.\nRun the migration.\n\nAnd a second paragraph.',
+      ]);
       assert.equal(c.body, 'Some body text.');
       assert.deepEqual(c.references, [{ repository: null, issue: '12', action: 'refs' }]);
     });
@@ -87,8 +106,13 @@ describe('parseCommit', () => {
 
   describe('reverts', () => {
     it('reads git\'s own Revert "…" with the sha from the body', () => {
-      const c = parseCommit(raw('Revert "feat: add import"', 'This reverts commit 0123456789abcdef0123456789abcdef01234567.'));
-      assert.deepEqual([c.type, c.subject, c.reverts], ['revert', 'feat: add import', '0123456789abcdef0123456789abcdef01234567']);
+      const c = parseCommit(
+        raw('Revert "feat: add import"', 'This reverts commit 0123456789abcdef0123456789abcdef01234567.'),
+      );
+      assert.deepEqual(
+        [c.type, c.subject, c.reverts],
+        ['revert', 'feat: add import', '0123456789abcdef0123456789abcdef01234567'],
+      );
     });
     it('reads revert: with a Refs footer', () => {
       const c = parseCommit(raw('revert: let us never again speak of the noodle incident', 'Refs: 676104e, a215868'));
@@ -104,7 +128,9 @@ describe('parseCommit', () => {
   describe('properties', () => {
     const type = fc.stringMatching(/^[a-z][a-z0-9]{0,9}$/);
     const scope = fc.option(fc.stringMatching(/^[a-z0-9_./-]{1,12}$/), { nil: null });
-    const description = fc.string({ minLength: 1, maxLength: 80 }).filter((s) => !/[\r\n]/.test(s) && s.trim() === s && s !== '');
+    const description = fc
+      .string({ minLength: 1, maxLength: 80 })
+      .filter((s) => !/[\r\n]/.test(s) && s.trim() === s && s !== '');
     it('reads back any header it could have been given', () => {
       fc.assert(
         fc.property(type, scope, fc.boolean(), description, (t, s, bang, d) => {

@@ -10,7 +10,21 @@ const REVERTS_SHA = /This reverts commit ([0-9a-f]{7,40})\b/;
 // BREAKING CHANGE, which may contain a space.
 const FOOTER = /^(BREAKING CHANGE|BREAKING-CHANGE|[A-Za-z][\w-]*)(: | #)(.*)$/;
 const ISSUE_REF = /(?:^|[\s(,])((?:[\w.-]+\/[\w.-]+)?)#(\d+)\b/g;
-const CLOSING = new Set(['close', 'closes', 'closed', 'fix', 'fixes', 'fixed', 'resolve', 'resolves', 'resolved', 'refs', 'ref', 'references', 'see']);
+const CLOSING = new Set([
+  'close',
+  'closes',
+  'closed',
+  'fix',
+  'fixes',
+  'fixed',
+  'resolve',
+  'resolves',
+  'resolved',
+  'refs',
+  'ref',
+  'references',
+  'see',
+]);
 const SHA_LIKE = /^[0-9a-f]{7,40}$/;
 
 /** Splits the message body into the free text and the trailing footers (rules 8-10). */
@@ -100,7 +114,12 @@ export function parseCommit(raw: RawCommit): ParsedCommit {
     const token = f.token.toLowerCase();
     if (token === 'release-as') releaseAs = f.value.trim();
     else if (token === 'deprecated' && f.value.trim() !== '') deprecations.push(f.value.trim());
-    else if (type === 'revert' && reverts === null && (token === 'refs' || token === 'reverts') && SHA_LIKE.test(f.value.trim())) {
+    else if (
+      type === 'revert' &&
+      reverts === null &&
+      (token === 'refs' || token === 'reverts') &&
+      SHA_LIKE.test(f.value.trim())
+    ) {
       reverts = f.value.trim();
     }
   }

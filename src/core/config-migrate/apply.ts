@@ -52,7 +52,11 @@ function set(obj: JsonObject, key: string, value: Json): void {
     const next = cur[part];
     if (next === undefined) cur = cur[part] = {};
     else if (next !== null && typeof next === 'object' && !Array.isArray(next)) cur = next;
-    else throw new SlipwayError('CONFIG_MIGRATION_CONFLICT', `cannot set ${key}: ${part} holds a ${Array.isArray(next) ? 'list' : typeof next}, not an object`);
+    else
+      throw new SlipwayError(
+        'CONFIG_MIGRATION_CONFLICT',
+        `cannot set ${key}: ${part} holds a ${Array.isArray(next) ? 'list' : typeof next}, not an object`,
+      );
   }
   cur[parts[parts.length - 1]!] = value;
 }
@@ -83,7 +87,11 @@ function clone(config: JsonObject): JsonObject {
 export function configVersion(config: JsonObject): number {
   const v = config.config_version;
   if (v === undefined) return 1;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new SlipwayError('CONFIG_VERSION_INVALID', `config_version must be a whole number of 1 or more, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new SlipwayError(
+      'CONFIG_VERSION_INVALID',
+      `config_version must be a whole number of 1 or more, got ${JSON.stringify(v)}`,
+    );
   return v;
 }
 
@@ -92,7 +100,12 @@ export function configVersion(config: JsonObject): number {
  * keys, and keys a rollback takes out, go to `archived`. `backup` is what earlier runs archived,
  * from which a rollback restores removed keys. Pure: the caller reads and writes the files.
  */
-export function migrateConfig(input: JsonObject, migrations: ConfigMigrations, target: number, options: { now: Date; backup?: ConfigBackup }): ConfigMigrationResult {
+export function migrateConfig(
+  input: JsonObject,
+  migrations: ConfigMigrations,
+  target: number,
+  options: { now: Date; backup?: ConfigBackup },
+): ConfigMigrationResult {
   const config = clone(input);
   const from = configVersion(config);
   const log: string[] = [];
@@ -102,7 +115,10 @@ export function migrateConfig(input: JsonObject, migrations: ConfigMigrations, t
   const sorted = [...migrations.migrations].sort((a, b) => a.version - b.version);
   const known = new Set(sorted.map((m) => m.version));
   if (target !== 1 && !known.has(target)) {
-    throw new SlipwayError('CONFIG_MIGRATION_UNKNOWN', `there is no config migration to version ${target}; known: ${[1, ...known].join(', ')}`);
+    throw new SlipwayError(
+      'CONFIG_MIGRATION_UNKNOWN',
+      `there is no config migration to version ${target}; known: ${[1, ...known].join(', ')}`,
+    );
   }
   const archive = (version: number, key: string): void => {
     const value = get(config, key);
@@ -112,16 +128,19 @@ export function migrateConfig(input: JsonObject, migrations: ConfigMigrations, t
   if (target > from) {
     for (const m of sorted) {
       if (m.version <= from || m.version > target) continue;
-      for (const step of m.steps) log.push(applyUp(config, step, m.version, archive, (key) => added.push({ version: m.version, key })));
+      for (const step of m.steps)
+        log.push(applyUp(config, step, m.version, archive, (key) => added.push({ version: m.version, key })));
       config.config_version = m.version;
       log.push(`config_version ${m.version}${m.description ? `: ${m.description}` : ''}`);
     }
   } else if (target < from) {
     const restore = [...(options.backup?.archived ?? [])].reverse();
-    const wasAdded = (version: number, key: string): boolean => (options.backup?.added ?? []).some((a) => a.version === version && a.key === key);
+    const wasAdded = (version: number, key: string): boolean =>
+      (options.backup?.added ?? []).some((a) => a.version === version && a.key === key);
     for (const m of [...sorted].reverse()) {
       if (m.version > from || m.version <= target) continue;
-      for (const step of [...m.steps].reverse()) log.push(applyDown(config, step, m.version, archive, restore, wasAdded));
+      for (const step of [...m.steps].reverse())
+        log.push(applyDown(config, step, m.version, archive, restore, wasAdded));
       const previous = sorted.filter((x) => x.version < m.version).pop()?.version ?? 1;
       // Version 1 is the layout before config_version existed.
       if (previous === 1) delete config.config_version;
@@ -132,7 +151,13 @@ export function migrateConfig(input: JsonObject, migrations: ConfigMigrations, t
   return { config, from, to: target, log, archived, added };
 }
 
-function applyUp(config: JsonObject, step: ConfigStep, version: number, archive: (v: number, key: string) => void, add: (key: string) => void): string {
+function applyUp(
+  config: JsonObject,
+  step: ConfigStep,
+  version: number,
+  archive: (v: number, key: string) => void,
+  add: (key: string) => void,
+): string {
   if ('rename' in step) {
     const { from, to } = step.rename;
     const value = get(config, from);
@@ -195,5 +220,8 @@ function applyDown(
 export function deprecationWarnings(config: JsonObject, migrations: ConfigMigrations): string[] {
   return migrations.deprecated
     .filter((d) => get(config, d.key) !== undefined)
-    .map((d) => `config key ${d.key} is deprecated${d.since ? ` since ${d.since}` : ''}${d.replacement ? `; use ${d.replacement} instead` : ' and will be removed'}`);
+    .map(
+      (d) =>
+        `config key ${d.key} is deprecated${d.since ? ` since ${d.since}` : ''}${d.replacement ? `; use ${d.replacement} instead` : ' and will be removed'}`,
+    );
 }

@@ -16,8 +16,12 @@ export type ConfigStep = z.infer<typeof Step>;
 export const ConfigMigrationsSchema = z
   .object({
     $schema: z.string().optional(),
-    migrations: z.array(z.object({ version: z.number().int().min(1), description: z.string().optional(), steps: z.array(Step) }).strict()),
-    deprecated: z.array(z.object({ key: Key, replacement: Key.nullable(), since: z.string().optional() }).strict()).default([]),
+    migrations: z.array(
+      z.object({ version: z.number().int().min(1), description: z.string().optional(), steps: z.array(Step) }).strict(),
+    ),
+    deprecated: z
+      .array(z.object({ key: Key, replacement: Key.nullable(), since: z.string().optional() }).strict())
+      .default([]),
   })
   .strict();
 export type ConfigMigrations = z.output<typeof ConfigMigrationsSchema>;

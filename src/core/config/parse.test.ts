@@ -34,7 +34,9 @@ describe('parseConfig', () => {
   });
 
   it('merges a type override field by field over the defaults', () => {
-    const c = parseConfig('{"types": {"feat": {"bump": "patch"}, "docs": {"section": "Documentation"}, "wip": {"section": null, "bump": null}}}');
+    const c = parseConfig(
+      '{"types": {"feat": {"bump": "patch"}, "docs": {"section": "Documentation"}, "wip": {"section": null, "bump": null}}}',
+    );
     assert.deepEqual(c.types.feat, { section: 'Added', bump: 'patch' });
     assert.deepEqual(c.types.docs, { section: 'Documentation', bump: null });
     assert.deepEqual(c.types.wip, { section: null, bump: null });
@@ -89,12 +91,27 @@ describe('parseConfig', () => {
 
 describe('the JSON Schema', () => {
   it('matches schema/slipway.schema.json (run npm run schema after changing the config)', () => {
-    const shipped: unknown = JSON.parse(readFileSync(new URL('../../../schema/slipway.schema.json', import.meta.url), 'utf8'));
+    const shipped: unknown = JSON.parse(
+      readFileSync(new URL('../../../schema/slipway.schema.json', import.meta.url), 'utf8'),
+    );
     assert.deepEqual(shipped, configJsonSchema());
   });
   it('describes every top-level key and forbids unknown ones', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown>; additionalProperties: unknown };
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['$schema', 'changelog', 'channels', 'feed', 'initialVersion', 'links', 'name', 'notes', 'repository', 'tagPrefix', 'types', 'versionFiles']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), [
+      '$schema',
+      'changelog',
+      'channels',
+      'feed',
+      'initialVersion',
+      'links',
+      'name',
+      'notes',
+      'repository',
+      'tagPrefix',
+      'types',
+      'versionFiles',
+    ]);
     assert.equal(schema.additionalProperties, false);
   });
 });

@@ -17,9 +17,7 @@ function lineAndColumn(text: string, offset: number): string {
 
 function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(top level)';
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
-    .join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
 }
 
 function describeValue(value: unknown): string {
@@ -28,7 +26,8 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'object') return 'an object';
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return `${typeof value} ${String(value)}`;
   return typeof value;
 }
 
@@ -42,7 +41,11 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Formats every zod issue as "path: message (got …)". */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown, prefix: readonly PropertyKey[] = []): string[] {
+export function formatIssues(
+  issues: readonly z.core.$ZodIssue[],
+  input: unknown,
+  prefix: readonly PropertyKey[] = [],
+): string[] {
   return issues.flatMap((raw) => {
     const issue = { ...raw, path: [...prefix, ...raw.path] } as z.core.$ZodIssue;
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
@@ -51,7 +54,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown
       if (branch) return formatIssues(branch, input, issue.path);
     }
     if (issue.code === 'unrecognized_keys') {
-      return [`${formatPath(issue.path)}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see the JSON Schema for the allowed keys)`];
+      return [
+        `${formatPath(issue.path)}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling; see the JSON Schema for the allowed keys)`,
+      ];
     }
     const got = describeValue(valueAt(input, issue.path));
     return [`${formatPath(issue.path)}: ${issue.message} (got ${got})`];

@@ -7,11 +7,9 @@ export type Bump = (typeof BUMPS)[number];
 /** Keep a Changelog 1.1.0 section order. */
 export const KEEP_A_CHANGELOG_SECTIONS = ['Added', 'Changed', 'Deprecated', 'Removed', 'Fixed', 'Security'] as const;
 
-const semverString = z
-  .string()
-  .refine((v) => semver.valid(v) !== null && !v.startsWith('v'), {
-    message: 'expected a semantic version such as 1.2.3 (no "v" prefix)',
-  });
+const semverString = z.string().refine((v) => semver.valid(v) !== null && !v.startsWith('v'), {
+  message: 'expected a semantic version such as 1.2.3 (no "v" prefix)',
+});
 
 const TypeRuleInput = z
   .object({
@@ -21,7 +19,11 @@ const TypeRuleInput = z
       .nullable()
       .optional()
       .describe('Changelog section for this type (for example "Added"), or null to leave it out of the changelog.'),
-    bump: z.enum(BUMPS).nullable().optional().describe('The release this type warrants from 1.0.0 on, or null for none.'),
+    bump: z
+      .enum(BUMPS)
+      .nullable()
+      .optional()
+      .describe('The release this type warrants from 1.0.0 on, or null for none.'),
   })
   .strict();
 export interface TypeRule {
@@ -49,7 +51,10 @@ export const DEFAULT_TYPES: Readonly<Record<string, TypeRule>> = {
 };
 
 const VersionFile = z.union([
-  z.string().min(1).describe('A path; its kind is taken from the file name (package.json, pyproject.toml, Cargo.toml, *.py).'),
+  z
+    .string()
+    .min(1)
+    .describe('A path; its kind is taken from the file name (package.json, pyproject.toml, Cargo.toml, *.py).'),
   z
     .object({
       path: z.string().min(1),
@@ -60,8 +65,14 @@ const VersionFile = z.union([
       format: z
         .enum(['semver', 'pep440'])
         .optional()
-        .describe('How a prerelease is spelled in the file: 1.2.0-beta.1 (semver) or 1.2.0b1 (pep440, the default for Python files).'),
-      marker: z.string().min(1).optional().describe('For type "marker": the text that marks a version line (default "slipway-version").'),
+        .describe(
+          'How a prerelease is spelled in the file: 1.2.0-beta.1 (semver) or 1.2.0b1 (pep440, the default for Python files).',
+        ),
+      marker: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('For type "marker": the text that marks a version line (default "slipway-version").'),
     })
     .strict(),
 ]);
@@ -81,12 +92,19 @@ const Changelog = z
 
 const Notes = z
   .object({
-    template: z.string().min(1).nullable().default(null).describe('A Handlebars template file that replaces the default release notes.'),
+    template: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('A Handlebars template file that replaces the default release notes.'),
     install: z
       .string()
       .nullable()
       .default(null)
-      .describe('Installation command shown in the notes; {{version}} is replaced, e.g. "pip install pkg=={{version}}".'),
+      .describe(
+        'Installation command shown in the notes; {{version}} is replaced, e.g. "pip install pkg=={{version}}".',
+      ),
     migrationGuide: z
       .string()
       .nullable()
@@ -104,19 +122,40 @@ const Links = z
   })
   .strict();
 
-const days = (d: number, what: string) => z.number().positive().default(d).describe(`Days until ${what} metadata expires.`);
+const days = (d: number, what: string) =>
+  z.number().positive().default(d).describe(`Days until ${what} metadata expires.`);
 
 const Feed = z
   .object({
-    mainBranch: z.string().min(1).default('main').describe('Releases on channels between the first and the stable one must be built from a commit on this branch.'),
-    hotfixBranches: z.string().min(1).default('hotfix/*').describe('Branches (a glob) whose commits, cut from a stable tag, may go to stable without a beta first.'),
-    enforcePromotion: z.boolean().default(true).describe('Refuse publishing or promoting a release that breaks the promotion rules.'),
+    mainBranch: z
+      .string()
+      .min(1)
+      .default('main')
+      .describe(
+        'Releases on channels between the first and the stable one must be built from a commit on this branch.',
+      ),
+    hotfixBranches: z
+      .string()
+      .min(1)
+      .default('hotfix/*')
+      .describe('Branches (a glob) whose commits, cut from a stable tag, may go to stable without a beta first.'),
+    enforcePromotion: z
+      .boolean()
+      .default(true)
+      .describe('Refuse publishing or promoting a release that breaks the promotion rules.'),
     retention: z
       .record(z.string(), z.number().int().positive())
       .default({ nightly: 14 })
-      .describe('Per channel, how many releases to keep; older ones are pruned with their files. Channels left out keep everything.'),
+      .describe(
+        'Per channel, how many releases to keep; older ones are pruned with their files. Channels left out keep everything.',
+      ),
     expiry: z
-      .object({ root: days(365, 'root'), targets: days(90, 'targets and channel'), snapshot: days(14, 'snapshot'), timestamp: days(1, 'timestamp') })
+      .object({
+        root: days(365, 'root'),
+        targets: days(90, 'targets and channel'),
+        snapshot: days(14, 'snapshot'),
+        timestamp: days(1, 'timestamp'),
+      })
       .strict()
       .prefault({}),
   })
@@ -125,13 +164,21 @@ const Feed = z
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
-    name: z.string().min(1).optional().describe('Project name used in release notes; defaults to the repository folder name.'),
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Project name used in release notes; defaults to the repository folder name.'),
     repository: z
       .url({ protocol: /^https?$/, error: 'expected an http(s) web address such as https://github.com/owner/repo' })
       .optional()
-      .describe('Web address of the repository, for issue, commit and compare links (e.g. https://github.com/owner/repo).'),
+      .describe(
+        'Web address of the repository, for issue, commit and compare links (e.g. https://github.com/owner/repo).',
+      ),
     tagPrefix: z.string().default('v').describe('Prefix of release tags: "v" makes v1.2.3.'),
-    initialVersion: semverString.default('0.1.0').describe('The first version, when the repository has no release tag yet.'),
+    initialVersion: semverString
+      .default('0.1.0')
+      .describe('The first version, when the repository has no release tag yet.'),
     channels: z
       .array(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a lower-case channel name such as "beta"'))
       .min(1)
@@ -166,7 +213,10 @@ export function resolveConfig(config: Config): ResolvedConfig {
   const types: Record<string, TypeRule> = { ...DEFAULT_TYPES };
   for (const [name, rule] of Object.entries(config.types)) {
     const base = DEFAULT_TYPES[name] ?? { section: null, bump: null };
-    types[name] = { section: rule.section === undefined ? base.section : rule.section, bump: rule.bump === undefined ? base.bump : rule.bump };
+    types[name] = {
+      section: rule.section === undefined ? base.section : rule.section,
+      bump: rule.bump === undefined ? base.bump : rule.bump,
+    };
   }
   return {
     ...config,

@@ -31,7 +31,10 @@ export const ManifestSchema = z
     channel: z.string().min(1),
     commit: z.string().nullable(),
     buildTime: z.string(),
-    security: z.object({ severity: z.enum(SEVERITIES), advisory: z.string().nullable() }).strict().nullable(),
+    security: z
+      .object({ severity: z.enum(SEVERITIES), advisory: z.string().nullable() })
+      .strict()
+      .nullable(),
     breaking: z.boolean(),
     /** The lowest installed version that may upgrade to this one directly; null: any. */
     minimumVersion: Version.nullable(),
@@ -75,7 +78,13 @@ export const indexPath = (channel: string): string => `${channel}/index.json`;
 
 const OS = '(linux|darwin|macos|windows|freebsd)';
 const ARCH = '(amd64|x86_64|x64|arm64|aarch64|armv7|arm|386|i386|riscv64|s390x|ppc64le)';
-const ARCH_ALIAS: Record<string, string> = { x86_64: 'amd64', x64: 'amd64', aarch64: 'arm64', i386: '386', armv7: 'arm' };
+const ARCH_ALIAS: Record<string, string> = {
+  x86_64: 'amd64',
+  x64: 'amd64',
+  aarch64: 'arm64',
+  i386: '386',
+  armv7: 'arm',
+};
 
 /** The platform an artifact's name says it is for: app-linux-amd64.tar.gz → linux/amd64; otherwise "any". */
 export function platformOf(name: string): string {
@@ -149,23 +158,35 @@ export function selectUpdate(indexes: readonly ChannelIndex[], current: string |
       if (!seen || (e.yanked && !seen.yanked)) byVersion.set(e.version, { ...e, channel: index.channel });
     }
   }
-  const newer = [...byVersion.values()].filter((c) => current === null || semver.gt(c.version, current)).sort((a, b) => semver.rcompare(a.version, b.version));
+  const newer = [...byVersion.values()]
+    .filter((c) => current === null || semver.gt(c.version, current))
+    .sort((a, b) => semver.rcompare(a.version, b.version));
   const yanked = newer.filter((c) => c.yanked !== null);
   const live = newer.filter((c) => c.yanked === null);
   const newest = live[0] ?? null;
-  const reachable = live.filter((c) => current === null || c.minimumVersion === null || semver.gte(current, c.minimumVersion));
+  const reachable = live.filter(
+    (c) => current === null || c.minimumVersion === null || semver.gte(current, c.minimumVersion),
+  );
   const target = reachable[0] ?? null;
   let security: Severity | null = null;
   if (target) {
-    for (const c of live) if (semver.lte(c.version, target.version) && rank(c.security) > rank(security)) security = c.security;
+    for (const c of live)
+      if (semver.lte(c.version, target.version) && rank(c.security) > rank(security)) security = c.security;
   }
-  return { target, newest, steppingStone: target !== null && newest !== null && target.version !== newest.version, security, yanked };
+  return {
+    target,
+    newest,
+    steppingStone: target !== null && newest !== null && target.version !== newest.version,
+    security,
+    yanked,
+  };
 }
 
 /** Finds a version in the indexes for `update --version` / install of a given version. */
 export function findRelease(indexes: readonly ChannelIndex[], version: string): Candidate | null {
   const clean = semver.valid(version.replace(/^v/, ''));
-  if (clean === null) throw new SlipwayError('INVALID_VERSION', `"${version}" is not a semantic version; expected something like v1.2.3`);
+  if (clean === null)
+    throw new SlipwayError('INVALID_VERSION', `"${version}" is not a semantic version; expected something like v1.2.3`);
   for (const index of indexes) {
     const e = index.releases.find((r) => r.version === clean);
     if (e) return { ...e, channel: index.channel };

@@ -34,12 +34,15 @@ export function parseMigrationName(file: string): { version: bigint; name: strin
 
 /** goose's ENVSUB: ${VAR} and $VAR (and ${VAR:-default}) from the given environment. */
 function substitute(line: string, env: Readonly<Record<string, string | undefined>>): string {
-  return line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced: string | undefined, fallback: string | undefined, bare: string | undefined) => {
-    const value = env[braced ?? bare!];
-    if (value !== undefined && value !== '') return value;
-    if (fallback !== undefined) return fallback;
-    return value ?? whole;
-  });
+  return line.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (whole, braced: string | undefined, fallback: string | undefined, bare: string | undefined) => {
+      const value = env[braced ?? bare!];
+      if (value !== undefined && value !== '') return value;
+      if (fallback !== undefined) return fallback;
+      return value ?? whole;
+    },
+  );
 }
 
 function endsStatement(line: string): boolean {
@@ -52,9 +55,17 @@ function endsStatement(line: string): boolean {
  * semicolon at the end of a line, `StatementBegin`/`StatementEnd` around statements that
  * contain semicolons, `NO TRANSACTION`, and `ENVSUB ON`/`OFF`.
  */
-export function parseMigration(file: string, text: string, env: Readonly<Record<string, string | undefined>> = {}): Migration {
+export function parseMigration(
+  file: string,
+  text: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Migration {
   const id = parseMigrationName(file.split(/[/\\]/).pop()!);
-  if (id === null) throw new SlipwayError('MIGRATION_NAME', `${file}: a migration file is named <version>_<name>.sql with a version of 1 or more, e.g. 00001_create_users.sql`);
+  if (id === null)
+    throw new SlipwayError(
+      'MIGRATION_NAME',
+      `${file}: a migration file is named <version>_<name>.sql with a version of 1 or more, e.g. 00001_create_users.sql`,
+    );
   const up: Statement[] = [];
   const down: Statement[] = [];
   let section: Statement[] | null = null;
@@ -79,8 +90,18 @@ export function parseMigration(file: string, text: string, env: Readonly<Record<
     if (annotation) {
       const what = annotation[1]!.toUpperCase();
       if (what === 'UP' || what === 'DOWN') {
-        if (block) throw malformed(file, lineNo, `-- +goose ${annotation[1]} inside a StatementBegin block; close it with -- +goose StatementEnd first`);
-        if (section !== null && buffer.join('').trim() !== '') throw malformed(file, start, 'a statement does not end with a semicolon (or wrap it in -- +goose StatementBegin / StatementEnd)');
+        if (block)
+          throw malformed(
+            file,
+            lineNo,
+            `-- +goose ${annotation[1]} inside a StatementBegin block; close it with -- +goose StatementEnd first`,
+          );
+        if (section !== null && buffer.join('').trim() !== '')
+          throw malformed(
+            file,
+            start,
+            'a statement does not end with a semicolon (or wrap it in -- +goose StatementBegin / StatementEnd)',
+          );
         if (what === 'UP') {
           if (sawUp) throw malformed(file, lineNo, 'a second -- +goose Up');
           sawUp = true;
@@ -95,7 +116,8 @@ export function parseMigration(file: string, text: string, env: Readonly<Record<
       } else if (what === 'STATEMENTBEGIN') {
         if (section === null) throw malformed(file, lineNo, 'StatementBegin before -- +goose Up');
         if (block) throw malformed(file, lineNo, 'StatementBegin inside another StatementBegin');
-        if (buffer.join('').trim() !== '') throw malformed(file, start, 'a statement does not end with a semicolon before StatementBegin');
+        if (buffer.join('').trim() !== '')
+          throw malformed(file, start, 'a statement does not end with a semicolon before StatementBegin');
         block = true;
         buffer = [];
         start = lineNo + 1;
@@ -110,7 +132,11 @@ export function parseMigration(file: string, text: string, env: Readonly<Record<
       } else if (what === 'ENVSUB OFF') {
         envsub = false;
       } else {
-        throw malformed(file, lineNo, `unknown annotation "-- +goose ${annotation[1]}"; expected Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON or ENVSUB OFF`);
+        throw malformed(
+          file,
+          lineNo,
+          `unknown annotation "-- +goose ${annotation[1]}"; expected Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON or ENVSUB OFF`,
+        );
       }
       continue;
     }
@@ -128,6 +154,11 @@ export function parseMigration(file: string, text: string, env: Readonly<Record<
   }
   if (block) throw malformed(file, start, 'StatementBegin without StatementEnd');
   if (!sawUp) throw malformed(file, 1, 'no -- +goose Up annotation');
-  if (buffer.join('').trim() !== '') throw malformed(file, start, 'a statement does not end with a semicolon (or wrap it in -- +goose StatementBegin / StatementEnd)');
+  if (buffer.join('').trim() !== '')
+    throw malformed(
+      file,
+      start,
+      'a statement does not end with a semicolon (or wrap it in -- +goose StatementBegin / StatementEnd)',
+    );
   return { version: id.version, name: id.name, file, up, down, noTransaction };
 }

@@ -36,7 +36,10 @@ export function checkUniqueVersions(migrations: readonly MigrationRef[]): void {
   const all = sorted(migrations);
   for (let i = 1; i < all.length; i++) {
     if (all[i]!.version === all[i - 1]!.version) {
-      throw new SlipwayError('MIGRATION_DUPLICATE', `two migrations have version ${all[i]!.version}: ${all[i - 1]!.name} and ${all[i]!.name}; renumber one of them`);
+      throw new SlipwayError(
+        'MIGRATION_DUPLICATE',
+        `two migrations have version ${all[i]!.version}: ${all[i - 1]!.name} and ${all[i]!.name}; renumber one of them`,
+      );
     }
   }
 }
@@ -45,7 +48,11 @@ export function checkUniqueVersions(migrations: readonly MigrationRef[]): void {
  * What a migrate command would do, as a list of steps; nothing runs. Migrations missing from
  * the middle of the applied sequence are an error unless allowed (they then run first, in order).
  */
-export function planMigrations<M extends MigrationRef>(available: readonly M[], applied: ReadonlySet<bigint>, command: MigrateCommand): MigrationStep<M>[] {
+export function planMigrations<M extends MigrationRef>(
+  available: readonly M[],
+  applied: ReadonlySet<bigint>,
+  command: MigrateCommand,
+): MigrationStep<M>[] {
   checkUniqueVersions(available);
   const all = sorted(available);
   const versions = new Set(all.map((m) => m.version));
@@ -53,19 +60,30 @@ export function planMigrations<M extends MigrationRef>(available: readonly M[], 
   const byVersion = new Map(all.map((m) => [m.version, m]));
   const need = (v: bigint): M => {
     const m = byVersion.get(v);
-    if (!m) throw new SlipwayError('MIGRATION_FILE_MISSING', `version ${v} is applied in the database but its migration file is not in the folder; restore the file to migrate it down`);
+    if (!m)
+      throw new SlipwayError(
+        'MIGRATION_FILE_MISSING',
+        `version ${v} is applied in the database but its migration file is not in the folder; restore the file to migrate it down`,
+      );
     return m;
   };
   switch (command.kind) {
     case 'up':
     case 'up-to': {
       const target = command.kind === 'up-to' ? command.version : null;
-      if (target !== null && !versions.has(target)) throw new SlipwayError('MIGRATION_UNKNOWN_VERSION', `there is no migration with version ${target}`);
+      if (target !== null && !versions.has(target))
+        throw new SlipwayError('MIGRATION_UNKNOWN_VERSION', `there is no migration with version ${target}`);
       const missing = missingMigrations(all, applied);
       if (missing.length > 0 && !command.allowMissing) {
-        throw new SlipwayError('MIGRATION_OUT_OF_ORDER', `found ${missing.length} migration${missing.length === 1 ? '' : 's'} older than the newest applied one that never ran: ${missing.map((m) => `${m.version}_${m.name}`).join(', ')}; rename them above the newest version, or pass --allow-missing to run them first`, {});
+        throw new SlipwayError(
+          'MIGRATION_OUT_OF_ORDER',
+          `found ${missing.length} migration${missing.length === 1 ? '' : 's'} older than the newest applied one that never ran: ${missing.map((m) => `${m.version}_${m.name}`).join(', ')}; rename them above the newest version, or pass --allow-missing to run them first`,
+          {},
+        );
       }
-      return all.filter((m) => !applied.has(m.version) && (target === null || m.version <= target)).map((migration) => ({ migration, direction: 'up' as const }));
+      return all
+        .filter((m) => !applied.has(m.version) && (target === null || m.version <= target))
+        .map((migration) => ({ migration, direction: 'up' as const }));
     }
     case 'up-by-one': {
       const next = all.find((m) => !applied.has(m.version));
@@ -76,8 +94,14 @@ export function planMigrations<M extends MigrationRef>(available: readonly M[], 
       return top === undefined ? [] : [{ migration: need(top), direction: 'down' }];
     }
     case 'down-to': {
-      if (command.version !== 0n && !versions.has(command.version)) throw new SlipwayError('MIGRATION_UNKNOWN_VERSION', `there is no migration with version ${command.version} (use 0 to undo everything)`);
-      return appliedDesc.filter((v) => v > command.version).map((v) => ({ migration: need(v), direction: 'down' as const }));
+      if (command.version !== 0n && !versions.has(command.version))
+        throw new SlipwayError(
+          'MIGRATION_UNKNOWN_VERSION',
+          `there is no migration with version ${command.version} (use 0 to undo everything)`,
+        );
+      return appliedDesc
+        .filter((v) => v > command.version)
+        .map((v) => ({ migration: need(v), direction: 'down' as const }));
     }
     case 'redo': {
       const top = appliedDesc[0];

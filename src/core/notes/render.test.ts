@@ -27,7 +27,7 @@ const context: NotesContext = {
 };
 
 describe('renderNotes', () => {
-  it('follows the library strategy\'s template by default', () => {
+  it("follows the library strategy's template by default", () => {
     assert.equal(
       renderNotes(DEFAULT_NOTES_TEMPLATE, context),
       `# aiogram-sentinel v1.0.0
@@ -72,29 +72,57 @@ pip install aiogram-sentinel==1.0.0
   });
 
   it('flags prereleases and security releases, and says when nothing user-facing changed', () => {
-    const out = renderNotes(DEFAULT_NOTES_TEMPLATE, { ...context, prerelease: true, channel: 'beta', security: true, breaking: false, highlights: [], sections: [], breakingChanges: [], install: null, links: [] });
-    assert.equal(out, '# aiogram-sentinel v1.0.0\n\n> This is a prerelease on the **beta** channel.\n\n> **Security release.** Upgrading is recommended for everyone.\n\n## 🔧 Changes\n\nNo user-facing changes.\n');
+    const out = renderNotes(DEFAULT_NOTES_TEMPLATE, {
+      ...context,
+      prerelease: true,
+      channel: 'beta',
+      security: true,
+      breaking: false,
+      highlights: [],
+      sections: [],
+      breakingChanges: [],
+      install: null,
+      links: [],
+    });
+    assert.equal(
+      out,
+      '# aiogram-sentinel v1.0.0\n\n> This is a prerelease on the **beta** channel.\n\n> **Security release.** Upgrading is recommended for everyone.\n\n## 🔧 Changes\n\nNo user-facing changes.\n',
+    );
   });
 
   it('does not HTML-escape markdown', () => {
-    assert.equal(renderNotes('{{name}} {{#each links}}{{url}}{{/each}}', { ...context, name: 'a<b>&c', links: [{ label: 'x', url: 'https://x/?a=1&b=2' }] }), 'a<b>&c https://x/?a=1&b=2\n');
+    assert.equal(
+      renderNotes('{{name}} {{#each links}}{{url}}{{/each}}', {
+        ...context,
+        name: 'a<b>&c',
+        links: [{ label: 'x', url: 'https://x/?a=1&b=2' }],
+      }),
+      'a<b>&c https://x/?a=1&b=2\n',
+    );
   });
 
   it('reports a broken template with a clear error', () => {
-    assert.throws(() => renderNotes('{{#each sections}}', context, 'notes.hbs'), (e: SlipwayError) => e.code === 'TEMPLATE_ERROR' && e.message.startsWith('notes.hbs cannot be rendered'));
+    assert.throws(
+      () => renderNotes('{{#each sections}}', context, 'notes.hbs'),
+      (e: SlipwayError) => e.code === 'TEMPLATE_ERROR' && e.message.startsWith('notes.hbs cannot be rendered'),
+    );
   });
 });
 
 describe('sectionsFromBlock', () => {
   it('keeps multi-line entries whole', () => {
-    assert.deepEqual(sectionsFromBlock(['', '### Changed', '', '- **BREAKING** x (abc1234)', '', '  Migrate.', '- y (def5678)']), [
-      { title: 'Changed', entries: ['**BREAKING** x (abc1234)\n\n  Migrate.', 'y (def5678)'] },
-    ]);
+    assert.deepEqual(
+      sectionsFromBlock(['', '### Changed', '', '- **BREAKING** x (abc1234)', '', '  Migrate.', '- y (def5678)']),
+      [{ title: 'Changed', entries: ['**BREAKING** x (abc1234)\n\n  Migrate.', 'y (def5678)'] }],
+    );
   });
 });
 
 describe('fillPlaceholders', () => {
   it('fills known placeholders and leaves the rest', () => {
-    assert.equal(fillPlaceholders('pip install x=={{ version }} {{other}}', { version: '1.0.0' }), 'pip install x==1.0.0 {{other}}');
+    assert.equal(
+      fillPlaceholders('pip install x=={{ version }} {{other}}', { version: '1.0.0' }),
+      'pip install x==1.0.0 {{other}}',
+    );
   });
 });

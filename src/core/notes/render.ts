@@ -45,7 +45,11 @@ export function renderNotes(template: string, context: NotesContext, source = 't
     const out = compiled(context);
     return `${out.replace(/\n{3,}/g, '\n\n').trim()}\n`;
   } catch (error) {
-    throw new SlipwayError('TEMPLATE_ERROR', `${source} cannot be rendered: ${(error as Error).message.split('\n')[0]}; check its {{…}} tags`, { cause: error });
+    throw new SlipwayError(
+      'TEMPLATE_ERROR',
+      `${source} cannot be rendered: ${(error as Error).message.split('\n')[0]}; check its {{…}} tags`,
+      { cause: error },
+    );
   }
 }
 

@@ -14,7 +14,10 @@ export function parseDuration(text: string, what = 'a duration'): number {
     matched = re.lastIndex;
   }
   if (t === '' || matched !== t.length) {
-    throw new SlipwayError('USAGE', `${what} "${text}" is not a duration; expected a number and a unit (ms, s, m, h, d, w), e.g. 6h, 90m or 1h30m`);
+    throw new SlipwayError(
+      'USAGE',
+      `${what} "${text}" is not a duration; expected a number and a unit (ms, s, m, h, d, w), e.g. 6h, 90m or 1h30m`,
+    );
   }
   return Math.round(total);
 }
@@ -24,7 +27,11 @@ export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
   const parts: string[] = [];
   let rest = Math.round(ms / 60_000);
-  for (const [unit, size] of [['d', 1440], ['h', 60], ['m', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 1440],
+    ['h', 60],
+    ['m', 1],
+  ] as const) {
     if (rest >= size) {
       parts.push(`${Math.floor(rest / size)}${unit}`);
       rest %= size;

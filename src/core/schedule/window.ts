@@ -19,10 +19,18 @@ export interface Window {
 }
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-const DAY_NAMES: Record<string, number> = Object.fromEntries(DAYS.flatMap((d, i) => [[d, i], [['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'][i]!, i]]));
+const DAY_NAMES: Record<string, number> = Object.fromEntries(
+  DAYS.flatMap((d, i) => [
+    [d, i],
+    [['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'][i]!, i],
+  ]),
+);
 
 function bad(part: string, why: string): SlipwayError {
-  return new SlipwayError('USAGE', `maintenance window "${part}": ${why}. Expected e.g. "Sun 02:00-06:00", "Sat 03:00-05:00,Sun 02:00-06:00", "Mon-Fri 01:00-02:00" or "daily 03:00-04:00 Europe/Berlin"`);
+  return new SlipwayError(
+    'USAGE',
+    `maintenance window "${part}": ${why}. Expected e.g. "Sun 02:00-06:00", "Sat 03:00-05:00,Sun 02:00-06:00", "Mon-Fri 01:00-02:00" or "daily 03:00-04:00 Europe/Berlin"`,
+  );
 }
 
 function day(name: string, part: string): number {
@@ -89,7 +97,8 @@ export function parseWindows(text: string): Window[] {
     const end = time(to!, part);
     if (start === end) throw bad(part, 'the window starts and ends at the same time');
     if (start === 24 * 60) throw bad(part, 'a window cannot start at 24:00; use 00:00 of the next day');
-    if (zone !== undefined && !validZone(zone)) throw bad(part, `"${zone}" is not an IANA time zone (e.g. Europe/Berlin, UTC)`);
+    if (zone !== undefined && !validZone(zone))
+      throw bad(part, `"${zone}" is not an IANA time zone (e.g. Europe/Berlin, UTC)`);
     windows.push({ days: [...new Set(days)].sort(), start, end, zone: zone ?? null, text: part });
   }
   return windows;
@@ -107,11 +116,26 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function local(instant: Date, zone: string): Local {
   let f = formatters.get(zone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', weekday: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      weekday: 'short',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
     formatters.set(zone, f);
   }
   const p = Object.fromEntries(f.formatToParts(instant).map((x) => [x.type, x.value]));
-  return { weekday: DAYS.indexOf(p.weekday!.toLowerCase()), minutes: Number(p.hour) * 60 + Number(p.minute), year: Number(p.year), month: Number(p.month), day: Number(p.day) };
+  return {
+    weekday: DAYS.indexOf(p.weekday!.toLowerCase()),
+    minutes: Number(p.hour) * 60 + Number(p.minute),
+    year: Number(p.year),
+    month: Number(p.month),
+    day: Number(p.day),
+  };
 }
 
 /** The instant of a local wall-clock time in a zone (DST gaps move forward, as clocks do). */
@@ -132,7 +156,9 @@ function inWindow(w: Window, now: Date, serverZone: string): boolean {
   const l = local(now, w.zone ?? serverZone);
   if (w.start < w.end) return w.days.includes(l.weekday) && l.minutes >= w.start && l.minutes < w.end;
   // Crosses midnight: the evening of a listed day, or the early hours after one.
-  return (w.days.includes(l.weekday) && l.minutes >= w.start) || (w.days.includes((l.weekday + 6) % 7) && l.minutes < w.end);
+  return (
+    (w.days.includes(l.weekday) && l.minutes >= w.start) || (w.days.includes((l.weekday + 6) % 7) && l.minutes < w.end)
+  );
 }
 
 /** The window `now` falls in, or null. No windows configured means "any time". */

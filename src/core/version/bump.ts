@@ -109,7 +109,11 @@ export interface BumpDecision {
   releaseAs: string | null;
 }
 
-export function decideBump(included: readonly ParsedCommit[], types: ResolvedConfig['types'], currentMajor: number | null): BumpDecision {
+export function decideBump(
+  included: readonly ParsedCommit[],
+  types: ResolvedConfig['types'],
+  currentMajor: number | null,
+): BumpDecision {
   let bump: Bump | null = null;
   let releaseAs: string | null = null;
   const perCommit: [ParsedCommit, Bump | null][] = [];

@@ -16,7 +16,13 @@ function commits(...messages: string[]): ParsedCommit[] {
   return messages.map((m) => {
     const [subject, ...rest] = m.split('\n\n');
     n++;
-    return parseCommit({ sha: n.toString(16).padStart(40, '0'), parents: ['x'], time: 1_790_000_000 + n, subject: subject!, body: rest.join('\n\n') });
+    return parseCommit({
+      sha: n.toString(16).padStart(40, '0'),
+      parents: ['x'],
+      time: 1_790_000_000 + n,
+      subject: subject!,
+      body: rest.join('\n\n'),
+    });
   });
 }
 
@@ -40,11 +46,15 @@ describe('planVersion', () => {
     it('bumps major for a breaking change', () => {
       const p = plan({ commits: commits('fix: a', 'feat!: b') });
       assert.deepEqual([p.next, p.bump], ['2.0.0', 'major']);
-      assert.deepEqual(p.deciding.map((c) => c.subject), ['b']);
+      assert.deepEqual(
+        p.deciding.map((c) => c.subject),
+        ['b'],
+      );
     });
     it('bumps minor for a feature, patch for fix/perf/security/revert', () => {
       assert.equal(plan({ commits: commits('feat: a', 'fix: b') }).next, '1.3.0');
-      for (const t of ['fix', 'perf', 'security', 'revert']) assert.equal(plan({ commits: commits(`${t}: x`) }).next, '1.2.4', t);
+      for (const t of ['fix', 'perf', 'security', 'revert'])
+        assert.equal(plan({ commits: commits(`${t}: x`) }).next, '1.2.4', t);
     });
     it('makes no release for docs, chore, ci and commits that are not conventional', () => {
       const p = plan({ commits: commits('docs: a', 'chore: b', 'Update README') });
@@ -52,7 +62,9 @@ describe('planVersion', () => {
       assert.equal(p.selection.nonConventional.length, 1);
     });
     it('follows a configured type table', () => {
-      const config = parseConfig('{"types": {"docs": {"bump": "patch", "section": "Changed"}, "feat": {"bump": "patch"}}}');
+      const config = parseConfig(
+        '{"types": {"docs": {"bump": "patch", "section": "Changed"}, "feat": {"bump": "patch"}}}',
+      );
       assert.equal(plan({ config, commits: commits('docs: a') }).next, '1.2.4');
       assert.equal(plan({ config, commits: commits('feat: a') }).next, '1.2.4');
     });
@@ -83,36 +95,68 @@ describe('planVersion', () => {
   });
 
   it('refuses a Release-As that is not higher than the current release', () => {
-    assert.throws(() => plan({ releaseAs: '1.2.3' }), (e: SlipwayError) => e.code === 'RELEASE_AS_NOT_GREATER');
-    assert.throws(() => plan({ releaseAs: 'one' }), (e: SlipwayError) => e.code === 'INVALID_RELEASE_AS');
+    assert.throws(
+      () => plan({ releaseAs: '1.2.3' }),
+      (e: SlipwayError) => e.code === 'RELEASE_AS_NOT_GREATER',
+    );
+    assert.throws(
+      () => plan({ releaseAs: 'one' }),
+      (e: SlipwayError) => e.code === 'INVALID_RELEASE_AS',
+    );
   });
 
   it('refuses a channel that does not exist', () => {
-    assert.throws(() => plan({ channel: 'edge' }), (e: SlipwayError) => e.code === 'UNKNOWN_CHANNEL' && /nightly, beta, stable/.test(e.message));
+    assert.throws(
+      () => plan({ channel: 'edge' }),
+      (e: SlipwayError) => e.code === 'UNKNOWN_CHANNEL' && /nightly, beta, stable/.test(e.message),
+    );
   });
 
   describe('on the beta channel', () => {
     it('starts at beta.1 and continues the numbering', () => {
       assert.equal(plan({ channel: 'beta', commits: commits('feat: a') }).next, '1.3.0-beta.1');
       const c = commits('fix: new', 'feat: a');
-      const p = plan({ channel: 'beta', current: '1.3.0-beta.1', existing: ['1.2.3', '1.3.0-beta.1'], commits: c, sinceCurrent: new Set([c[0]!.sha]) });
+      const p = plan({
+        channel: 'beta',
+        current: '1.3.0-beta.1',
+        existing: ['1.2.3', '1.3.0-beta.1'],
+        commits: c,
+        sinceCurrent: new Set([c[0]!.sha]),
+      });
       assert.equal(p.next, '1.3.0-beta.2');
     });
     it('restarts the numbering when the target version changes', () => {
       const c = commits('feat!: now breaking', 'feat: a');
-      const p = plan({ channel: 'beta', current: '1.3.0-beta.2', existing: ['1.2.3', '1.3.0-beta.1', '1.3.0-beta.2'], commits: c, sinceCurrent: new Set([c[0]!.sha]) });
+      const p = plan({
+        channel: 'beta',
+        current: '1.3.0-beta.2',
+        existing: ['1.2.3', '1.3.0-beta.1', '1.3.0-beta.2'],
+        commits: c,
+        sinceCurrent: new Set([c[0]!.sha]),
+      });
       assert.equal(p.next, '2.0.0-beta.1');
     });
     it('makes no beta when nothing new landed since the last one', () => {
       const c = commits('docs: only docs', 'feat: a');
-      const p = plan({ channel: 'beta', current: '1.3.0-beta.1', existing: ['1.2.3', '1.3.0-beta.1'], commits: c, sinceCurrent: new Set([c[0]!.sha]) });
+      const p = plan({
+        channel: 'beta',
+        current: '1.3.0-beta.1',
+        existing: ['1.2.3', '1.3.0-beta.1'],
+        commits: c,
+        sinceCurrent: new Set([c[0]!.sha]),
+      });
       assert.equal(p.next, null);
     });
   });
 
   describe('on the nightly channel', () => {
     it('carries the commit date and short commit, after the beta it builds on', () => {
-      const p = plan({ channel: 'nightly', current: '1.3.0-beta.2', existing: ['1.2.3', '1.3.0-beta.1', '1.3.0-beta.2'], commits: commits('feat: a', 'fix: b') });
+      const p = plan({
+        channel: 'nightly',
+        current: '1.3.0-beta.2',
+        existing: ['1.2.3', '1.3.0-beta.1', '1.3.0-beta.2'],
+        commits: commits('feat: a', 'fix: b'),
+      });
       assert.equal(p.next, '1.3.0-beta.2.nightly.20261122.2.gabcdef0');
       assert.ok(semver.gt(p.next, '1.3.0-beta.2') && semver.lt(p.next, '1.3.0-beta.3'));
     });
@@ -123,13 +167,32 @@ describe('planVersion', () => {
     });
     it('sorts later builds of the main branch higher, whatever the shas', () => {
       fc.assert(
-        fc.property(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 1, max: 500 }), fc.stringMatching(/^[0-9a-f]{40}$/), fc.stringMatching(/^[0-9a-f]{40}$/), fc.integer({ min: 0, max: 86400 * 30 }), (d, extra, a, b, later) => {
-          const t = Date.UTC(2026, 10, 1) / 1000;
-          const one = nightlyVersion({ target: '1.3.0', anchorChannel: 'beta', existing: [], head: { sha: a, time: t }, distance: d });
-          const two = nightlyVersion({ target: '1.3.0', anchorChannel: 'beta', existing: [], head: { sha: b, time: t + later }, distance: d + extra });
-          assert.ok(semver.valid(one) && semver.valid(two));
-          assert.ok(semver.gt(two, one), `${two} > ${one}`);
-        }),
+        fc.property(
+          fc.integer({ min: 0, max: 5000 }),
+          fc.integer({ min: 1, max: 500 }),
+          fc.stringMatching(/^[0-9a-f]{40}$/),
+          fc.stringMatching(/^[0-9a-f]{40}$/),
+          fc.integer({ min: 0, max: 86400 * 30 }),
+          (d, extra, a, b, later) => {
+            const t = Date.UTC(2026, 10, 1) / 1000;
+            const one = nightlyVersion({
+              target: '1.3.0',
+              anchorChannel: 'beta',
+              existing: [],
+              head: { sha: a, time: t },
+              distance: d,
+            });
+            const two = nightlyVersion({
+              target: '1.3.0',
+              anchorChannel: 'beta',
+              existing: [],
+              head: { sha: b, time: t + later },
+              distance: d + extra,
+            });
+            assert.ok(semver.valid(one) && semver.valid(two));
+            assert.ok(semver.gt(two, one), `${two} > ${one}`);
+          },
+        ),
       );
     });
   });
@@ -148,7 +211,10 @@ describe('selectCommits', () => {
     const [feat] = commits('feat: add import');
     const [revert] = commits(`Revert "feat: add import"\n\nThis reverts commit ${feat!.sha}.`);
     const [again] = commits(`Revert "Revert "feat: add import""\n\nThis reverts commit ${revert!.sha}.`);
-    assert.deepEqual(selectCommits([again!, revert!, feat!]).included.map((c) => c.sha), [feat!.sha]);
+    assert.deepEqual(
+      selectCommits([again!, revert!, feat!]).included.map((c) => c.sha),
+      [feat!.sha],
+    );
   });
   it('keeps a revert of something released earlier as a patch', () => {
     const [revert] = commits('Revert "feat: old"\n\nThis reverts commit 1234567890abcdef1234567890abcdef12345678.');
@@ -161,7 +227,10 @@ describe('selectCommits', () => {
     conventionalMerge!.merge = true;
     const [feat] = commits('feat: add import (#12)');
     const s = selectCommits([merge!, conventionalMerge!, feat!]);
-    assert.deepEqual(s.included.map((c) => c.sha), [feat!.sha]);
+    assert.deepEqual(
+      s.included.map((c) => c.sha),
+      [feat!.sha],
+    );
     assert.equal(s.skippedMerges.length, 2);
     assert.equal(s.nonConventional.length, 0);
   });

@@ -41,7 +41,10 @@ export interface VersionPlan {
 
 function checkChannel(config: ResolvedConfig, channel: string): void {
   if (!config.channels.includes(channel)) {
-    throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${channel}" is not configured; expected one of ${config.channels.join(', ')} (see "channels" in slipway.json)`);
+    throw new SlipwayError(
+      'UNKNOWN_CHANNEL',
+      `channel "${channel}" is not configured; expected one of ${config.channels.join(', ')} (see "channels" in slipway.json)`,
+    );
   }
 }
 
@@ -75,15 +78,26 @@ export function planVersion(input: VersionPlanInput): VersionPlan {
   if (releaseAs !== null) {
     const v = semver.valid(releaseAs.replace(/^v/, ''));
     if (v === null) {
-      throw new SlipwayError('INVALID_RELEASE_AS', `Release-As "${releaseAs}" is not a semantic version; expected something like 1.0.0`);
+      throw new SlipwayError(
+        'INVALID_RELEASE_AS',
+        `Release-As "${releaseAs}" is not a semantic version; expected something like 1.0.0`,
+      );
     }
     if (base !== null && !semver.gt(v, base)) {
-      throw new SlipwayError('RELEASE_AS_NOT_GREATER', `Release-As ${v} is not greater than the current release ${base}; pick a higher version or drop the Release-As footer`);
+      throw new SlipwayError(
+        'RELEASE_AS_NOT_GREATER',
+        `Release-As ${v} is not greater than the current release ${base}; pick a higher version or drop the Release-As footer`,
+      );
     }
     target = v;
     reason = input.releaseAs !== null ? `--release-as ${v}` : `Release-As: ${v} footer`;
   } else if (decision.bump === null) {
-    return plan(null, selection.included.length === 0 ? 'no conventional commits since the last release' : 'no commit in range warrants a release');
+    return plan(
+      null,
+      selection.included.length === 0
+        ? 'no conventional commits since the last release'
+        : 'no commit in range warrants a release',
+    );
   } else if (base === null) {
     target = config.initialVersion;
     reason = `first release (initialVersion ${config.initialVersion})`;
@@ -109,7 +123,13 @@ export function planVersion(input: VersionPlanInput): VersionPlan {
   if (channel === 'nightly') {
     if (input.head === null) return plan(null, 'the repository has no commits');
     const anchors = prereleaseChannelsAbove(config.channels, channel, config.stableChannel);
-    const v = nightlyVersion({ target, anchorChannel: anchors[0] ?? null, existing: input.existing, head: input.head, distance: input.commits.length });
+    const v = nightlyVersion({
+      target,
+      anchorChannel: anchors[0] ?? null,
+      existing: input.existing,
+      head: input.head,
+      distance: input.commits.length,
+    });
     return plan(v, `${reason}; nightly build of ${input.head.sha.slice(0, 7)}`);
   }
   const n = nextPrereleaseNumber(target, channel, input.existing);

@@ -41,6 +41,9 @@ export function normalizePep440(text: string): string {
     .trim()
     .toLowerCase()
     .replace(/^v/, '')
-    .replace(/[-_.]?(alpha|beta|preview|pre|c|rc|a|b)[-_.]?(\d*)/, (_all, tag: string, n: string) => `${PRE.get(tag) ?? tag}${n === '' ? '0' : n}`)
+    .replace(
+      /[-_.]?(alpha|beta|preview|pre|c|rc|a|b)[-_.]?(\d*)/,
+      (_all, tag: string, n: string) => `${PRE.get(tag) ?? tag}${n === '' ? '0' : n}`,
+    )
     .replace(/[-_.]?dev[-_.]?(\d*)/, (_all, n: string) => `.dev${n === '' ? '0' : n}`);
 }

@@ -25,7 +25,10 @@ export interface TagClassification {
 }
 
 /** Keeps the tags that are `<prefix><semver>`; the rest are skipped, never fatal. */
-export function classifyTags(tags: readonly { name: string; commit: string; date: string }[], prefix: string): TagClassification {
+export function classifyTags(
+  tags: readonly { name: string; commit: string; date: string }[],
+  prefix: string,
+): TagClassification {
   const releases: ReleaseTag[] = [];
   const skipped: string[] = [];
   for (const t of tags) {
@@ -75,7 +78,10 @@ export function parseVersionArgument(text: string, prefix: string, what = 'the v
   const bare = text.replace(/^refs\/tags\//, '');
   const version = versionFromTag(bare, bare.startsWith(prefix) ? prefix : '');
   if (version === null) {
-    throw new SlipwayError('INVALID_VERSION', `${what} "${text}" is not a semantic version; expected something like 1.2.3 or ${prefix}1.2.3`);
+    throw new SlipwayError(
+      'INVALID_VERSION',
+      `${what} "${text}" is not a semantic version; expected something like 1.2.3 or ${prefix}1.2.3`,
+    );
   }
   return version;
 }

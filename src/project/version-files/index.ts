@@ -30,12 +30,14 @@ function kindFromName(path: string): VersionFileKind | null {
   return null;
 }
 
-
 function inside(root: string, path: string): string {
   const full = resolve(root, path);
   const rel = relative(root, full);
   if (rel.startsWith('..') || isAbsolute(rel)) {
-    throw new SlipwayError('VERSION_FILE_OUTSIDE', `version file ${path} is outside the repository; list paths relative to ${root}`);
+    throw new SlipwayError(
+      'VERSION_FILE_OUTSIDE',
+      `version file ${path} is outside the repository; list paths relative to ${root}`,
+    );
   }
   return rel;
 }
@@ -44,7 +46,8 @@ function inside(root: string, path: string): string {
 export async function resolveVersionFiles(root: string, config: ResolvedConfig): Promise<VersionFile[]> {
   const entries: VersionFileEntry[] = config.versionFiles ?? [];
   if (config.versionFiles === undefined) {
-    for (const name of ['package.json', 'pyproject.toml', 'Cargo.toml']) if (await exists(join(root, name))) entries.push(name);
+    for (const name of ['package.json', 'pyproject.toml', 'Cargo.toml'])
+      if (await exists(join(root, name))) entries.push(name);
   }
   const files: VersionFile[] = [];
   for (const entry of entries) {
@@ -52,17 +55,29 @@ export async function resolveVersionFiles(root: string, config: ResolvedConfig):
     const path = inside(root, spec.path);
     const kind = spec.type ?? kindFromName(path);
     if (kind === null) {
-      throw new SlipwayError('VERSION_FILE_KIND', `cannot tell how ${path} holds its version; give it a "type" (package-json, pyproject, cargo, python or marker) in versionFiles`);
+      throw new SlipwayError(
+        'VERSION_FILE_KIND',
+        `cannot tell how ${path} holds its version; give it a "type" (package-json, pyproject, cargo, python or marker) in versionFiles`,
+      );
     }
     const spelling = spec.format ?? (kind === 'pyproject' || kind === 'python' ? 'pep440' : 'semver');
     const format =
-      kind === 'package-json' ? packageJson : kind === 'pyproject' ? pyproject : kind === 'cargo' ? cargo : kind === 'python' ? python : markerFormat(spec.marker ?? 'slipway-version');
+      kind === 'package-json'
+        ? packageJson
+        : kind === 'pyproject'
+          ? pyproject
+          : kind === 'cargo'
+            ? cargo
+            : kind === 'python'
+              ? python
+              : markerFormat(spec.marker ?? 'slipway-version');
     files.push({ path, kind, spelling, format });
     if (kind === 'package-json') {
       // The lock file carries the version too and must agree.
       for (const lock of ['package-lock.json', 'npm-shrinkwrap.json']) {
         const lockPath = join(path, '..', lock);
-        if (await exists(join(root, lockPath))) files.push({ path: lockPath, kind: 'package-lock', spelling: 'semver', format: packageLock });
+        if (await exists(join(root, lockPath)))
+          files.push({ path: lockPath, kind: 'package-lock', spelling: 'semver', format: packageLock });
       }
     }
   }
@@ -74,7 +89,11 @@ async function readText(root: string, path: string): Promise<string> {
     return await readFile(join(root, path), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new SlipwayError('VERSION_FILE_MISSING', `version file ${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}; create it or remove it from versionFiles in slipway.json`, { cause: error });
+    throw new SlipwayError(
+      'VERSION_FILE_MISSING',
+      `version file ${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}; create it or remove it from versionFiles in slipway.json`,
+      { cause: error },
+    );
   }
 }
 
@@ -96,12 +115,21 @@ function same(found: string, expected: string, spelling: VersionFile['spelling']
 }
 
 /** Reads every version location of every file; compares with `expected` when given. */
-export async function readVersions(root: string, files: readonly VersionFile[], expected: string | null): Promise<FoundVersion[]> {
+export async function readVersions(
+  root: string,
+  files: readonly VersionFile[],
+  expected: string | null,
+): Promise<FoundVersion[]> {
   const out: FoundVersion[] = [];
   for (const f of files) {
     const text = await readText(root, f.path);
     for (const loc of f.format.read(text, f.path)) {
-      out.push({ ...loc, path: f.path, expected: expected === null ? null : spell(expected, f.spelling), matches: expected === null ? null : same(loc.version, expected, f.spelling) });
+      out.push({
+        ...loc,
+        path: f.path,
+        expected: expected === null ? null : spell(expected, f.spelling),
+        matches: expected === null ? null : same(loc.version, expected, f.spelling),
+      });
     }
   }
   return out;
@@ -115,13 +143,22 @@ export interface VersionChange {
 }
 
 /** Plans writing `version` into every file; nothing is written. */
-export async function planVersionWrite(root: string, files: readonly VersionFile[], version: string): Promise<VersionChange[]> {
+export async function planVersionWrite(
+  root: string,
+  files: readonly VersionFile[],
+  version: string,
+): Promise<VersionChange[]> {
   const changes: VersionChange[] = [];
   for (const f of files) {
     const before = await readText(root, f.path);
     const to = spell(version, f.spelling);
     const text = f.format.write(before, to, f.path);
-    changes.push({ path: f.path, from: f.format.read(before, f.path).map((l) => l.version), to, text: text === before ? before : text });
+    changes.push({
+      path: f.path,
+      from: f.format.read(before, f.path).map((l) => l.version),
+      to,
+      text: text === before ? before : text,
+    });
   }
   return changes;
 }

@@ -5,8 +5,10 @@ import { unparsable } from './errors.ts';
 function parseJson(text: string, path: string): Record<string, unknown> {
   const errors: ParseError[] = [];
   const data: unknown = parse(text, errors, { allowTrailingComma: false, disallowComments: true });
-  if (errors.length > 0) throw unparsable(path, `invalid JSON: ${printParseErrorCode(errors[0]!.error)} at offset ${errors[0]!.offset}`);
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw unparsable(path, 'expected a JSON object');
+  if (errors.length > 0)
+    throw unparsable(path, `invalid JSON: ${printParseErrorCode(errors[0]!.error)} at offset ${errors[0]!.offset}`);
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    throw unparsable(path, 'expected a JSON object');
   return data as Record<string, unknown>;
 }
 

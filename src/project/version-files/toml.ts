@@ -52,15 +52,18 @@ function tomlFormat(tables: readonly string[], dynamicHint: string): VersionForm
         const v = table(data, name)?.version;
         if (typeof v === 'string') found.push({ where: `[${name}] version`, version: v });
       }
-      if (found.length === 0) throw unparsable(path, `no version in ${tables.map((t) => `[${t}]`).join(' or ')}${dynamicHint}`);
+      if (found.length === 0)
+        throw unparsable(path, `no version in ${tables.map((t) => `[${t}]`).join(' or ')}${dynamicHint}`);
       return found;
     },
     write(text, version, path) {
       let out = text;
-      for (const f of format.read(text, path)) out = replaceInTable(out, f.where.slice(1, f.where.indexOf(']')), version, path);
+      for (const f of format.read(text, path))
+        out = replaceInTable(out, f.where.slice(1, f.where.indexOf(']')), version, path);
       // Check our own edit the way any TOML reader will see it.
       const check = format.read(out, path);
-      if (check.some((c) => c.version !== version)) throw unparsable(path, 'the rewritten file does not hold the new version; edit it by hand');
+      if (check.some((c) => c.version !== version))
+        throw unparsable(path, 'the rewritten file does not hold the new version; edit it by hand');
       return out;
     },
   };
@@ -68,6 +71,12 @@ function tomlFormat(tables: readonly string[], dynamicHint: string): VersionForm
 }
 
 /** pyproject.toml: `[project] version` (PEP 621) and `[tool.poetry] version`. */
-export const pyproject = tomlFormat(['project', 'tool.poetry'], ' (a dynamic version lives in the package; list its __version__ file instead)');
+export const pyproject = tomlFormat(
+  ['project', 'tool.poetry'],
+  ' (a dynamic version lives in the package; list its __version__ file instead)',
+);
 /** Cargo.toml: `[package] version` and `[workspace.package] version`. */
-export const cargo = tomlFormat(['package', 'workspace.package'], ' (with version.workspace = true, list the workspace Cargo.toml instead)');
+export const cargo = tomlFormat(
+  ['package', 'workspace.package'],
+  ' (with version.workspace = true, list the workspace Cargo.toml instead)',
+);

@@ -9,12 +9,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { publishRelease } from '../src/feed/repository.ts';
+import { publishRelease } from '../src/release/publish-release.ts';
 import { install } from '../src/agent/install.ts';
 import { Instance } from '../src/agent/instance.ts';
 import { stopStray } from '../src/agent/app-process.ts';
 import { Layout } from '../src/agent/layout.ts';
-import { buildSampleRelease } from '../src/demo/sample-app.ts';
+import { buildSampleRelease } from '../src/testing/sample-app.ts';
 import { serveFeed } from '../src/feed/serve.ts';
 import { bigFile, median, newFeed, reporter, WORK } from './lib/feed-setup.ts';
 

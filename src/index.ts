@@ -30,8 +30,14 @@ export {
 // Migrations, the feed, the agent and the host-app headers.
 export { runMigrations, migrationStatus, loadMigrations } from './migrate/runner.ts';
 export { migrateConfigFile } from './migrate/config-file.ts';
-export { initFeed, publishRelease, promoteRelease, yankRelease, pruneChannel, FeedSession } from './feed/repository.ts';
-export type { FeedKeys, OnlineKeys, PublishOptions, ReleaseInfo } from './feed/repository.ts';
+export { initFeed } from './feed/init.ts';
+export { publishRelease } from './release/publish-release.ts';
+export { promoteRelease } from './release/promote-release.ts';
+export { yankRelease } from './release/yank-release.ts';
+export { pruneChannel } from './release/prune-channel.ts';
+export { FeedSession } from './feed/session.ts';
+export type { FeedKeys, OnlineKeys } from './feed/metadata.ts';
+export type { PublishOptions, ReleaseInfo } from './release/publish-release.ts';
 export { createKeys, loadKey } from './feed/keys.ts';
 export { LocalStore, openStore } from './feed/store.ts';
 export type { FeedStore } from './feed/store.ts';

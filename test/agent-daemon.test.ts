@@ -162,7 +162,7 @@ describe('slipway agent', () => {
     await feed.release({ version: '1.1.0', schema: 2 });
     await agent.tick();
     assert.equal((await agent.instance.state()).staged?.version, '1.1.0');
-    const { yankRelease } = await import('../src/feed/repository.ts');
+    const { yankRelease } = await import('../src/release/yank-release.ts');
     await yankRelease(feed.store, feed.keys, { version: '1.1.0', reason: 'loses data on upgrade', now: new Date() });
     clock.set('2026-11-22T02:30:00Z');
     await agent.tick();

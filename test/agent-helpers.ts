@@ -1,9 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { buildSampleRelease, type SampleBuild } from '../src/demo/sample-app.ts';
+import { buildSampleRelease, type SampleBuild } from '../src/testing/sample-app.ts';
 import { createKeys } from '../src/feed/keys.ts';
-import { initFeed, publishRelease, type FeedKeys, type ReleaseInfo } from '../src/feed/repository.ts';
+import { initFeed } from '../src/feed/init.ts';
+import { publishRelease, type ReleaseInfo } from '../src/release/publish-release.ts';
+import { type FeedKeys } from '../src/feed/metadata.ts';
 import { serveFeed } from '../src/feed/serve.ts';
 import { LocalStore } from '../src/feed/store.ts';
 import { stopStray } from '../src/agent/app-process.ts';
@@ -11,7 +13,7 @@ import { install } from '../src/agent/install.ts';
 import { Layout } from '../src/agent/layout.ts';
 import { tempDir } from './helpers.ts';
 
-import { freePort } from '../src/project/free-port.ts';
+import { freePort } from '../src/io/free-port.ts';
 
 export { freePort };
 

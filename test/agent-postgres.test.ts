@@ -56,7 +56,7 @@ async function pgRelease(dir: string, version: string, schema: number): Promise<
 describe('the agent with the app database on PostgreSQL', () => {
   it('migrates up on update (a PL/pgSQL function inside StatementBegin/End) and down on rollback', async () => {
     const feed = await sampleFeed();
-    const { publishRelease } = await import('../src/feed/repository.ts');
+    const { publishRelease } = await import('../src/release/publish-release.ts');
     const publish = async (version: string, schema: number) =>
       publishRelease(feed.store, feed.keys, {
         version,

@@ -207,7 +207,7 @@ describe('slipway agent as a process', () => {
   it('starts the app, answers the CLI through its API, and stops the app on SIGTERM', async () => {
     const { spawn } = await import('node:child_process');
     const { fileURLToPath } = await import('node:url');
-    const { alive } = await import('../src/project/lock-file.ts');
+    const { alive } = await import('../src/io/lock-file.ts');
     const feed = await sampleFeed();
     await feed.release({ version: '1.0.0', schema: 1 });
     const root = await installRoot();

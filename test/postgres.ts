@@ -6,7 +6,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from '../src/project/free-port.ts';
+import { freePort } from '../src/io/free-port.ts';
 
 function binDir(): string {
   const base = '/usr/lib/postgresql';

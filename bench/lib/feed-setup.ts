@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createKeys } from '../../src/feed/keys.ts';
-import { initFeed, type FeedKeys } from '../../src/feed/repository.ts';
+import { initFeed } from '../../src/feed/init.ts';
+import { type FeedKeys } from '../../src/feed/metadata.ts';
 import { LocalStore } from '../../src/feed/store.ts';
 
 export const WORK = join(import.meta.dirname, '..', '.work');

@@ -1,6 +1,7 @@
 // Child process for bench/feed.ts: hashes an artifact as publishing does, then publishes it,
 // and reports the times and its own peak RSS.
-import { hashFile, publishRelease } from '../../src/feed/repository.ts';
+import { hashFile } from '../../src/io/hash.ts';
+import { publishRelease } from '../../src/release/publish-release.ts';
 import { loadKey } from '../../src/feed/keys.ts';
 import { LocalStore } from '../../src/feed/store.ts';
 import { env } from './feed-setup.ts';

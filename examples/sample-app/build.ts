@@ -1,5 +1,5 @@
 // Builds a release archive of the sample app: node examples/sample-app/build.ts <version> <out.tar.gz> [--schema N] [--config-version N] [--broken]
-import { buildSampleRelease } from '../../src/demo/sample-app.ts';
+import { buildSampleRelease } from '../../src/testing/sample-app.ts';
 
 const [version, out] = process.argv.slice(2);
 if (!version || !out) {

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SlipwayError } from '../core/errors.ts';
 import { parseDuration } from '../core/schedule/duration.ts';
-import { writeFileAtomic } from '../project/atomic-write.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
 import { AppProcess } from './app-process.ts';
 import { CONFIG_KEYS, getKey, setKey, writeAgentConfig } from './config.ts';
 import { Instance, systemClock, type ApplyResult, type Clock } from './instance.ts';
 import { Layout } from './layout.ts';
-import { acquireLock } from '../project/lock-file.ts';
+import { acquireLock } from '../io/lock-file.ts';
 import { describeStatus } from './report.ts';
 import { appendHistory, writeState } from './state.ts';
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { open, readFile, rm } from 'node:fs/promises';
-import { writeFileAtomic } from '../project/atomic-write.ts';
-import { alive } from '../project/lock-file.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
+import { alive } from '../io/lock-file.ts';
 
 export interface AppRuntime {
   version: string;

@@ -6,7 +6,7 @@ import { parseDuration } from '../core/schedule/duration.ts';
 import { parseWindows } from '../core/schedule/window.ts';
 import { migrateConfig, deprecationWarnings, type JsonObject } from '../core/config-migrate/apply.ts';
 import { ConfigMigrationsSchema, type ConfigMigrations } from '../core/config-migrate/schema.ts';
-import { writeFileAtomic } from '../project/atomic-write.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
 
 /**
  * The operator's settings for the agent, `<root>/agent.json`, under the names of the server

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError } from '../core/errors.ts';
-import { exists, writeFileAtomic } from '../project/atomic-write.ts';
+import { exists, writeFileAtomic } from '../io/atomic-write.ts';
 import { AGENT_CONFIG_VERSION, validateAgentConfig, type AgentConfig } from './config.ts';
 import { Instance, type ApplyResult, type InstanceOptions } from './instance.ts';
 import { Layout } from './layout.ts';

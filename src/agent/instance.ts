@@ -18,13 +18,13 @@ import { activeWindow, nextWindowStart, parseWindows } from '../core/schedule/wi
 import { configVersion, type JsonObject } from '../core/config-migrate/apply.ts';
 import { loadConfigMigrations, migrateConfigFile } from '../migrate/config-file.ts';
 import { databaseVersion, loadMigrations, runMigrations } from '../migrate/runner.ts';
-import { exists, writeFileAtomic } from '../project/atomic-write.ts';
+import { exists, writeFileAtomic } from '../io/atomic-write.ts';
 import { FeedClient } from '../feed/client.ts';
 import { AppProcess, stopStray, type AppControl, type AppRuntime } from './app-process.ts';
 import { readAgentConfig, type AgentConfig } from './config.ts';
 import { waitHealthy, type HealthResult } from './health.ts';
 import { Layout } from './layout.ts';
-import { acquireLock } from '../project/lock-file.ts';
+import { acquireLock } from '../io/lock-file.ts';
 import {
   appendHistory,
   readHistory,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { SlipwayError } from '../core/errors.ts';
 import type { Layout } from './layout.ts';
-import { alive } from '../project/lock-file.ts';
+import { alive } from '../io/lock-file.ts';
 
 /** The running agent's local API, when there is one: the CLI sends changes through it so the agent's supervisor restarts the app. */
 export interface AgentApi {

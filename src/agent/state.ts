@@ -1,6 +1,6 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { SlipwayError } from '../core/errors.ts';
-import { writeFileAtomic } from '../project/atomic-write.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
 
 /** What a step of an update or rollback had done when the process stopped (the journal). */
 export type Step = 'begun' | 'app-stopped' | 'config-migrated' | 'db-migrated' | 'switched' | 'app-started';

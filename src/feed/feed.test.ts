@@ -8,7 +8,10 @@ import { Updater } from 'tuf-js';
 import { SlipwayError } from '../core/errors.ts';
 import { tempDir } from '../../test/helpers.ts';
 import { createKeys, loadKey } from './keys.ts';
-import { FeedSession, initFeed, publishRelease, type FeedKeys } from './repository.ts';
+import { FeedSession } from './session.ts';
+import { initFeed } from './init.ts';
+import { publishRelease } from '../release/publish-release.ts';
+import { type FeedKeys } from './metadata.ts';
 import { LocalStore } from './store.ts';
 
 const env = { SLIPWAY_KEY_PASSPHRASE: 'correct horse battery' };
@@ -250,7 +253,7 @@ describe('the human view of a release', () => {
   it('writes SHA256SUMS and a signature that openssl (as cosign verify-blob --key) accepts', async () => {
     const { execFileSync, spawnSync } = await import('node:child_process');
     const { generateKeyPairSync } = await import('node:crypto');
-    const { writeReleaseView } = await import('./release-view.ts');
+    const { writeReleaseView } = await import('../release/release-view.ts');
     const dir = await tempDir();
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const pem = privateKey

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { canonicalize } from '@tufjs/canonical-json';
 import { Key, Signature } from '@tufjs/models';
 import { SlipwayError } from '../core/errors.ts';
-import { exists, writeFilesAtomic } from '../project/atomic-write.ts';
+import { exists, writeFilesAtomic } from '../io/atomic-write.ts';
 
 export type KeyAlgorithm = 'ed25519' | 'ecdsa';
 

@@ -9,7 +9,11 @@ import { tempDir } from '../../test/helpers.ts';
 import { FeedClient } from './client.ts';
 import { createKeys } from './keys.ts';
 import { feedStatus, refreshFeed, rotateKey } from './maintain.ts';
-import { FeedSession, initFeed, publishRelease, yankRelease, type FeedKeys } from './repository.ts';
+import { FeedSession } from './session.ts';
+import { initFeed } from './init.ts';
+import { publishRelease } from '../release/publish-release.ts';
+import { yankRelease } from '../release/yank-release.ts';
+import { type FeedKeys } from './metadata.ts';
 import { serveFeed } from './serve.ts';
 import { LocalStore, type FeedStore } from './store.ts';
 
@@ -530,7 +534,7 @@ describe('an S3 feed (s3rver on 127.0.0.1)', () => {
     );
     // The human view goes to the bucket too.
     const { generateKeyPairSync } = await import('node:crypto');
-    const { writeReleaseView } = await import('./release-view.ts');
+    const { writeReleaseView } = await import('../release/release-view.ts');
     const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
       .privateKey.export({
         format: 'pem',

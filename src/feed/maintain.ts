@@ -2,7 +2,7 @@ import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Metadata, MetadataKind, type Key, type Root } from '@tufjs/models';
 import { SlipwayError } from '../core/errors.ts';
-import { exists, writeFilesAtomic } from '../project/atomic-write.ts';
+import { exists, writeFilesAtomic } from '../io/atomic-write.ts';
 import {
   generateKey,
   keyFiles,
@@ -14,7 +14,6 @@ import {
 } from './keys.ts';
 import {
   DEFAULT_EXPIRY,
-  FeedSession,
   binDelegations,
   delegations,
   expires,
@@ -23,7 +22,8 @@ import {
   signed,
   type ExpiryDays,
   type OnlineKeys,
-} from './repository.ts';
+} from './metadata.ts';
+import { FeedSession } from './session.ts';
 import type { FeedStore } from './store.ts';
 
 export interface RoleStatus {

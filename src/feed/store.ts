@@ -2,7 +2,7 @@ import { copyFile, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'nod
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SlipwayError } from '../core/errors.ts';
-import { writeFileAtomic } from '../project/atomic-write.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
 
 /**
  * Where a feed's files live: a local folder (the embedded default) or an S3 bucket. Paths are

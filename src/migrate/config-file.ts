@@ -12,7 +12,7 @@ import {
   type JsonObject,
 } from '../core/config-migrate/apply.ts';
 import { ConfigMigrationsSchema, type ConfigMigrations } from '../core/config-migrate/schema.ts';
-import { writeFilesAtomic } from '../project/atomic-write.ts';
+import { writeFilesAtomic } from '../io/atomic-write.ts';
 
 export const BACKUP_FILE = 'config.backup.json';
 

@@ -1,6 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { SlipwayError } from '../core/errors.ts';
-import { acquireLock } from '../project/lock-file.ts';
+import { acquireLock } from '../io/lock-file.ts';
 import { foldVersionRows, type ApplyStep, type MigrationDriver } from './driver.ts';
 import { statementFailed } from './errors.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../core/config/parse.ts';
-import type { ScratchRepo } from '../demo/scratch-repo.ts';
+import type { ScratchRepo } from '../testing/scratch-repo.ts';
 import { scratchRepo } from '../../test/helpers.ts';
 import { buildChangelog } from './changelog.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig, parseConfig } from '../core/config/parse.ts';
 import { SlipwayError } from '../core/errors.ts';
-import { ScratchRepo } from '../demo/scratch-repo.ts';
+import { ScratchRepo } from '../testing/scratch-repo.ts';
 import { runGit } from '../git/run.ts';
 import { scratchRepo, tempDir } from '../../test/helpers.ts';
 import { computeNext } from './next.ts';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { SlipwayError } from '../../core/errors.ts';
 import { parseVersionArgument } from '../../core/version/tags.ts';
-import { writeFileAtomic } from '../../project/atomic-write.ts';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { buildChangelog } from '../../release/changelog.ts';
 import { computeNext } from '../../release/next.ts';
 import { loadProject, type GlobalOptions } from '../context.ts';

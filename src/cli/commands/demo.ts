@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { runUpdateLoop } from '../../demo/update-loop.ts';
+import { runUpdateLoop } from '../../testing/update-loop.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../core/config/parse.ts';
-import { ScratchRepo } from '../../demo/scratch-repo.ts';
-import { writeFileAtomic } from '../../project/atomic-write.ts';
+import { ScratchRepo } from '../../testing/scratch-repo.ts';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { buildChangelog } from '../../release/changelog.ts';
 import { computeNext } from '../../release/next.ts';
 import { buildNotes } from '../../release/notes.ts';

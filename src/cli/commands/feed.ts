@@ -11,21 +11,18 @@ import { loadConfig } from '../../project/config-file.ts';
 import { openRepository } from '../../git/repo.ts';
 import { runGit } from '../../git/run.ts';
 import { createKeys, loadKey, type KeyAlgorithm, type SigningKey } from '../../feed/keys.ts';
-import {
-  FeedSession,
-  initFeed,
-  locateRelease,
-  promoteRelease,
-  publishRelease,
-  pruneChannel,
-  yankRelease,
-  type FeedKeys,
-  type OnlineKeys,
-} from '../../feed/repository.ts';
+import { FeedSession } from '../../feed/session.ts';
+import { initFeed } from '../../feed/init.ts';
+import { locateRelease } from '../../release/locate.ts';
+import { promoteRelease } from '../../release/promote-release.ts';
+import { publishRelease } from '../../release/publish-release.ts';
+import { pruneChannel } from '../../release/prune-channel.ts';
+import { yankRelease } from '../../release/yank-release.ts';
+import { type FeedKeys, type OnlineKeys } from '../../feed/metadata.ts';
 import { checkPromotion, type RuleContext } from '../../feed/rules.ts';
 import { feedStatus, refreshFeed, rotateKey } from '../../feed/maintain.ts';
 import { openStore, type FeedStore } from '../../feed/store.ts';
-import { writeReleaseView } from '../../feed/release-view.ts';
+import { writeReleaseView } from '../../release/release-view.ts';
 import { createOutput } from '../output.ts';
 
 interface FeedFlags {

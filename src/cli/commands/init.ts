@@ -2,7 +2,7 @@ import { join, relative } from 'node:path';
 import { SlipwayError } from '../../core/errors.ts';
 import { DEFAULT_PREAMBLE } from '../../core/changelog/merge.ts';
 import { runGit } from '../../git/run.ts';
-import { exists, writeFileAtomic } from '../../project/atomic-write.ts';
+import { exists, writeFileAtomic } from '../../io/atomic-write.ts';
 import { CONFIG_FILE } from '../../project/config-file.ts';
 import { openRepository } from '../../git/repo.ts';
 import { createOutput } from '../output.ts';

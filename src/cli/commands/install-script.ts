@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.ts';
-import { writeFileAtomic } from '../../project/atomic-write.ts';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { createOutput } from '../output.ts';
 
 /** Single-quotes a value for POSIX sh. */

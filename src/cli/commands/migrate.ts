@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.ts';
 import { parseMigrationName } from '../../core/migrate/parse.ts';
 import type { MigrateCommand } from '../../core/migrate/plan.ts';
-import { exists, writeFileAtomic } from '../../project/atomic-write.ts';
+import { exists, writeFileAtomic } from '../../io/atomic-write.ts';
 import { migrateConfigFile } from '../../migrate/config-file.ts';
 import { loadMigrations, migrationStatus, runMigrations, type MigrateResult } from '../../migrate/runner.ts';
 import { createOutput, type Output } from '../output.ts';

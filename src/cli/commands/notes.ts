@@ -1,6 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import { DEFAULT_NOTES_TEMPLATE } from '../../core/notes/default-template.ts';
-import { writeFileAtomic } from '../../project/atomic-write.ts';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { buildNotes } from '../../release/notes.ts';
 import { loadProject, type GlobalOptions } from '../context.ts';
 import { checkDate, createOutput, today } from '../output.ts';

@@ -5,7 +5,7 @@ import { SlipwayError } from '../../core/errors.ts';
 import { parseDuration, formatDuration } from '../../core/schedule/duration.ts';
 import { nextWindowStart, parseWindows } from '../../core/schedule/window.ts';
 import { Layout } from '../../agent/layout.ts';
-import { exists } from '../../project/atomic-write.ts';
+import { exists } from '../../io/atomic-write.ts';
 import { CONFIG_KEYS, getKey, readAgentConfig, setKey, writeAgentConfig } from '../../agent/config.ts';
 import type { ApplyResult, CheckResult } from '../../agent/instance.ts';
 import type { StatusReport } from '../../agent/report.ts';

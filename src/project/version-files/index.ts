@@ -4,7 +4,7 @@ import semver from 'semver';
 import type { ResolvedConfig, VersionFileEntry } from '../../core/config/schema.ts';
 import { SlipwayError } from '../../core/errors.ts';
 import { normalizePep440, toPep440 } from '../../core/version/pep440.ts';
-import { exists, writeFilesAtomic } from '../atomic-write.ts';
+import { exists, writeFilesAtomic } from '../../io/atomic-write.ts';
 import { markerFormat } from './marker.ts';
 import { packageJson, packageLock } from './package-json.ts';
 import { python } from './python.ts';

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { SlipwayError } from '../core/errors.ts';
-import { LocalStore, type FeedStore } from './store.ts';
+import { LocalStore, type FeedStore } from '../feed/store.ts';
 
 /** `sha256sum` format: "<hex>  <name>", one line per file, sorted by name. */
 export function renderSha256Sums(files: readonly { name: string; sha256: string }[]): string {

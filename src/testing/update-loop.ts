@@ -5,10 +5,12 @@ import { Agent } from '../agent/agent.ts';
 import { readAgentConfig, setKey, writeAgentConfig } from '../agent/config.ts';
 import { install } from '../agent/install.ts';
 import { createKeys } from '../feed/keys.ts';
-import { initFeed, publishRelease, type FeedKeys, type ReleaseInfo } from '../feed/repository.ts';
+import { initFeed } from '../feed/init.ts';
+import { publishRelease, type ReleaseInfo } from '../release/publish-release.ts';
+import { type FeedKeys } from '../feed/metadata.ts';
 import { serveFeed } from '../feed/serve.ts';
 import { LocalStore } from '../feed/store.ts';
-import { freePort } from '../project/free-port.ts';
+import { freePort } from '../io/free-port.ts';
 import { buildSampleRelease, type SampleBuild } from './sample-app.ts';
 
 export interface LoopStep {

@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { access, open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-export async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
+export { exists } from './optional-read.ts';
 
 /** Writes and fsyncs a temp file beside `path`, with the mode asked for or that of the file it replaces. */
 async function stage(path: string, data: string | Uint8Array, wanted?: number): Promise<string> {

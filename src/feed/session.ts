@@ -1,0 +1,308 @@
+import { MetadataKind, TargetFile, type Metadata, type Snapshot, type Targets, type Timestamp } from '@tufjs/models';
+import { SlipwayError } from '../core/errors.ts';
+import {
+  ChannelIndexSchema,
+  ManifestSchema,
+  indexPath,
+  manifestPath,
+  parseDocument,
+  sortIndex,
+  type ChannelIndex,
+  type Manifest,
+} from '../core/feed/manifest.ts';
+import { sha256 } from '../io/hash.ts';
+import { collectGarbage } from './gc.ts';
+import {
+  DEFAULT_EXPIRY,
+  blobPath,
+  channelOfRole,
+  expires,
+  isBin,
+  readMetadata,
+  serialize,
+  signed,
+  type ExpiryDays,
+  type Json,
+  type OnlineKeys,
+} from './metadata.ts';
+import type { FeedStore } from './store.ts';
+
+const blobSet = (md: Metadata<Targets>): Set<string> =>
+  new Set(Object.values(md.signed.targets).map((t) => blobPath(t.path, t.hashes.sha256!)));
+
+/**
+ * One change to the feed: reads the current timestamp, snapshot and channel roles, collects new
+ * targets, then commits in the order that keeps the feed valid for readers at every instant:
+ * target files, then the channel roles and snapshot (new version numbers, so nothing a reader
+ * uses is overwritten), then, last, timestamp.json. Interrupted anywhere before that last write,
+ * readers still see the previous feed, whole, and the next change completes over the leftovers.
+ */
+export class FeedSession {
+  readonly store: FeedStore;
+  readonly timestamp: Metadata<Timestamp>;
+  readonly snapshot: Metadata<Snapshot>;
+  private readonly roles = new Map<string, Metadata<Targets>>();
+  private readonly changed = new Set<string>();
+  /** The files each role referenced when it was read. */
+  private readonly loadedBlobs = new Map<string, Set<string>>();
+
+  private constructor(store: FeedStore, timestamp: Metadata<Timestamp>, snapshot: Metadata<Snapshot>) {
+    this.store = store;
+    this.timestamp = timestamp;
+    this.snapshot = snapshot;
+  }
+
+  static async open(store: FeedStore): Promise<FeedSession> {
+    const timestamp = await readMetadata<Timestamp>(store, 'timestamp.json', MetadataKind.Timestamp);
+    const snapshot = await readMetadata<Snapshot>(
+      store,
+      `${timestamp.signed.snapshotMeta.version}.snapshot.json`,
+      MetadataKind.Snapshot,
+    );
+    return new FeedSession(store, timestamp, snapshot);
+  }
+
+  channels(): string[] {
+    return Object.keys(this.snapshot.signed.meta)
+      .map((n) => n.replace(/\.json$/, ''))
+      .filter((n) => n !== 'targets' && !isBin(n));
+  }
+
+  /** A delegated role by name: a channel (which delegates to its bins) or a bin. */
+  async role(name: string): Promise<Metadata<Targets>> {
+    const cached = this.roles.get(name);
+    if (cached) return cached;
+    const meta = this.snapshot.signed.meta[`${name}.json`];
+    if (!meta)
+      throw new SlipwayError(
+        'UNKNOWN_CHANNEL',
+        `channel "${channelOfRole(name)}" is not in this feed; it has ${this.channels().join(', ')}`,
+      );
+    const role = await readMetadata<Targets>(this.store, `${meta.version}.${name}.json`, MetadataKind.Targets);
+    this.roles.set(name, role);
+    this.loadedBlobs.set(name, blobSet(role));
+    return role;
+  }
+
+  /** The roles of a channel's bins, in order. */
+  async bins(channel: string): Promise<string[]> {
+    const roles = (await this.role(channel)).signed.delegations?.roles ?? {};
+    return Object.keys(roles);
+  }
+
+  /** The bin that holds a target path (the channel role itself for a feed without bins). */
+  async binOf(channel: string, path: string): Promise<Metadata<Targets>> {
+    const role = await this.role(channel);
+    const delegated = Object.values(role.signed.delegations?.roles ?? {}).find((r) => r.isDelegatedPath(path));
+    return delegated ? this.role(delegated.name) : role;
+  }
+
+  async target(channel: string, path: string): Promise<TargetFile | undefined> {
+    return (await this.binOf(channel, path)).signed.targets[path];
+  }
+
+  /** The bytes of a target, checked against the role's hash. */
+  async readTarget(channel: string, path: string): Promise<Buffer | null> {
+    const t = await this.target(channel, path);
+    if (!t) return null;
+    const data = await this.store.read(blobPath(path, t.hashes.sha256!));
+    if (data === null || sha256(data) !== t.hashes.sha256)
+      throw new SlipwayError(
+        'FEED_INVALID',
+        `${this.store.location}/${blobPath(path, t.hashes.sha256!)} is missing or does not match its metadata`,
+      );
+    return data;
+  }
+
+  async index(channel: string): Promise<ChannelIndex> {
+    const data = await this.readTarget(channel, indexPath(channel));
+    if (data === null) return { schema: 1, channel, updated: new Date(0).toISOString(), releases: [] };
+    return parseDocument(ChannelIndexSchema, data.toString('utf8'), `${channel}/index.json`);
+  }
+
+  async manifest(channel: string, version: string): Promise<Manifest | null> {
+    const data = await this.readTarget(channel, manifestPath(channel, version));
+    return data === null ? null : parseDocument(ManifestSchema, data.toString('utf8'), manifestPath(channel, version));
+  }
+
+  private async replaceTarget(channel: string, file: TargetFile): Promise<void> {
+    const bin = await this.binOf(channel, file.path);
+    bin.signed.addTarget(file);
+    this.changed.add(this.nameOf(bin));
+  }
+
+  private nameOf(md: Metadata<Targets>): string {
+    for (const [name, role] of this.roles) if (role === md) return name;
+    throw new SlipwayError('BUG', 'a role that was not loaded through the session');
+  }
+
+  async putData(channel: string, path: string, data: string): Promise<void> {
+    const bytes = Buffer.from(data);
+    const hash = sha256(bytes);
+    await this.store.write(blobPath(path, hash), bytes);
+    await this.replaceTarget(channel, new TargetFile({ path, length: bytes.length, hashes: { sha256: hash } }));
+  }
+
+  async putFile(
+    channel: string,
+    path: string,
+    localFile: string,
+    hash: { sha256: string; length: number },
+  ): Promise<void> {
+    await this.store.putFile(blobPath(path, hash.sha256), localFile, hash.length);
+    await this.replaceTarget(channel, new TargetFile({ path, length: hash.length, hashes: { sha256: hash.sha256 } }));
+  }
+
+  /** Lists an existing target of one channel under another path (promotion): same bytes, other role. */
+  async copyTarget(fromChannel: string, from: string, toChannel: string, to: string): Promise<void> {
+    const t = await this.target(fromChannel, from);
+    if (!t) throw new SlipwayError('FEED_INVALID', `${from} is not a target of ${fromChannel}`);
+    await this.store.copy(blobPath(from, t.hashes.sha256!), blobPath(to, t.hashes.sha256!));
+    await this.replaceTarget(toChannel, new TargetFile({ path: to, length: t.length, hashes: { ...t.hashes } }));
+  }
+
+  async removeTargets(channel: string, paths: readonly string[]): Promise<void> {
+    for (const p of paths) {
+      const bin = await this.binOf(channel, p);
+      if (!bin.signed.targets[p]) continue;
+      delete bin.signed.targets[p];
+      this.changed.add(this.nameOf(bin));
+    }
+  }
+
+  async writeIndex(index: ChannelIndex, now: Date): Promise<void> {
+    index.updated = now.toISOString();
+    sortIndex(index.releases);
+    await this.putData(index.channel, indexPath(index.channel), `${JSON.stringify(index)}\n`);
+  }
+
+  get dirty(): boolean {
+    return this.changed.size > 0 || this.top !== null;
+  }
+
+  /** Replaces a loaded role's metadata (key rotation), to be signed at commit. */
+  setRole(name: string, md: Metadata<Targets>): void {
+    if (!this.roles.has(name)) throw new SlipwayError('BUG', `role ${name} was not loaded`);
+    this.roles.set(name, md);
+    this.changed.add(name);
+  }
+
+  /** Marks a role (a channel or a bin) to be signed again (a new version, a new expiry) at commit. */
+  async touch(name: string): Promise<void> {
+    await this.role(name);
+    this.changed.add(name);
+  }
+
+  private top: Metadata<Targets> | null = null;
+
+  async topTargets(): Promise<Metadata<Targets>> {
+    if (this.top) return this.top;
+    const meta = this.snapshot.signed.meta['targets.json'];
+    return readMetadata<Targets>(this.store, `${meta?.version ?? 1}.targets.json`, MetadataKind.Targets);
+  }
+
+  /** Replaces the top-level targets metadata (signed with the targets key at commit). */
+  setTopTargets(md: Metadata<Targets>): void {
+    this.top = md;
+  }
+
+  /** A new timestamp for the same snapshot: what keeps a quiet feed fresh. */
+  async commitTimestamp(
+    keys: Pick<OnlineKeys, 'timestamp'>,
+    now: Date,
+    expiry: ExpiryDays = DEFAULT_EXPIRY,
+  ): Promise<void> {
+    await this.store.write(
+      'metadata/timestamp.json',
+      serialize(
+        signed(
+          MetadataKind.Timestamp,
+          {
+            version: this.timestamp.signed.version + 1,
+            expires: expires(now, expiry.timestamp),
+            meta: { 'snapshot.json': { version: this.snapshot.signed.version } },
+          },
+          keys.timestamp,
+        ),
+      ),
+    );
+  }
+
+  /** Signs the changed channel roles, a new snapshot and, last, the timestamp. */
+  async commit(keys: OnlineKeys, now: Date, expiry: ExpiryDays = DEFAULT_EXPIRY, force = false): Promise<void> {
+    if (!this.dirty && !force) return;
+    const meta = { ...(this.snapshot.signed.toJSON() as { meta: Json }).meta };
+    // Files this change leaves unreferenced; readers that fetched the previous timestamp may still
+    // need them, so they are deleted by the change after this one (.gc.json keeps the list).
+    const garbage: string[] = [];
+    if (this.top) {
+      if (!keys.targets)
+        throw new SlipwayError(
+          'KEY_MISSING',
+          'this change re-signs the top-level targets metadata and needs the targets key (targets.pem)',
+        );
+      const next = signed(
+        MetadataKind.Targets,
+        {
+          ...(this.top.signed.toJSON() as Json),
+          version: this.top.signed.version + 1,
+          expires: expires(now, expiry.targets),
+        },
+        keys.targets,
+      );
+      const bytes = serialize(next);
+      await this.store.write(`metadata/${next.signed.version}.targets.json`, bytes);
+      meta['targets.json'] = { version: next.signed.version, length: bytes.length };
+      garbage.push(`metadata/${this.top.signed.version}.targets.json`);
+    }
+    for (const channel of this.changed) {
+      const key = keys.channels[channelOfRole(channel)];
+      if (!key)
+        throw new SlipwayError(
+          'KEY_MISSING',
+          `changing channel ${channelOfRole(channel)} needs its key (${channelOfRole(channel)}.pem)`,
+        );
+      const role = this.roles.get(channel)!;
+      const next = signed(
+        MetadataKind.Targets,
+        { ...(role.signed.toJSON() as Json), version: role.signed.version + 1, expires: expires(now, expiry.targets) },
+        key,
+      );
+      const bytes = serialize(next);
+      await this.store.write(`metadata/${next.signed.version}.${channel}.json`, bytes);
+      meta[`${channel}.json`] = { version: next.signed.version, length: bytes.length };
+      garbage.push(`metadata/${role.signed.version}.${channel}.json`);
+      const kept = blobSet(role);
+      for (const b of this.loadedBlobs.get(channel)!) if (!kept.has(b)) garbage.push(b);
+    }
+    const snapshotVersion = this.snapshot.signed.version + 1;
+    await this.store.write(
+      `metadata/${snapshotVersion}.snapshot.json`,
+      serialize(
+        signed(
+          MetadataKind.Snapshot,
+          { version: snapshotVersion, expires: expires(now, expiry.snapshot), meta },
+          keys.snapshot,
+        ),
+      ),
+    );
+    garbage.push(`metadata/${this.snapshot.signed.version}.snapshot.json`);
+    const timestampVersion = this.timestamp.signed.version + 1;
+    // Last: until timestamp.json moves, every reader sees the previous feed, whole.
+    await this.store.write(
+      'metadata/timestamp.json',
+      serialize(
+        signed(
+          MetadataKind.Timestamp,
+          {
+            version: timestampVersion,
+            expires: expires(now, expiry.timestamp),
+            meta: { 'snapshot.json': { version: snapshotVersion } },
+          },
+          keys.timestamp,
+        ),
+      ),
+    );
+    await collectGarbage(this.store, garbage, timestampVersion);
+  }
+}

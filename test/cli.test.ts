@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { generateHistory } from '../bench/generate-history.ts';
-import { runCli, scratchRepo, tempDir } from './helpers.ts';
+import { runCli, scratchRepo, spawnCli, tempDir } from './helpers.ts';
 
 const COMMANDS = ['init', 'next', 'changelog', 'notes', 'bump', 'check-version', 'schema', 'demo'];
 
@@ -68,6 +68,21 @@ Options:
     const r = await runCli(['next', '--chanel', 'beta']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /unknown option '--chanel'/);
+  });
+
+  it('as a real process: --version, exit 2 on a bad flag, a JSON error with its code and hint, exit 1 outside a repository', async () => {
+    const version = await spawnCli(['--version']);
+    assert.equal(version.status, 0);
+    assert.match(version.stdout, /^slipway v\d+\.\d+\.\d+\n$/);
+    const bad = await spawnCli(['next', '--chanel', 'beta']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /unknown option '--chanel'/);
+    const outside = await spawnCli(['next', '--json'], { cwd: await tempDir() });
+    assert.equal(outside.status, 1);
+    const error = (JSON.parse(outside.stdout) as { error: { code: string; hint: string } }).error;
+    assert.equal(error.code, 'NOT_A_REPOSITORY');
+    assert.match(error.hint, /--cwd/);
+    assert.doesNotMatch(outside.stderr, /at .*\.ts:\d+/);
   });
 
   describe('next', () => {
@@ -413,8 +428,8 @@ describe('slipway migrate', () => {
       );
     }
     const [a, b] = await Promise.all([
-      runCli(['migrate', 'up', '--db', 'app.db', '--json'], { cwd: dir }),
-      runCli(['migrate', 'up', '--db', 'app.db', '--json'], { cwd: dir }),
+      spawnCli(['migrate', 'up', '--db', 'app.db', '--json'], { cwd: dir }),
+      spawnCli(['migrate', 'up', '--db', 'app.db', '--json'], { cwd: dir }),
     ]);
     assert.equal(a.status + b.status, 0, a.stderr + b.stderr);
     const steps = [a, b].flatMap((r) =>

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { install } from '../src/agent/install.ts';
 import { CRASH_POINTS, Instance } from '../src/agent/instance.ts';
 import { freePort, installRoot, sampleFeed } from './agent-helpers.ts';
-import { runCli } from './helpers.ts';
+import { spawnCli as runCli } from './helpers.ts';
 
 /**
  * Crash safety: `slipway update` and `slipway rollback` run in a child process that kills itself

@@ -59,6 +59,10 @@ export const AgentConfigSchema = z
           )
           .default(''),
         'security-bypass-window': z.boolean().default(true),
+        'auto-major': z
+          .boolean()
+          .default(false)
+          .describe('Apply a new major version without waiting for the operator (false: it waits for approval).'),
         keep: z.number().int().min(1).max(20).default(2),
         auto: z
           .boolean()
@@ -92,6 +96,10 @@ export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: 
   'update.security-bypass-window': {
     parse: parseBool('update.security-bypass-window'),
     help: 'security releases apply at once, outside the window (true/false)',
+  },
+  'update.auto-major': {
+    parse: parseBool('update.auto-major'),
+    help: 'apply a new major version by itself (true) or wait for slipway update --version (false)',
   },
   'update.keep': { parse: parseInt('update.keep', 1, 20), help: 'how many versions to keep for rollback' },
   'update.auto': {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { SlipwayError } from '../core/errors.ts';
+import { SlipwayError, isErrorCode } from '../core/errors.ts';
 import type { Layout } from './layout.ts';
 import { alive } from '../io/lock-file.ts';
 
@@ -33,7 +33,10 @@ export async function findAgent(layout: Layout): Promise<AgentApi | null> {
       });
       const data = (await r.json()) as T & { error?: string; message?: string };
       if (!r.ok)
-        throw new SlipwayError(data.error ?? 'AGENT_ERROR', data.message ?? `the agent answered HTTP ${r.status}`);
+        throw new SlipwayError(
+          isErrorCode(data.error) ? data.error : 'AGENT_ERROR',
+          data.message ?? `the agent answered HTTP ${r.status}`,
+        );
       return data;
     },
   };

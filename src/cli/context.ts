@@ -1,18 +1,13 @@
-import { resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../project/config-file.ts';
 import { openRepository, type RepositoryInfo } from '../git/repo.ts';
-
-export interface GlobalOptions {
-  cwd?: string;
-  config?: string;
-}
+import type { GlobalFlags, RunContext } from './command.ts';
 
 /** The repository root and its config, for commands that work on a repository. */
 export async function loadProject(
-  options: GlobalOptions,
+  ctx: RunContext,
+  flags: GlobalFlags,
 ): Promise<LoadedConfig & { root: string; repo: RepositoryInfo }> {
-  const cwd = resolve(options.cwd ?? process.cwd());
-  const repo = await openRepository(cwd);
-  const loaded = await loadConfig(repo.root, options.config === undefined ? undefined : resolve(options.config));
+  const repo = await openRepository(ctx.path(flags.cwd ?? '.'));
+  const loaded = await loadConfig(repo.root, flags.config === undefined ? undefined : ctx.path(flags.config));
   return { ...loaded, root: repo.root, repo };
 }

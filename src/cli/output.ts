@@ -1,35 +1,5 @@
 import { SlipwayError } from '../core/errors.ts';
-
-/** Exit statuses scripts can rely on (documented in the README). */
-export const EXIT = {
-  ok: 0,
-  /** A check failed or an operation could not be done. */
-  failed: 1,
-  /** Bad flags, arguments, config or input: fix the call. */
-  usage: 2,
-  /** A bug in Slipway. */
-  bug: 70,
-} as const;
-
-const INPUT_CODES = new Set([
-  'CONFIG_SYNTAX',
-  'CONFIG_INVALID',
-  'CONFIG_UNREADABLE',
-  'UNKNOWN_CHANNEL',
-  'INVALID_VERSION',
-  'INVALID_RELEASE_AS',
-  'RELEASE_AS_NOT_GREATER',
-  'VERSION_FILE_KIND',
-  'VERSION_FILE_OUTSIDE',
-  'TEMPLATE_MISSING',
-  'KEY_PASSPHRASE',
-  'KEY_PASSPHRASE_WRONG',
-  'USAGE',
-]);
-
-export function exitCodeFor(error: SlipwayError): number {
-  return INPUT_CODES.has(error.code) ? EXIT.usage : EXIT.failed;
-}
+import type { CliIo } from './command.ts';
 
 export interface Output {
   json: boolean;
@@ -42,12 +12,12 @@ export interface Output {
   progress(text: string): void;
 }
 
-export function createOutput(json: boolean): Output {
-  const tty = process.stderr.isTTY === true && !json;
+export function createOutput(json: boolean, io: Pick<CliIo, 'stdout' | 'stderr'>): Output {
+  const tty = io.stderr.isTTY === true && !json;
   let progressShown = false;
   const clear = (): void => {
     if (progressShown) {
-      process.stderr.write('\r\u001b[2K');
+      io.stderr.write('\r\u001b[2K');
       progressShown = false;
     }
   };
@@ -55,30 +25,30 @@ export function createOutput(json: boolean): Output {
     json,
     result(text, data) {
       clear();
-      process.stdout.write(
+      io.stdout.write(
         json ? `${JSON.stringify(data, null, 2)}\n` : text.endsWith('\n') || text === '' ? text : `${text}\n`,
       );
     },
     info(text) {
       if (json) return;
       clear();
-      process.stderr.write(`${text}\n`);
+      io.stderr.write(`${text}\n`);
     },
     warn(text) {
       clear();
-      process.stderr.write(`warning: ${text}\n`);
+      io.stderr.write(`warning: ${text}\n`);
     },
     progress(text) {
       if (!tty) return;
-      process.stderr.write(`\r\u001b[2K${text}`);
+      io.stderr.write(`\r\u001b[2K${text}`);
       progressShown = true;
     },
   };
 }
 
 /** Today as YYYY-MM-DD (UTC); SOURCE_DATE_EPOCH wins for reproducible builds. */
-export function today(): string {
-  const epoch = process.env.SOURCE_DATE_EPOCH;
+export function today(env: NodeJS.ProcessEnv = process.env): string {
+  const epoch = env.SOURCE_DATE_EPOCH;
   const now = epoch !== undefined && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date();
   return now.toISOString().slice(0, 10);
 }

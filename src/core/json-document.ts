@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { SlipwayError } from './errors.ts';
+import { SlipwayError, type ErrorCode } from './errors.ts';
 
 /**
  * Reads a JSON document Slipway did not write itself (a manifest in a release, the operator's
@@ -9,7 +9,7 @@ import { SlipwayError } from './errors.ts';
 export function parseJsonDocument<T>(
   schema: z.ZodType<T>,
   text: string,
-  options: { where: string; kind: string; code: string },
+  options: { where: string; kind: string; code: ErrorCode },
 ): T {
   let data: unknown;
   try {
@@ -23,7 +23,7 @@ export function parseJsonDocument<T>(
 export function validateDocument<T>(
   schema: z.ZodType<T>,
   data: unknown,
-  options: { where: string; kind: string; code: string },
+  options: { where: string; kind: string; code: ErrorCode },
 ): T {
   const r = schema.safeParse(data);
   if (r.success) return r.data;

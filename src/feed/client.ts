@@ -206,19 +206,43 @@ function httpGet(url: string, headers: Record<string, string>): Promise<Incoming
       }
       resolve(res);
     });
-    req.setTimeout(60_000, () => req.destroy(new Error(`ETIMEDOUT: no data from ${url} for 60 s`)));
+    req.setTimeout(60_000, () =>
+      req.destroy(Object.assign(new Error(`no data from ${url} for 60 s`), { code: 'ETIMEDOUT' })),
+    );
     req.on('error', reject);
   });
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/** Whether an error (or its cause: fetch wraps the socket's error) is the network, not the feed's content. */
+function isNetworkError(error: unknown): boolean {
+  for (let e = error as { code?: unknown; name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 /** tuf-js errors carry only a message; name what failed and what it means for the operator. */
 export function feedError(error: unknown, doing: string): SlipwayError {
   if (error instanceof SlipwayError) return error as SlipwayError;
   const message = (error as Error).message ?? String(error);
-  const network =
-    /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|fetch failed|socket hang up|ECONNRESET/i.test(message) ||
-    (error as { code?: string }).code === 'ECONNREFUSED';
-  if (network)
+  if (isNetworkError(error))
     return new SlipwayError('FEED_UNREACHABLE', `the feed cannot be reached while ${doing}: ${message}`, {
       cause: error,
     });

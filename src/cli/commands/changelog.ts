@@ -1,3 +1,4 @@
+import { defineCommand, dryRun, json } from '../command.ts';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { SlipwayError } from '../../core/errors.ts';
@@ -5,85 +6,96 @@ import { parseVersionArgument } from '../../core/version/tags.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { buildChangelog } from '../../release/changelog.ts';
 import { computeNext } from '../../release/next.ts';
-import { loadProject, type GlobalOptions } from '../context.ts';
-import { checkDate, createOutput, today } from '../output.ts';
+import { loadProject } from '../context.ts';
+import { checkDate, today } from '../output.ts';
 
-interface ChangelogFlags extends GlobalOptions {
-  release?: string;
-  next?: boolean;
-  channel?: string;
-  regenerate?: boolean;
-  date?: string;
-  output?: string;
-  dryRun?: boolean;
-  json?: boolean;
-}
-
-export async function run(flags: ChangelogFlags): Promise<number> {
-  const out = createOutput(flags.json === true);
-  const { config, root, repo } = await loadProject(flags);
-  if (flags.release !== undefined && flags.next)
-    throw new SlipwayError('USAGE', 'give --release <version> or --next, not both');
-  const date = flags.date === undefined ? today() : checkDate(flags.date);
-  let release = flags.release === undefined ? null : parseVersionArgument(flags.release, config.tagPrefix, '--release');
-  if (flags.next) {
-    const next = await computeNext({
+export default defineCommand({
+  options: {
+    release: {
+      flags: '--release <version>',
+      description: 'write the section of this version (the release being cut) from [Unreleased]',
+    },
+    next: { flags: '--next', description: 'like --release, with the version `slipway next` decides' },
+    channel: { flags: '-c, --channel <channel>', description: 'channel for --next' },
+    regenerate: {
+      flags: '--regenerate',
+      description: 'rebuild every release section from the whole history (hand-written lines are kept)',
+    },
+    date: {
+      flags: '--date <YYYY-MM-DD>',
+      description: 'date of the release being cut (default: today, UTC, or SOURCE_DATE_EPOCH)',
+    },
+    output: { flags: '-o, --output <file>', description: 'write here instead of the configured changelog file' },
+    dryRun,
+    json,
+  },
+  async run(ctx, flags) {
+    const { out } = ctx;
+    const { config, root, repo } = await loadProject(ctx, flags);
+    if (flags.release !== undefined && flags.next)
+      throw new SlipwayError('USAGE', 'give --release <version> or --next, not both');
+    const date = flags.date === undefined ? today(ctx.io.env) : checkDate(flags.date);
+    let release =
+      flags.release === undefined ? null : parseVersionArgument(flags.release, config.tagPrefix, '--release');
+    if (flags.next) {
+      const next = await computeNext({
+        cwd: root,
+        repo,
+        config,
+        channel: flags.channel ?? config.stableChannel,
+        releaseAs: null,
+      });
+      if (next.next === null)
+        throw new SlipwayError('NOTHING_TO_RELEASE', `--next: nothing to release on ${next.channel} (${next.reason})`);
+      release = next.next;
+    }
+    const path =
+      flags.output === undefined
+        ? join(root, config.changelog.file)
+        : isAbsolute(flags.output)
+          ? flags.output
+          : ctx.path(flags.output);
+    let existing: string | null = null;
+    try {
+      existing = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const result = await buildChangelog({
       cwd: root,
       repo,
       config,
-      channel: flags.channel ?? config.stableChannel,
-      releaseAs: null,
+      existing,
+      mode: flags.regenerate ? 'regenerate' : 'update',
+      release,
+      date,
+      onProgress: (n) => out.progress(`reading history… ${n.toLocaleString('en')} commits`),
     });
-    if (next.next === null)
-      throw new SlipwayError('NOTHING_TO_RELEASE', `--next: nothing to release on ${next.channel} (${next.reason})`);
-    release = next.next;
-  }
-  const path =
-    flags.output === undefined
-      ? join(root, config.changelog.file)
-      : isAbsolute(flags.output)
-        ? flags.output
-        : join(process.cwd(), flags.output);
-  let existing: string | null = null;
-  try {
-    existing = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const result = await buildChangelog({
-    cwd: root,
-    repo,
-    config,
-    existing,
-    mode: flags.regenerate ? 'regenerate' : 'update',
-    release,
-    date,
-    onProgress: (n) => out.progress(`reading history… ${n.toLocaleString('en')} commits`),
-  });
-  const rel = relative(process.cwd(), path);
-  const shown = rel === '' || rel.startsWith('..') ? path : rel;
-  const data = {
-    file: path,
-    changed: result.changed,
-    written: result.changed && !flags.dryRun,
-    added: result.added,
-    updated: result.updated,
-    commitsRead: result.commitsRead,
-    skippedTags: result.skippedTags,
-    dryRun: flags.dryRun === true,
-  };
-  if (flags.dryRun) {
-    out.result(result.text, { ...data, text: result.text });
+    const rel = relative(ctx.io.cwd, path);
+    const shown = rel === '' || rel.startsWith('..') ? path : rel;
+    const data = {
+      file: path,
+      changed: result.changed,
+      written: result.changed && !flags.dryRun,
+      added: result.added,
+      updated: result.updated,
+      commitsRead: result.commitsRead,
+      skippedTags: result.skippedTags,
+      dryRun: flags.dryRun === true,
+    };
+    if (flags.dryRun) {
+      out.result(result.text, { ...data, text: result.text });
+      return 0;
+    }
+    if (result.changed) await writeFileAtomic(path, result.text);
+    const list = (versions: string[]): string =>
+      versions.length <= 6
+        ? versions.join(', ')
+        : `${versions.length} releases (${versions[0]} … ${versions[versions.length - 1]})`;
+    const summary = !result.changed
+      ? `${shown} is up to date`
+      : `${existing === null ? 'created' : 'updated'} ${shown}${result.added.length > 0 ? `: added ${list(result.added)}` : ''}${result.updated.length > 0 ? `${result.added.length > 0 ? ';' : ':'} updated ${list(result.updated)}` : ''}`;
+    out.result(summary, data);
     return 0;
-  }
-  if (result.changed) await writeFileAtomic(path, result.text);
-  const list = (versions: string[]): string =>
-    versions.length <= 6
-      ? versions.join(', ')
-      : `${versions.length} releases (${versions[0]} … ${versions[versions.length - 1]})`;
-  const summary = !result.changed
-    ? `${shown} is up to date`
-    : `${existing === null ? 'created' : 'updated'} ${shown}${result.added.length > 0 ? `: added ${list(result.added)}` : ''}${result.updated.length > 0 ? `${result.added.length > 0 ? ';' : ':'} updated ${list(result.updated)}` : ''}`;
-  out.result(summary, data);
-  return 0;
-}
+  },
+});

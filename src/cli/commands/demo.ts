@@ -1,3 +1,4 @@
+import { defineCommand, json } from '../command.ts';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { runUpdateLoop } from '../../testing/update-loop.ts';
 import { tmpdir } from 'node:os';
@@ -8,12 +9,7 @@ import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { buildChangelog } from '../../release/changelog.ts';
 import { computeNext } from '../../release/next.ts';
 import { buildNotes } from '../../release/notes.ts';
-import { createOutput, today } from '../output.ts';
-
-interface DemoFlags {
-  keep?: boolean;
-  json?: boolean;
-}
+import { today } from '../output.ts';
 
 const CONFIG = `{
   // A server panel's strategy, written down once.
@@ -50,64 +46,70 @@ async function buildSample(dir: string): Promise<ScratchRepo> {
   return repo;
 }
 
-export async function run(flags: DemoFlags): Promise<number> {
-  const out = createOutput(flags.json === true);
-  const dir = await mkdtemp(join(tmpdir(), 'slipway-demo-'));
-  try {
-    out.info(`Building a sample repository with Conventional Commits in ${dir} …`);
-    await buildSample(dir);
-    const config = parseConfig(await readFile(join(dir, 'slipway.json'), 'utf8'), 'slipway.json');
-    const date = today();
+export default defineCommand({
+  options: {
+    keep: { flags: '--keep', description: 'keep the sample repository and print where it is' },
+    json,
+  },
+  async run(ctx, flags) {
+    const { out } = ctx;
+    const dir = await mkdtemp(join(tmpdir(), 'slipway-demo-'));
+    try {
+      out.info(`Building a sample repository with Conventional Commits in ${dir} …`);
+      await buildSample(dir);
+      const config = parseConfig(await readFile(join(dir, 'slipway.json'), 'utf8'), 'slipway.json');
+      const date = today(ctx.io.env);
 
-    const next = await computeNext({ cwd: dir, config, channel: 'stable', releaseAs: null });
-    const beta = await computeNext({ cwd: dir, config, channel: 'beta', releaseAs: null });
-    const nightly = await computeNext({ cwd: dir, config, channel: 'nightly', releaseAs: null });
-    const changelog = await buildChangelog({
-      cwd: dir,
-      config,
-      existing: null,
-      mode: 'update',
-      release: next.next,
-      date,
-    });
-    await writeFileAtomic(join(dir, 'CHANGELOG.md'), changelog.text);
-    const notes = await buildNotes({ cwd: dir, config, version: next.next, template: null, date });
+      const next = await computeNext({ cwd: dir, config, channel: 'stable', releaseAs: null });
+      const beta = await computeNext({ cwd: dir, config, channel: 'beta', releaseAs: null });
+      const nightly = await computeNext({ cwd: dir, config, channel: 'nightly', releaseAs: null });
+      const changelog = await buildChangelog({
+        cwd: dir,
+        config,
+        existing: null,
+        mode: 'update',
+        release: next.next,
+        date,
+      });
+      await writeFileAtomic(join(dir, 'CHANGELOG.md'), changelog.text);
+      const notes = await buildNotes({ cwd: dir, config, version: next.next, template: null, date });
 
-    const rule = (title: string): string => `\n── ${title} ${'─'.repeat(Math.max(0, 70 - title.length))}\n`;
-    const text = [
-      rule('slipway next'),
-      `${next.current} -> ${next.next} (${next.reason})`,
-      ...next.deciding.map((c) => `  decided by ${c.shortSha} ${c.header}`),
-      `beta channel:    ${beta.next}`,
-      `nightly channel: ${nightly.next}`,
-      rule(`slipway changelog --release ${next.next}`),
-      changelog.text,
-      rule(`slipway notes ${next.next}`),
-      notes.markdown,
-      rule("the operator's half: feed, install, agent, update, rollback"),
-    ].join('\n');
-    if (!out.json) process.stdout.write(`${text}\n`);
-    out.info('Publishing the sample app to a signed feed and running the update loop (about ten seconds) …');
-    const loopDir = join(dir, 'loop');
-    await mkdir(loopDir);
-    const steps = await runUpdateLoop(loopDir, (s) => {
-      if (!out.json) process.stdout.write(`▸ ${s.step}\n    ${s.detail}\n`);
-    });
-    const tail = [
-      '',
-      flags.keep
-        ? `The sample repository is kept in ${dir}; try: slipway next --cwd ${dir}`
-        : 'Run with --keep to keep the sample repository and try the commands on it.',
-    ].join('\n');
-    out.result(tail, {
-      dir: flags.keep ? dir : null,
-      loop: steps,
-      next: { stable: next.next, beta: beta.next, nightly: nightly.next, reason: next.reason },
-      changelog: changelog.text,
-      notes: notes.markdown,
-    });
-    return 0;
-  } finally {
-    if (!flags.keep) await rm(dir, { recursive: true, force: true });
-  }
-}
+      const rule = (title: string): string => `\n── ${title} ${'─'.repeat(Math.max(0, 70 - title.length))}\n`;
+      const text = [
+        rule('slipway next'),
+        `${next.current} -> ${next.next} (${next.reason})`,
+        ...next.deciding.map((c) => `  decided by ${c.shortSha} ${c.header}`),
+        `beta channel:    ${beta.next}`,
+        `nightly channel: ${nightly.next}`,
+        rule(`slipway changelog --release ${next.next}`),
+        changelog.text,
+        rule(`slipway notes ${next.next}`),
+        notes.markdown,
+        rule("the operator's half: feed, install, agent, update, rollback"),
+      ].join('\n');
+      if (!out.json) ctx.io.stdout.write(`${text}\n`);
+      out.info('Publishing the sample app to a signed feed and running the update loop (about ten seconds) …');
+      const loopDir = join(dir, 'loop');
+      await mkdir(loopDir);
+      const steps = await runUpdateLoop(loopDir, (s) => {
+        if (!out.json) ctx.io.stdout.write(`▸ ${s.step}\n    ${s.detail}\n`);
+      });
+      const tail = [
+        '',
+        flags.keep
+          ? `The sample repository is kept in ${dir}; try: slipway next --cwd ${dir}`
+          : 'Run with --keep to keep the sample repository and try the commands on it.',
+      ].join('\n');
+      out.result(tail, {
+        dir: flags.keep ? dir : null,
+        loop: steps,
+        next: { stable: next.next, beta: beta.next, nightly: nightly.next, reason: next.reason },
+        changelog: changelog.text,
+        notes: notes.markdown,
+      });
+      return 0;
+    } finally {
+      if (!flags.keep) await rm(dir, { recursive: true, force: true });
+    }
+  },
+});

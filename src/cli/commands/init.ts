@@ -1,19 +1,11 @@
+import { defineCommand, dryRun, json } from '../command.ts';
 import { join, relative } from 'node:path';
 import { SlipwayError } from '../../core/errors.ts';
 import { DEFAULT_PREAMBLE } from '../../core/changelog/merge.ts';
-import { runGit } from '../../git/run.ts';
+import { remoteUrl } from '../../git/refs.ts';
 import { exists, writeFileAtomic } from '../../io/atomic-write.ts';
 import { CONFIG_FILE } from '../../project/config-file.ts';
 import { openRepository } from '../../git/repo.ts';
-import { createOutput } from '../output.ts';
-import type { GlobalOptions } from '../context.ts';
-import { resolve } from 'node:path';
-
-interface InitFlags extends GlobalOptions {
-  force?: boolean;
-  dryRun?: boolean;
-  json?: boolean;
-}
 
 /** git@github.com:o/r.git and https://github.com/o/r.git -> https://github.com/o/r */
 export function webUrl(remote: string): string | null {
@@ -24,48 +16,55 @@ export function webUrl(remote: string): string | null {
   return null;
 }
 
-export async function run(flags: InitFlags): Promise<number> {
-  const out = createOutput(flags.json === true);
-  const repo = await openRepository(resolve(flags.cwd ?? process.cwd()));
-  const root = repo.root;
-  const configPath = join(root, CONFIG_FILE);
-  if ((await exists(configPath)) && !flags.force) {
-    throw new SlipwayError(
-      'CONFIG_EXISTS',
-      `${relative(process.cwd(), configPath) || configPath} already exists; pass --force to overwrite it`,
+export default defineCommand({
+  options: {
+    force: { flags: '--force', description: 'overwrite an existing slipway.json' },
+    dryRun,
+    json,
+  },
+  async run(ctx, flags) {
+    const { out } = ctx;
+    const repo = await openRepository(ctx.path(flags.cwd ?? '.'));
+    const root = repo.root;
+    const configPath = join(root, CONFIG_FILE);
+    if ((await exists(configPath)) && !flags.force) {
+      throw new SlipwayError(
+        'CONFIG_EXISTS',
+        `${relative(ctx.io.cwd, configPath) || configPath} already exists; pass --force to overwrite it`,
+      );
+    }
+    const remote = await remoteUrl(root, 'origin');
+    const repository = remote === null ? null : webUrl(remote);
+    const versionFiles: string[] = [];
+    for (const name of ['package.json', 'pyproject.toml', 'Cargo.toml'])
+      if (await exists(join(root, name))) versionFiles.push(name);
+    const hasSchema = await exists(join(root, 'node_modules/slipway/schema/slipway.schema.json'));
+    const config: Record<string, unknown> = {
+      $schema: hasSchema
+        ? './node_modules/slipway/schema/slipway.schema.json'
+        : 'https://slipway.dev/schema/slipway.schema.json',
+      ...(repository === null ? {} : { repository }),
+      tagPrefix: 'v',
+      channels: ['nightly', 'beta', 'stable'],
+      changelog: { file: 'CHANGELOG.md' },
+      versionFiles,
+    };
+    const text = `// Slipway release strategy: see \`slipway schema\` for every key.\n${JSON.stringify(config, null, 2)}\n`;
+    const changelogPath = join(root, 'CHANGELOG.md');
+    const writeChangelog = !(await exists(changelogPath));
+    const changelog = `${[...DEFAULT_PREAMBLE, '## [Unreleased]'].join('\n')}\n`;
+    const written = [CONFIG_FILE, ...(writeChangelog ? ['CHANGELOG.md'] : [])];
+    if (!flags.dryRun) {
+      await writeFileAtomic(configPath, text);
+      if (writeChangelog) await writeFileAtomic(changelogPath, changelog);
+    }
+    const verb = flags.dryRun ? 'would write' : 'wrote';
+    out.result(
+      flags.dryRun
+        ? `${verb} ${CONFIG_FILE}:\n${text}${writeChangelog ? `\n${verb} CHANGELOG.md:\n${changelog}` : ''}`
+        : `${verb} ${written.join(' and ')} in ${root}`,
+      { root, files: written, dryRun: flags.dryRun === true, config },
     );
-  }
-  const remote = await runGit(root, ['remote', 'get-url', 'origin'], { okStatuses: [0, 2, 128] });
-  const repository = remote.status === 0 ? webUrl(remote.stdout.trim()) : null;
-  const versionFiles: string[] = [];
-  for (const name of ['package.json', 'pyproject.toml', 'Cargo.toml'])
-    if (await exists(join(root, name))) versionFiles.push(name);
-  const hasSchema = await exists(join(root, 'node_modules/slipway/schema/slipway.schema.json'));
-  const config: Record<string, unknown> = {
-    $schema: hasSchema
-      ? './node_modules/slipway/schema/slipway.schema.json'
-      : 'https://slipway.dev/schema/slipway.schema.json',
-    ...(repository === null ? {} : { repository }),
-    tagPrefix: 'v',
-    channels: ['nightly', 'beta', 'stable'],
-    changelog: { file: 'CHANGELOG.md' },
-    versionFiles,
-  };
-  const text = `// Slipway release strategy: see \`slipway schema\` for every key.\n${JSON.stringify(config, null, 2)}\n`;
-  const changelogPath = join(root, 'CHANGELOG.md');
-  const writeChangelog = !(await exists(changelogPath));
-  const changelog = `${[...DEFAULT_PREAMBLE, '## [Unreleased]'].join('\n')}\n`;
-  const written = [CONFIG_FILE, ...(writeChangelog ? ['CHANGELOG.md'] : [])];
-  if (!flags.dryRun) {
-    await writeFileAtomic(configPath, text);
-    if (writeChangelog) await writeFileAtomic(changelogPath, changelog);
-  }
-  const verb = flags.dryRun ? 'would write' : 'wrote';
-  out.result(
-    flags.dryRun
-      ? `${verb} ${CONFIG_FILE}:\n${text}${writeChangelog ? `\n${verb} CHANGELOG.md:\n${changelog}` : ''}`
-      : `${verb} ${written.join(' and ')} in ${root}`,
-    { root, files: written, dryRun: flags.dryRun === true, config },
-  );
-  return 0;
-}
+    return 0;
+  },
+});

@@ -1,6 +1,10 @@
 import { configJsonSchema } from '../../core/config/schema.ts';
+import { defineCommand } from '../command.ts';
 
-export async function run(): Promise<number> {
-  process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
-  return Promise.resolve(0);
-}
+export default defineCommand({
+  options: {},
+  async run(ctx) {
+    ctx.io.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+    return Promise.resolve(0);
+  },
+});

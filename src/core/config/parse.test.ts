@@ -11,8 +11,7 @@ function problems(text: string): { code: string; details: readonly string[] } {
     void parseConfig(text);
   } catch (error) {
     assert.ok(error instanceof SlipwayError);
-    const known = error as SlipwayError<string>;
-    return { code: known.code, details: known.details };
+    return { code: error.code as string, details: error.details };
   }
   assert.fail('expected the config to be refused');
 }

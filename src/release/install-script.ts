@@ -1,10 +1,3 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { SlipwayError } from '../../core/errors.ts';
-import { writeFileAtomic } from '../../io/atomic-write.ts';
-import { createOutput } from '../output.ts';
-
 /** Single-quotes a value for POSIX sh. */
 const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -51,45 +44,4 @@ if [ -n "$VERSION" ]; then set -- "$@" --version "$VERSION"; fi
 if [ -n "$PORT" ]; then set -- "$@" --port "$PORT"; fi
 slipway "$@"
 `;
-}
-
-export async function run(flags: {
-  feed?: string;
-  url?: string;
-  package?: string;
-  app?: string;
-  dryRun?: boolean;
-  json?: boolean;
-}): Promise<number> {
-  const out = createOutput(flags.json === true);
-  const dir = resolve(flags.feed ?? 'feed');
-  if (flags.url === undefined || !/^https?:\/\//.test(flags.url))
-    throw new SlipwayError(
-      'USAGE',
-      `pass --url with the feed's public address (https://…), got "${flags.url ?? 'nothing'}"`,
-    );
-  const root = await readFile(join(dir, 'metadata', '1.root.json')).catch((error: unknown) => {
-    throw new SlipwayError(
-      'FEED_NOT_FOUND',
-      `${dir}/metadata/1.root.json is missing: create the feed first (slipway feed init)`,
-      { cause: error },
-    );
-  });
-  const rootSha256 = createHash('sha256').update(root).digest('hex');
-  const script = renderInstallScript({
-    url: flags.url.replace(/\/+$/, ''),
-    rootSha256,
-    pkg: flags.package ?? 'slipway',
-    app: flags.app ?? 'app',
-  });
-  if (flags.dryRun) {
-    out.result(script, { path: join(dir, 'install.sh'), rootSha256, dryRun: true });
-    return 0;
-  }
-  await writeFileAtomic(join(dir, 'install.sh'), script);
-  out.result(
-    `wrote ${join(dir, 'install.sh')} (pins root sha256 ${rootSha256.slice(0, 16)}…)\n  curl -fsSL ${flags.url.replace(/\/+$/, '')}/install.sh | bash -s -- --channel=beta`,
-    { path: join(dir, 'install.sh'), rootSha256 },
-  );
-  return 0;
 }

@@ -1,0 +1,68 @@
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectUpdate, visibleChannels } from '../../core/feed/manifest.ts';
+import { defineCommand, json } from '../command.ts';
+
+/** slipway feed verify: what an instance sees, through tuf-js. */
+export default defineCommand({
+  options: {
+    feed: { flags: '--feed <dir>', description: 'the feed folder', default: 'feed' },
+    url: { flags: '--url <url>', description: 'verify the feed served here instead of the folder' },
+    trustedRoot: {
+      flags: '--trusted-root <file>',
+      description: "the root.json instances trust (default: the feed's 1.root.json)",
+    },
+    json,
+  },
+  async run(ctx, flags) {
+    const { FeedClient } = await import('../../feed/client.ts');
+    let url = flags.url;
+    let close: (() => Promise<void>) | null = null;
+    const dir = ctx.path(flags.feed);
+    if (url === undefined) {
+      const { serveFeed } = await import('../../feed/serve.ts');
+      const served = await serveFeed({ dir });
+      url = served.url;
+      close = () => served.server.close();
+    }
+    const work = await mkdtemp(join(tmpdir(), 'slipway-verify-'));
+    try {
+      const metadataDir = join(work, 'metadata');
+      await mkdir(metadataDir);
+      const trusted = flags.trustedRoot ? ctx.path(flags.trustedRoot) : join(dir, 'metadata', '1.root.json');
+      await copyFile(trusted, join(metadataDir, 'root.json'));
+      const client = new FeedClient({ url, metadataDir, scratchDir: join(work, 'scratch') });
+      await client.refresh();
+      const report = [];
+      const feedChannels = await client.channels();
+      for (const channel of feedChannels) {
+        const indexes = [];
+        for (const c of visibleChannels(feedChannels, channel)) indexes.push(await client.index(c));
+        const sel = selectUpdate(indexes, null);
+        const platforms = sel.target ? Object.keys((await client.manifest(sel.target.manifest)).artifacts) : [];
+        report.push({
+          channel,
+          newest: sel.target?.version ?? null,
+          from: sel.target?.channel ?? null,
+          platforms,
+          releases: indexes[0]!.releases.length,
+          yanked: sel.yanked.map((y) => y.version),
+        });
+      }
+      ctx.out.result(
+        [
+          `verified ${url} with tuf-js: signatures, versions, expiry and lengths hold`,
+          ...report.map(
+            (r) =>
+              `  an instance on ${r.channel.padEnd(8)} installs ${r.newest ?? 'nothing (no release)'}${r.from && r.from !== r.channel ? ` (from ${r.from})` : ''}${r.platforms.length ? ` for ${r.platforms.join(', ')}` : ''}`,
+          ),
+        ].join('\n'),
+        { url, ok: true, channels: report },
+      );
+    } finally {
+      await rm(work, { recursive: true, force: true });
+      await close?.();
+    }
+  },
+});

@@ -1,0 +1,69 @@
+import { SlipwayError } from '../../core/errors.ts';
+import { formatDuration } from '../../core/schedule/duration.ts';
+import { defineCommand, dryRun, json } from '../command.ts';
+import { describeApply } from '../instance-common.ts';
+
+/** slipway install: lay out an install root and install the newest release of a channel. */
+export default defineCommand({
+  options: {
+    feed: {
+      flags: '--feed <url>',
+      description: "the feed's address, e.g. https://updates.example.com/feed",
+      required: true,
+    },
+    channel: { flags: '-c, --channel <channel>', description: 'the channel to follow', default: 'stable' },
+    root: { flags: '--root <dir>', description: 'the install root (default: $SLIPWAY_ROOT)' },
+    trustedRoot: { flags: '--trusted-root <file>', description: "the feed's root.json, from the maintainer" },
+    trustedRootSha256: {
+      flags: '--trusted-root-sha256 <hex>',
+      description: "or: the sha256 of the feed's metadata/1.root.json to pin",
+    },
+    version: { flags: '--version <version>', description: 'install this version instead of the newest' },
+    port: { flags: '--port <port>', description: 'the port the app listens on ({port} / PORT)' },
+    database: {
+      flags: '--database <db>',
+      description: "the app's database: a SQLite path or a postgres:// URL (default: <root>/data/app.db)",
+    },
+    dryRun,
+    json,
+  },
+  async run(ctx, flags) {
+    const port = flags.port === undefined ? undefined : Number(flags.port);
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535))
+      throw new SlipwayError('USAGE', `--port expects a port number, got "${flags.port}"`);
+    const given = flags.root ?? ctx.io.env.SLIPWAY_ROOT;
+    if (!given) throw new SlipwayError('USAGE', 'pass --root <dir>: where the instance is installed (e.g. /opt/app)');
+    const root = ctx.path(given);
+    if (flags.dryRun) {
+      ctx.out.result(`would install the newest ${flags.channel} release from ${flags.feed} into ${root}`, {
+        outcome: 'planned',
+        dryRun: true,
+        root,
+        feed: flags.feed,
+        channel: flags.channel,
+      });
+      return;
+    }
+    const { install } = await import('../../agent/install.ts');
+    const r = await install({
+      root,
+      feed: flags.feed,
+      channel: flags.channel,
+      env: ctx.io.env,
+      ...(flags.trustedRoot ? { trustedRoot: ctx.path(flags.trustedRoot) } : {}),
+      ...(flags.trustedRootSha256 ? { trustedRootSha256: flags.trustedRootSha256 } : {}),
+      ...(flags.version ? { version: flags.version } : {}),
+      ...(port !== undefined ? { port } : {}),
+      ...(flags.database ? { database: flags.database } : {}),
+      progress: (s) => ctx.out.progress(s),
+      log: (l) => ctx.out.progress(l),
+    });
+    ctx.out.result(
+      r.outcome === 'updated'
+        ? `installed ${r.to} in ${root} (${formatDuration(r.ms)}); start it with: slipway agent --root ${root}`
+        : describeApply(r),
+      r,
+    );
+    return r.outcome === 'rolled-back' ? 1 : 0;
+  },
+});

@@ -1,0 +1,38 @@
+import type { StatusReport } from '../../agent/report.ts';
+import { findAgent } from '../../agent/remote.ts';
+import { defineCommand, json, rootDir } from '../command.ts';
+import { layoutOf, openInstance } from '../instance-common.ts';
+
+/** slipway status: asks the running agent, or reads the install root. */
+export default defineCommand({
+  options: { root: rootDir, json },
+  async run(ctx, flags) {
+    const layout = await layoutOf(ctx, flags.root);
+    const api = await findAgent(layout);
+    let s: StatusReport;
+    if (api) s = await api.call<StatusReport>('GET', '/api/status');
+    else {
+      const { describeStatus } = await import('../../agent/report.ts');
+      s = await describeStatus(await openInstance(ctx, layout));
+    }
+    const lines = [
+      `${s.current ?? 'nothing installed'} on ${s.channel} from ${s.feed}`,
+      `  agent: ${s.agent.running ? `running (pid ${s.agent.pid}), app ${s.agent.appRunning ? 'running' : 'stopped'}` : 'not running'}`,
+      `  kept for rollback: ${s.kept.map((k) => k.version).join(', ') || '—'}`,
+      `  maintenance window: ${s.window.windows}${s.window.next ? `; next ${s.window.next}` : ''}`,
+      ...(s.staged
+        ? [
+            `  staged: ${s.staged.version}${s.staged.security ? ` (security: ${s.staged.security})` : ''}, applies ${s.staged.applyAt ?? 'now'}`,
+          ]
+        : []),
+      ...(s.lastCheck
+        ? [
+            `  last check: ${s.lastCheck.at}${s.lastCheck.available ? `, ${s.lastCheck.available} available` : ', up to date'}${s.lastCheck.error ? `, error: ${s.lastCheck.error}` : ''}`,
+          ]
+        : []),
+      ...(s.pending ? [`  PENDING RECOVERY: ${s.pending}`] : []),
+      ...Object.entries(s.rejected).map(([v, why]) => `  held back: ${v} (${why})`),
+    ];
+    ctx.out.result(lines.join('\n'), s);
+  },
+});

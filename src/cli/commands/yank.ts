@@ -1,0 +1,27 @@
+import { yank } from '../../release/yank.ts';
+import { defineCommand, dryRun, feedDir, json, keysDir } from '../command.ts';
+import { feedContext, versionArgument } from '../feed-common.ts';
+
+/** slipway yank <version> --reason "…" */
+export default defineCommand({
+  args: [{ name: '<version>', description: 'the version, e.g. 1.3.0' }],
+  options: {
+    reason: { flags: '--reason <text>', description: 'why, shown to operators', required: true },
+    keys: keysDir,
+    feed: feedDir,
+    dryRun,
+    json,
+  },
+  async run(ctx, flags, args) {
+    const f = await feedContext(ctx, flags);
+    const version = versionArgument(args[0], f.project);
+    const r = await yank(f, { version, reason: flags.reason, dryRun: flags.dryRun === true });
+    const text =
+      r.outcome === 'planned'
+        ? `would yank ${version} from ${r.channels.join(', ')}: ${r.reason}`
+        : r.outcome === 'yanked'
+          ? `yanked ${version} from ${r.channels.join(', ')}: ${r.reason}`
+          : `${version} was yanked already`;
+    ctx.out.result(text, { ...r, changed: r.outcome === 'yanked' });
+  },
+});

@@ -289,7 +289,6 @@ export class Instance implements InstanceContext {
           from: state.current,
           to: candidate.version,
           outcome: 'planned',
-          reason: `would download, verify and apply ${candidate.version} (dry run: nothing downloaded)`,
           ms: ms(),
         };
       options.progress?.(`downloading and verifying ${candidate.version}`);

@@ -46,7 +46,7 @@ export function decideUpdate(
     return {
       action: 'hold',
       target,
-      reason: `${target.version} is held (${why}); apply it by hand with slipway update --version ${target.version}`,
+      reason: `${target.version} failed before or was rolled back from (${why}); apply it by hand with slipway update --version ${target.version}`,
     };
   // Security counts for every release the update carries, not only the one it lands on.
   const security = selection.security;

@@ -100,6 +100,19 @@ describe('slipway agent', () => {
     });
     assert.equal(res.status, 400);
     assert.match(((await res.json()) as { message: string }).message, /"25:00" is not a time of day/);
+    // Bad requests get 4xx from the agent's node:http stack, never 500.
+    assert.equal((await api('/api/update', { method: 'POST', body: '{"version":' })).status, 400);
+    assert.equal((await api('/api/update', { method: 'POST', body: '{"version":123}' })).status, 400);
+    assert.equal(
+      (await api('/api/rollback', { method: 'POST', body: JSON.stringify({ version: 'x'.repeat(70_000) }) })).status,
+      413,
+    );
+    const plain = await fetch(`${agent.url}/api/update`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    assert.equal(plain.status, 415);
     clock.set('2026-11-24T12:00:00Z');
     await feed.release({ version: '1.1.2', schema: 2 }, { security: { severity: 'critical' } });
     await agent.tick();

@@ -1,17 +1,17 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { createRouter, listen } from '../http/router.ts';
+import { readOptional } from '../io/optional-read.ts';
+import { apiRoutes, loadPage } from './api.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { parseDuration } from '../core/schedule/duration.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { AppProcess } from './app-process.ts';
-import { CONFIG_KEYS, getKey, setKey, writeAgentConfig } from './config.ts';
 import { Instance, systemClock, type ApplyResult, type Clock } from './instance.ts';
 import { Layout } from './layout.ts';
 import { acquireLock } from '../io/lock-file.ts';
-import { describeStatus } from './report.ts';
-import { appendHistory, writeState } from './state.ts';
+import { writeState } from './state.ts';
 
 export interface AgentOptions {
   clock?: Clock;
@@ -22,19 +22,8 @@ export interface AgentOptions {
   tickMs?: number;
   serverZone?: string;
   env?: NodeJS.ProcessEnv;
-}
-
-/** The Settings › Updates page: static files next to this module (copied into dist/ by the build). */
-async function loadUi(): Promise<Map<string, { type: string; body: Buffer }>> {
-  const dir = new URL('./ui/', import.meta.url);
-  const files: [string, string, string][] = [
-    ['/', 'index.html', 'text/html; charset=utf-8'],
-    ['/ui.js', 'ui.js', 'text/javascript; charset=utf-8'],
-    ['/ui.css', 'ui.css', 'text/css; charset=utf-8'],
-  ];
-  const out = new Map<string, { type: string; body: Buffer }>();
-  for (const [path, name, type] of files) out.set(path, { type, body: await readFile(new URL(name, dir)) });
-  return out;
+  /** How long the API waits for a request body (default 10 s). */
+  apiBodyTimeoutMs?: number;
 }
 
 /** The next check: the interval, give or take 10 % at random, so a fleet spreads its load on the feed. */
@@ -50,7 +39,7 @@ export function withJitter(intervalMs: number, random = Math.random): number {
 export class Agent {
   readonly instance: Instance;
   readonly app: AppProcess;
-  private server: FastifyInstance | null = null;
+  private server: { close(): Promise<void> } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private nextCheck = 0;
   private busy: Promise<unknown> = Promise.resolve();
@@ -89,7 +78,7 @@ export class Agent {
   }
 
   /** Serializes the agent's own work (checks, applies, API calls that change things). */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
+  serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.busy.then(fn, fn);
     this.busy = run.catch(() => undefined);
     return run;
@@ -171,100 +160,22 @@ export class Agent {
 
   private async listen(): Promise<void> {
     const layout = this.instance.layout;
-    const token = (await readFile(layout.token, 'utf8').catch(() => null))?.trim() ?? randomBytes(32).toString('hex');
+    const token = (await readOptional(layout.token, 'utf8'))?.trim() ?? randomBytes(32).toString('hex');
     await writeFileAtomic(layout.token, `${token}\n`, 0o600);
-    const expected = Buffer.from(`Bearer ${token}`);
-    const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
-    const ui = await loadUi();
-    let allowedHosts = new Set<string>();
-    app.addHook('onRequest', async (req, reply) => {
-      // Only 127.0.0.1/localhost by name: a page elsewhere cannot reach the API through DNS rebinding.
-      if (!allowedHosts.has(req.headers.host ?? '')) {
-        await reply
-          .code(421)
-          .send({ error: 'MISDIRECTED', message: 'the agent answers only on 127.0.0.1 and localhost' });
-        return;
-      }
-      if (req.method === 'GET' && ui.has(req.url)) return;
-      const got = Buffer.from(req.headers.authorization ?? '');
-      if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-        await reply
-          .code(401)
-          .header('www-authenticate', 'Bearer')
-          .send({
-            error: 'UNAUTHORIZED',
-            message: `send the token in ${layout.token} as Authorization: Bearer <token>`,
-          });
-      }
+    let hosts = new Set<string>();
+    const routes = [...(await loadPage()), ...apiRoutes(this)];
+    const handler = createRouter(routes, {
+      hosts: () => hosts,
+      token,
+      tokenHint: layout.token,
+      ...(this.options.apiBodyTimeoutMs ? { bodyTimeoutMs: this.options.apiBodyTimeoutMs } : {}),
     });
-    app.setErrorHandler(async (error, _req, reply) => {
-      const e = error as SlipwayError;
-      const input = [
-        'USAGE',
-        'INVALID_VERSION',
-        'NOT_PUBLISHED',
-        'NOT_KEPT',
-        'YANKED',
-        'PREFLIGHT',
-        'NOTHING_TO_ROLL_BACK',
-        'CONFIG_INVALID',
-      ].includes(e.code);
-      await reply
-        .code(e.code === 'LOCKED' ? 409 : input ? 400 : 500)
-        .send({ error: e.code ?? 'ERROR', message: e.message });
-    });
-    const i = this.instance;
-    for (const [path, file] of ui) {
-      app.get(path, async (_req, reply) =>
-        reply
-          .header('content-type', file.type)
-          .header('cache-control', 'no-store')
-          .header('x-content-type-options', 'nosniff')
-          .header('referrer-policy', 'no-referrer')
-          .header(
-            'content-security-policy',
-            "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-          )
-          .send(file.body),
-      );
-    }
-    app.get('/api/status', async () => describeStatus(i, this));
-    app.get('/api/check', async () => i.check());
-    app.get('/api/history', async () => ({ history: await i.history() }));
-    app.get('/api/config', () => ({
-      settings: Object.fromEntries(Object.keys(CONFIG_KEYS).map((k) => [k, getKey(i.config, k)])),
-    }));
-    app.put<{ Body: { key?: unknown; value?: unknown } }>('/api/config', async (req) => {
-      const { key, value } = req.body ?? {};
-      if (typeof key !== 'string' || typeof value !== 'string')
-        throw new SlipwayError('USAGE', 'send {"key": "update.channel", "value": "beta"}');
-      const next = setKey(i.config, key, value);
-      await writeAgentConfig(layout.agentConfig, next);
-      await i.reloadConfig();
-      await i.log(`config: ${key} = ${value}`);
-      await appendHistory(layout.history, {
-        at: new Date().toISOString(),
-        event: 'config-changed',
-        reason: `${key} = ${JSON.stringify(getKey(i.config, key))}`,
-      });
-      return { key, value: getKey(i.config, key) };
-    });
-    app.post<{ Body: { version?: string; force?: boolean } }>('/api/update', async (req) =>
-      this.serial(() =>
-        i.update({ ...(req.body?.version ? { version: req.body.version } : {}), force: req.body?.force === true }),
-      ),
-    );
-    app.post<{ Body: { version?: string } }>('/api/rollback', async (req) =>
-      this.serial(() => i.rollback(req.body?.version ? { version: req.body.version } : {})),
-    );
-    app.post('/api/check-now', async () => this.serial(() => this.checkAndUpdate()));
-    const address = await app.listen({ host: '127.0.0.1', port: i.config.api.port });
-    const port = (app.server.address() as { port: number }).port;
-    allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
-    this.server = app;
-    this.url = address;
-    await writeFileAtomic(layout.api, `${JSON.stringify({ url: address, pid: process.pid })}\n`, 0o600);
-    await i.log(`local API on ${address} (token in ${layout.token})`);
+    const served = await listen(handler, { host: '127.0.0.1', port: this.instance.config.api.port });
+    hosts = new Set([`127.0.0.1:${served.port}`, `localhost:${served.port}`]);
+    this.server = served;
+    this.url = served.url;
+    await writeFileAtomic(layout.api, `${JSON.stringify({ url: served.url, pid: process.pid })}\n`, 0o600);
+    await this.instance.log(`local API on ${served.url} (token in ${layout.token})`);
   }
 
   async stop(): Promise<void> {

@@ -87,6 +87,7 @@ export const ERROR_CATALOGUE = {
   MIGRATION_UNKNOWN_VERSION: { exit: 1, hint: 'give a version the migrations folder has' },
   MIGRATION_LOCKED: { exit: 1, hint: 'another migration runner holds the lock; wait or raise --lock-timeout' },
   MIGRATION_FAILED: { exit: 1, hint: 'the failed migration was rolled back; fix the statement shown' },
+  PORT_IN_USE: { exit: 1, hint: 'choose another port (--port, api.port, app.port) or stop what listens there' },
   // Slipway itself
   BUG: { exit: 70, hint: 'this is a bug in Slipway: please report it with the command you ran' },
 } as const satisfies Record<string, { exit: 1 | 2 | 70; hint: string }>;

@@ -27,7 +27,7 @@ export const ERROR_CATALOGUE = {
   EMPTY_REPOSITORY: { exit: 1, hint: 'commit something first' },
   SHALLOW_CLONE: { exit: 1, hint: 'fetch the full history: git fetch --unshallow --tags' },
   GIT_NOT_FOUND: { exit: 1, hint: 'install git and put it on PATH' },
-  GIT_FAILED: { exit: 1, hint: 'read git\'s message above; the repository may need repair' },
+  GIT_FAILED: { exit: 1, hint: "read git's message above; the repository may need repair" },
   NOTHING_TO_RELEASE: { exit: 1, hint: 'no releasable commits since the last tag; give a version explicitly' },
   NO_VERSION_FILES: { exit: 1, hint: 'list version files in slipway.json "versionFiles"' },
   VERSION_FILE_MISSING: { exit: 1, hint: 'create the file or remove it from versionFiles' },

@@ -233,7 +233,11 @@ function isNetworkError(error: unknown): boolean {
   // The fetch standard rejects with a TypeError exactly when the network fails (refused, reset,
   // a blocked port, DNS); tuf-js's own errors are never TypeErrors.
   if (error instanceof TypeError) return true;
-  for (let e = error as { code?: unknown; name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+  for (
+    let e = error as { code?: unknown; name?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    depth++
+  ) {
     if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
     if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
     e = e.cause as typeof e;

@@ -50,7 +50,7 @@ function call(
 
 describe('the http router (agent API stack)', () => {
   let port = 0;
-  let close: () => Promise<void> = async () => undefined;
+  let close: () => Promise<void> = () => Promise.resolve();
   before(async () => {
     let hosts = new Set<string>();
     const handler = createRouter(
@@ -81,7 +81,7 @@ describe('the http router (agent API stack)', () => {
     const served = await listen(handler, { host: '127.0.0.1', port: 0 });
     port = served.port;
     hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
-    close = served.close;
+    close = () => served.close();
   });
   after(() => close());
 

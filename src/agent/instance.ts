@@ -1,10 +1,8 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import semver from 'semver';
-import { APP_MANIFEST, type AppManifest } from '../core/app-manifest.ts';
+import type { AppManifest } from '../core/app-manifest.ts';
 import { SlipwayError } from '../core/errors.ts';
 import {
-  findRelease,
   selectUpdate,
   visibleChannels,
   type Candidate,
@@ -12,10 +10,9 @@ import {
   type Manifest,
   type Selection,
 } from '../core/feed/manifest.ts';
-import { activeWindow, parseWindows } from '../core/schedule/window.ts';
+import { parseWindows } from '../core/schedule/window.ts';
 import { decideUpdate, type UpdateDecision } from '../core/update/decide.ts';
 import { FeedClient } from '../feed/client.ts';
-import { exists } from '../io/optional-read.ts';
 import { acquireLock } from '../io/lock-file.ts';
 import { AppProcess, type AppControl } from './app-process.ts';
 import { readAgentConfig, type AgentConfig } from './config.ts';
@@ -24,17 +21,10 @@ import { crashAt, type CrashPoint } from './crash.ts';
 import { expectedConfigVersion, expectedDbVersion, readReleaseManifest, runtimeOf } from './runtime.ts';
 import { Layout } from './layout.ts';
 import { stageRelease } from './stage.ts';
-import {
-  appendHistory,
-  readHistory,
-  readState,
-  writeState,
-  type AgentState,
-  type HistoryEntry,
-  type Transaction,
-} from './state.ts';
-import { apply, configVersion, currentLink, dbVersion, recover, restore, type ApplyResult } from './transaction.ts';
-import { waitHealthy } from './health.ts';
+import { appendHistory, readHistory, readState, type AgentState, type HistoryEntry } from './state.ts';
+import { configVersion, currentLink, dbVersion, recover, type ApplyResult } from './transaction.ts';
+import { applyStagedIfDue, updateInstance } from './update.ts';
+import { rollbackInstance } from './rollback.ts';
 
 export { CRASH_POINTS, type CrashPoint } from './crash.ts';
 export { systemClock, type Clock } from './context.ts';
@@ -86,7 +76,7 @@ export class Instance implements InstanceContext {
   readonly warnings: string[];
   private readonly logLine: (line: string) => void;
   /** The channels the last feed read covered (this one and every more stable one). */
-  private seen: string[] = [];
+  seen: string[] = [];
 
   private constructor(layout: Layout, config: AgentConfig, warnings: string[], options: InstanceOptions) {
     this.layout = layout;
@@ -188,7 +178,8 @@ export class Instance implements InstanceContext {
     });
   }
 
-  private async indexes(client: FeedClient): Promise<ChannelIndex[]> {
+  /** The indexes of this instance's channel and every more stable one. */
+  async indexes(client: FeedClient): Promise<ChannelIndex[]> {
     const all = await client.channels();
     if (!all.includes(this.config.update.channel)) {
       throw new SlipwayError(
@@ -203,7 +194,7 @@ export class Instance implements InstanceContext {
     return out;
   }
 
-  private decide(state: AgentState, selection: Selection): UpdateDecision {
+  decide(state: AgentState, selection: Selection): UpdateDecision {
     return decideUpdate(
       { current: state.current, held: state.rejected },
       selection,
@@ -236,188 +227,18 @@ export class Instance implements InstanceContext {
    * `slipway update [--version v]`: check, download, verify, preflight, stage, then apply — now, or
    * (with `respectWindow`) as the update decision says (core/update).
    */
-  async update(options: UpdateOptions = {}): Promise<ApplyResult> {
-    return this.exclusive(async () => {
-      const started = performance.now();
-      const ms = (): number => performance.now() - started;
-      const state = await this.state();
-      const client = this.feedClient();
-      const indexes = await this.indexes(client);
-      let candidate: Candidate | null;
-      let decision: UpdateDecision | null = null;
-      if (options.version) {
-        candidate = findRelease(indexes, options.version);
-        if (!candidate)
-          throw new SlipwayError('NOT_PUBLISHED', `${options.version} is not on ${this.seen.join(' or ')} in the feed`);
-        if (candidate.yanked)
-          throw new SlipwayError('YANKED', `${candidate.version} was yanked: ${candidate.yanked.reason}`);
-        if (state.current && semver.lte(candidate.version, state.current))
-          throw new SlipwayError(
-            'USAGE',
-            `${candidate.version} is not newer than ${state.current}; use slipway rollback --version ${candidate.version} to go back`,
-          );
-      } else {
-        const selection = selectUpdate(indexes, state.current);
-        candidate = selection.target;
-        decision = this.decide(state, selection);
-        if (decision.action === 'hold' && !options.force)
-          return {
-            from: state.current,
-            to: decision.target.version,
-            outcome: 'up-to-date',
-            reason: decision.reason,
-            ms: ms(),
-          };
-        if (decision.action === 'wait-for-approval' && options.respectWindow)
-          return {
-            from: state.current,
-            to: decision.target.version,
-            outcome: 'up-to-date',
-            reason: decision.reason,
-            ms: ms(),
-          };
-      }
-      if (!candidate) return { from: state.current, to: state.current ?? '', outcome: 'up-to-date', ms: ms() };
-      if (state.current && candidate.minimumVersion && semver.lt(state.current, candidate.minimumVersion)) {
-        throw new SlipwayError(
-          'PREFLIGHT',
-          `${candidate.version} needs ${candidate.minimumVersion} or newer installed first (this is ${state.current}); run slipway update without --version to take the stepping stone`,
-        );
-      }
-      if (options.dryRun)
-        return {
-          from: state.current,
-          to: candidate.version,
-          outcome: 'planned',
-          ms: ms(),
-        };
-      options.progress?.(`downloading and verifying ${candidate.version}`);
-      const staged = await this.stage(candidate, client, options.progress);
-      // Preflight: the running version is healthy (unless forced).
-      if (state.current && this.app.supervised && this.app.running() && !options.force) {
-        const { manifest } = await this.manifestOf(state.current);
-        const { health } = this.runtime(state.current, this.layout.current, manifest);
-        const h = await waitHealthy({ ...health, successes: 1, timeout: '10s' });
-        if (!h.healthy)
-          throw new SlipwayError(
-            'PREFLIGHT',
-            `${state.current} is not healthy now (${h.last}); fix it first or pass --force`,
-          );
-      }
-      if (options.respectWindow && decision?.action === 'stage') {
-        const at = decision.applyAt?.toISOString() ?? null;
-        state.staged = {
-          version: candidate.version,
-          channel: candidate.channel,
-          security: decision.security,
-          stagedAt: this.clock.now().toISOString(),
-          applyAt: at,
-          notes: staged.manifest.notes,
-        };
-        await writeState(this.layout.stateFile, state);
-        await this.record({ event: 'staged', from: state.current, to: candidate.version, reason: decision.reason });
-        await this.log(`staged ${candidate.version}; it applies at the next maintenance window, ${at}`);
-        return { from: state.current, to: candidate.version, outcome: 'staged', applyAt: at, ms: ms() };
-      }
-      return apply(this, candidate.version, staged.manifest, started, options.progress);
-    });
+  update(options: UpdateOptions = {}): Promise<ApplyResult> {
+    return this.exclusive(() => updateInstance(this, options));
   }
 
   /** Applies the staged release when its window has opened (the agent's timer calls this). */
-  async applyStagedIfDue(): Promise<ApplyResult | null> {
-    const state = await this.state();
-    if (!state.staged) return null;
-    const windows = parseWindows(this.config.update['maintenance-window']);
-    if (windows.length > 0 && !activeWindow(windows, this.clock.now(), this.serverZone)) return null;
-    const version = state.staged.version;
-    return this.exclusive(async () => {
-      const client = this.feedClient();
-      const candidate = findRelease(await this.indexes(client), version);
-      if (!candidate || candidate.yanked) {
-        const s = await this.state();
-        s.staged = null;
-        await writeState(this.layout.stateFile, s);
-        await this.log(
-          `dropped staged ${version}: ${candidate?.yanked ? `yanked (${candidate.yanked.reason})` : 'no longer in the feed'}`,
-        );
-        return null;
-      }
-      const staged = await this.stage(candidate, client);
-      return apply(this, version, staged.manifest, performance.now());
-    });
+  applyStagedIfDue(): Promise<ApplyResult | null> {
+    return applyStagedIfDue(this);
   }
 
   /** `slipway rollback [--version v]`: back to the previous kept version, or to the one named. */
-  async rollback(options: { version?: string; dryRun?: boolean } = {}): Promise<ApplyResult> {
-    return this.exclusive(async () => {
-      const started = performance.now();
-      const state = await this.state();
-      if (!state.current)
-        throw new SlipwayError('NOT_INSTALLED', 'nothing is installed yet, so there is nothing to roll back');
-      const current = state.current;
-      const kept = state.kept.map((k) => k.version).join(', ');
-      const older = state.kept.filter((k) => semver.lt(k.version, current));
-      const target = options.version ? semver.valid(options.version.replace(/^v/, '')) : (older[0]?.version ?? null);
-      if (options.version && target === null)
-        throw new SlipwayError(
-          'INVALID_VERSION',
-          `"${options.version}" is not a version; expected something like v0.4.1`,
-        );
-      if (target === null)
-        throw new SlipwayError(
-          'NOTHING_TO_ROLL_BACK',
-          `no version older than ${current} is kept (kept: ${kept}); raise update.keep to keep more`,
-        );
-      if (
-        !state.kept.some((k) => k.version === target) ||
-        !(await exists(join(this.layout.release(target), APP_MANIFEST)))
-      )
-        throw new SlipwayError('NOT_KEPT', `${target} is not kept on this instance (kept: ${kept})`);
-      if (target === current) throw new SlipwayError('USAGE', `${target} is the running version already`);
-      const newer = semver.gt(current, target) ? current : target;
-      const files = await this.manifestOf(newer);
-      const old = await this.manifestOf(target);
-      const point: Transaction['restore'] = {
-        version: target,
-        db: (await expectedDbVersion(old.dir, old.manifest)).toString(),
-        config: await expectedConfigVersion(old.dir, old.manifest),
-      };
-      if (options.dryRun)
-        return {
-          from: current,
-          to: target,
-          outcome: 'planned',
-          reason: `would migrate the database down to ${point.db} with ${newer}'s files and switch to ${target} (dry run: nothing changed)`,
-          ms: 0,
-        };
-      const txn: Transaction = {
-        kind: 'rollback',
-        from: current,
-        to: target,
-        step: 'begun',
-        startedAt: this.clock.now().toISOString(),
-        filesFrom: files.dir,
-        restore: point,
-      };
-      state.txn = txn;
-      await writeState(this.layout.stateFile, state);
-      await this.log(`rolling back ${current} → ${target}`);
-      const health = await restore(this, txn, 'rollback-');
-      const next = await this.state();
-      next.current = target;
-      next.txn = null;
-      // A version rolled back from is held: the agent never applies it again by itself.
-      if (semver.gt(current, target))
-        next.rejected[current] = `rolled back from by hand at ${this.clock.now().toISOString()}`;
-      await writeState(this.layout.stateFile, next);
-      this.crash('rollback-committed');
-      const took = performance.now() - started;
-      await this.record({ event: 'rolled-back', from: current, to: target, ms: Math.round(took), reason: 'by hand' });
-      await this.log(
-        `rolled back to ${target} (${Math.round(took)} ms)${health && !health.healthy ? `; WARNING: ${target} is not healthy: ${health.last}` : ''}`,
-      );
-      return { from: current, to: target, outcome: 'rolled-back', ...(health ? { health } : {}), ms: took };
-    });
+  rollback(options: { version?: string; dryRun?: boolean } = {}): Promise<ApplyResult> {
+    return this.exclusive(() => rollbackInstance(this, options));
   }
 
   /** Does the instance agree with itself: `current`, state, schema and config all of one version? */

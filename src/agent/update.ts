@@ -1,0 +1,124 @@
+import semver from 'semver';
+import { SlipwayError } from '../core/errors.ts';
+import { findRelease, selectUpdate, type Candidate } from '../core/feed/manifest.ts';
+import { activeWindow, parseWindows } from '../core/schedule/window.ts';
+import type { UpdateDecision } from '../core/update/decide.ts';
+import { waitHealthy } from './health.ts';
+import type { Instance, UpdateOptions } from './instance.ts';
+import { writeState } from './state.ts';
+import { apply, type ApplyResult } from './transaction.ts';
+
+// Called under the update lock (Instance.update / applyStagedIfDue take it).
+
+/**
+ * `slipway update [--version v]`: check, download, verify, preflight, stage, then apply — now, or
+ * (with `respectWindow`) as the update decision says (core/update).
+ */
+export async function updateInstance(i: Instance, options: UpdateOptions): Promise<ApplyResult> {
+  const started = performance.now();
+  const ms = (): number => performance.now() - started;
+  const state = await i.state();
+  const client = i.feedClient();
+  const indexes = await i.indexes(client);
+  let candidate: Candidate | null;
+  let decision: UpdateDecision | null = null;
+  if (options.version) {
+    candidate = findRelease(indexes, options.version);
+    if (!candidate)
+      throw new SlipwayError('NOT_PUBLISHED', `${options.version} is not on ${i.seen.join(' or ')} in the feed`);
+    if (candidate.yanked)
+      throw new SlipwayError('YANKED', `${candidate.version} was yanked: ${candidate.yanked.reason}`);
+    if (state.current && semver.lte(candidate.version, state.current))
+      throw new SlipwayError(
+        'USAGE',
+        `${candidate.version} is not newer than ${state.current}; use slipway rollback --version ${candidate.version} to go back`,
+      );
+  } else {
+    const selection = selectUpdate(indexes, state.current);
+    candidate = selection.target;
+    decision = i.decide(state, selection);
+    if (decision.action === 'hold' && !options.force)
+      return {
+        from: state.current,
+        to: decision.target.version,
+        outcome: 'up-to-date',
+        reason: decision.reason,
+        ms: ms(),
+      };
+    if (decision.action === 'wait-for-approval' && options.respectWindow)
+      return {
+        from: state.current,
+        to: decision.target.version,
+        outcome: 'up-to-date',
+        reason: decision.reason,
+        ms: ms(),
+      };
+  }
+  if (!candidate) return { from: state.current, to: state.current ?? '', outcome: 'up-to-date', ms: ms() };
+  if (state.current && candidate.minimumVersion && semver.lt(state.current, candidate.minimumVersion)) {
+    throw new SlipwayError(
+      'PREFLIGHT',
+      `${candidate.version} needs ${candidate.minimumVersion} or newer installed first (this is ${state.current}); run slipway update without --version to take the stepping stone`,
+    );
+  }
+  if (options.dryRun)
+    return {
+      from: state.current,
+      to: candidate.version,
+      outcome: 'planned',
+      ms: ms(),
+    };
+  options.progress?.(`downloading and verifying ${candidate.version}`);
+  const staged = await i.stage(candidate, client, options.progress);
+  // Preflight: the running version is healthy (unless forced).
+  if (state.current && i.app.supervised && i.app.running() && !options.force) {
+    const { manifest } = await i.manifestOf(state.current);
+    const { health } = i.runtime(state.current, i.layout.current, manifest);
+    const h = await waitHealthy({ ...health, successes: 1, timeout: '10s' });
+    if (!h.healthy)
+      throw new SlipwayError(
+        'PREFLIGHT',
+        `${state.current} is not healthy now (${h.last}); fix it first or pass --force`,
+      );
+  }
+  if (options.respectWindow && decision?.action === 'stage') {
+    const at = decision.applyAt?.toISOString() ?? null;
+    state.staged = {
+      version: candidate.version,
+      channel: candidate.channel,
+      security: decision.security,
+      stagedAt: i.clock.now().toISOString(),
+      applyAt: at,
+      notes: staged.manifest.notes,
+    };
+    await writeState(i.layout.stateFile, state);
+    await i.record({ event: 'staged', from: state.current, to: candidate.version, reason: decision.reason });
+    await i.log(`staged ${candidate.version}; it applies at the next maintenance window, ${at}`);
+    return { from: state.current, to: candidate.version, outcome: 'staged', applyAt: at, ms: ms() };
+  }
+  return apply(i, candidate.version, staged.manifest, started, options.progress);
+}
+
+/** Applies the staged release when its window has opened (the agent's timer calls this). */
+export async function applyStagedIfDue(i: Instance): Promise<ApplyResult | null> {
+  const state = await i.state();
+  if (!state.staged) return null;
+  const windows = parseWindows(i.config.update['maintenance-window']);
+  if (windows.length > 0 && !activeWindow(windows, i.clock.now(), i.serverZone)) return null;
+  const version = state.staged.version;
+  return i.exclusive(async () => {
+    const client = i.feedClient();
+    const candidate = findRelease(await i.indexes(client), version);
+    if (!candidate || candidate.yanked) {
+      const s = await i.state();
+      s.staged = null;
+      await writeState(i.layout.stateFile, s);
+      await i.log(
+        `dropped staged ${version}: ${candidate?.yanked ? `yanked (${candidate.yanked.reason})` : 'no longer in the feed'}`,
+      );
+      return null;
+    }
+    const staged = await i.stage(candidate, client);
+    return apply(i, version, staged.manifest, performance.now());
+  });
+}

@@ -1,13 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { buildSampleRelease, type SampleBuild } from '../src/testing/sample-app.ts';
-import { createKeys } from '../src/feed/keys.ts';
-import { initFeed } from '../src/feed/init.ts';
-import { publishRelease, type ReleaseInfo } from '../src/release/publish-release.ts';
-import { type FeedKeys } from '../src/feed/metadata.ts';
-import { serveFeed } from '../src/feed/serve.ts';
-import { LocalStore } from '../src/feed/store.ts';
+import { createSampleFeed, SAMPLE_PASSPHRASE_ENV, type SampleFeed } from '../src/testing/sample-feed.ts';
 import { stopStray } from '../src/agent/app-process.ts';
 import { install } from '../src/agent/install.ts';
 import { Layout } from '../src/agent/layout.ts';
@@ -17,45 +10,13 @@ import { freePort } from '../src/io/free-port.ts';
 
 export { freePort };
 
-export const passphraseEnv = { SLIPWAY_KEY_PASSPHRASE: 'correct horse battery' };
+export const passphraseEnv = SAMPLE_PASSPHRASE_ENV;
 
-/** A signed feed served over HTTP on 127.0.0.1, and a way to release the sample app to it. */
-export async function sampleFeed() {
-  const base = await tempDir('slipway-feed-');
-  const keyDir = join(base, 'keys');
-  const created = await createKeys(
-    ['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'],
-    'ed25519',
-    { dir: keyDir, env: passphraseEnv },
-  );
-  const by = Object.fromEntries(created.map((k) => [k.role, k]));
-  const keys: FeedKeys = {
-    root: by.root!,
-    targets: by.targets!,
-    snapshot: by.snapshot!,
-    timestamp: by.timestamp!,
-    channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! },
-  };
-  const dir = join(base, 'feed');
-  const store = new LocalStore(dir);
-  await initFeed(store, keys, { now: new Date() });
-  const { url, server } = await serveFeed({ dir });
-  after(() => server.close());
-  const rootFile = join(base, 'root.json');
-  await writeFile(rootFile, (await store.read('metadata/1.root.json'))!);
-  const release = async (build: Omit<SampleBuild, 'out'>, info: ReleaseInfo & { channel?: string } = {}) => {
-    const out = join(base, 'build', build.version);
-    await mkdir(out, { recursive: true });
-    const file = await buildSampleRelease({ ...build, out: join(out, 'app-any.tar.gz') });
-    return publishRelease(store, keys, {
-      version: build.version,
-      channel: info.channel ?? 'stable',
-      files: [file],
-      now: new Date(),
-      ...info,
-    });
-  };
-  return { base, dir, store, keys, url, rootFile, release };
+/** A signed feed served over HTTP on 127.0.0.1, and a way to release the sample app to it (removed at the end). */
+export async function sampleFeed(): Promise<SampleFeed> {
+  const feed = await createSampleFeed();
+  after(() => feed.dispose());
+  return feed;
 }
 
 const beforeCleanup = new Map<string, (() => Promise<void>)[]>();

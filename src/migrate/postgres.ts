@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { SlipwayError } from '../core/errors.ts';
 import { foldVersionRows, type ApplyStep, type MigrationDriver } from './driver.ts';
 import { statementFailed } from './errors.ts';
@@ -23,20 +23,31 @@ export function redactUrl(url: string): string {
 /** PostgreSQL through `pg`; a session advisory lock keeps two runners apart. */
 export class PostgresDriver implements MigrationDriver {
   readonly dialect = 'postgres' as const;
-  readonly #client: pg.Client;
+  // pg is loaded on first use: SQLite users (the default) never pay for it.
+  #pg: pg.Client | null = null;
   readonly #url: string;
   #connected: Promise<void> | null = null;
   #locked = false;
 
   constructor(url: string) {
     this.#url = url;
-    this.#client = new pg.Client({ connectionString: url });
+  }
+
+  get #client(): pg.Client {
+    if (this.#pg === null) throw new SlipwayError('BUG', 'the PostgreSQL client is used before it connected');
+    return this.#pg;
+  }
+
+  async #open(): Promise<void> {
+    const { default: pgModule } = await import('pg');
+    this.#pg = new pgModule.Client({ connectionString: this.#url });
     // A dropped connection is reported by the query that notices it.
-    this.#client.on('error', () => undefined);
+    this.#pg.on('error', () => undefined);
+    await this.#pg.connect();
   }
 
   async #connect(): Promise<void> {
-    this.#connected ??= this.#client.connect().then(
+    this.#connected ??= this.#open().then(
       () => undefined,
       (error: unknown) => {
         throw new SlipwayError('DB_OPEN', `cannot connect to ${redactUrl(this.#url)}: ${(error as Error).message}`, {
@@ -166,6 +177,6 @@ export class PostgresDriver implements MigrationDriver {
   async close(): Promise<void> {
     if (this.#connected === null) return;
     await this.unlock().catch(() => undefined);
-    await this.#client.end();
+    await this.#pg?.end();
   }
 }

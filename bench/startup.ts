@@ -23,7 +23,11 @@ function median(cmd: string, args: string[], options: { cwd?: string; env?: Node
   const times: number[] = [];
   for (let i = 0; i < runs + 2; i++) {
     const t = performance.now();
-    const r = spawnSync(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync(cmd, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const ms = performance.now() - t;
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
     if (i >= 2) times.push(ms); // two warm-up runs fill the compile cache and the page cache
@@ -42,7 +46,13 @@ for (let i = 0; i < 5; i++) await repo.commit(`fix: after ${i}`);
 const feed = await createSampleFeed();
 await feed.release({ version: '1.0.0', schema: 1 });
 const instanceRoot = join(work, 'instance');
-await install({ root: instanceRoot, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port: await freePort() });
+await install({
+  root: instanceRoot,
+  feed: feed.url,
+  channel: 'stable',
+  trustedRoot: feed.rootFile,
+  port: await freePort(),
+});
 const agent = await Agent.create(instanceRoot, { firstCheckMs: 3_600_000 });
 await agent.start();
 
@@ -52,13 +62,26 @@ const floor = median(process.execPath, ['-e', '0']);
 rows.push(['node -e 0 (floor)', floor]);
 rows.push(['slipway --version', median(process.execPath, [bin, '--version'])]);
 rows.push(['slipway next --json (35 commits)', median(process.execPath, [bin, 'next', '--json'], { cwd: repo.dir })]);
-rows.push(['slipway status --root (agent answers)', median(process.execPath, [bin, 'status', '--root', instanceRoot, '--json'])]);
-if (existsSync(cliffBin)) rows.push(['git-cliff --bumped-version (native)', median(cliffBin, ['--unreleased', '--bumped-version'], { cwd: repo.dir })]);
+rows.push([
+  'slipway status --root (agent answers)',
+  median(process.execPath, [bin, 'status', '--root', instanceRoot, '--json']),
+]);
+if (existsSync(cliffBin))
+  rows.push([
+    'git-cliff --bumped-version (native)',
+    median(cliffBin, ['--unreleased', '--bumped-version'], { cwd: repo.dir }),
+  ]);
 for (const piece of ['http', 'core', 'feed', 'agent']) {
   const file = join(dist, piece, 'index.js');
-  rows.push([`import slipway/${piece}`, median(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(file)})`])]);
+  rows.push([
+    `import slipway/${piece}`,
+    median(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(file)})`]),
+  ]);
 }
-rows.push(['import slipway (everything)', median(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(dist, 'index.js'))})`])]);
+rows.push([
+  'import slipway (everything)',
+  median(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(dist, 'index.js'))})`]),
+]);
 
 await agent.stop();
 await feed.dispose();
@@ -68,4 +91,5 @@ const version = execFileSync(process.execPath, ['--version'], { encoding: 'utf8'
 console.log(`node ${version}, ${runs} runs each (median, after 2 warm-up runs), 2 cores\n`);
 console.log('| what | ms (median) | vs node -e 0 | above node -e 0 (ms) |');
 console.log('| --- | ---: | ---: | ---: |');
-for (const [what, ms] of rows) console.log(`| ${what} | ${ms.toFixed(1)} | ${(ms / floor).toFixed(2)}x | ${(ms - floor).toFixed(1)} |`);
+for (const [what, ms] of rows)
+  console.log(`| ${what} | ${ms.toFixed(1)} | ${(ms / floor).toFixed(2)}x | ${(ms - floor).toFixed(1)} |`);

@@ -3,10 +3,10 @@ import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { createKeys } from '../../src/feed/keys.ts';
 import { initFeed } from '../../src/feed/init.ts';
 import { type FeedKeys } from '../../src/feed/metadata.ts';
 import { LocalStore } from '../../src/feed/store.ts';
+import { createFeedKeys } from '../../src/feed/feed-keys.ts';
 
 export const WORK = join(import.meta.dirname, '..', '.work');
 export const env = { SLIPWAY_KEY_PASSPHRASE: 'benchmark passphrase' };
@@ -29,19 +29,7 @@ export async function bigFile(mib: number): Promise<string> {
 
 export async function newFeed(dir: string): Promise<{ store: LocalStore; keys: FeedKeys; keyDir: string }> {
   const keyDir = join(dir, 'keys');
-  const created = await createKeys(
-    ['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'],
-    'ed25519',
-    { dir: keyDir, env },
-  );
-  const by = Object.fromEntries(created.map((k) => [k.role, k]));
-  const keys: FeedKeys = {
-    root: by.root!,
-    targets: by.targets!,
-    snapshot: by.snapshot!,
-    timestamp: by.timestamp!,
-    channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! },
-  };
+  const keys = await createFeedKeys(['nightly', 'beta', 'stable'], { dir: keyDir, env });
   const store = new LocalStore(join(dir, 'feed'));
   await initFeed(store, keys, { now: new Date() });
   return { store, keys, keyDir };

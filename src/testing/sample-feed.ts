@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKeys } from '../feed/keys.ts';
+import { createFeedKeys } from '../feed/feed-keys.ts';
 import { initFeed } from '../feed/init.ts';
 import type { FeedKeys } from '../feed/metadata.ts';
 import { serveFeed } from '../feed/serve.ts';
@@ -32,22 +32,7 @@ export interface SampleFeed {
 export async function createSampleFeed(options: { keep?: boolean } = {}): Promise<SampleFeed> {
   const base = await mkdtemp(join(tmpdir(), 'slipway-feed-'));
   const keyDir = join(base, 'keys');
-  const created = await createKeys(
-    ['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'],
-    'ed25519',
-    {
-      dir: keyDir,
-      env: SAMPLE_PASSPHRASE_ENV,
-    },
-  );
-  const by = Object.fromEntries(created.map((k) => [k.role, k]));
-  const keys: FeedKeys = {
-    root: by.root!,
-    targets: by.targets!,
-    snapshot: by.snapshot!,
-    timestamp: by.timestamp!,
-    channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! },
-  };
+  const keys = await createFeedKeys(['nightly', 'beta', 'stable'], { dir: keyDir, env: SAMPLE_PASSPHRASE_ENV });
   const dir = join(base, 'feed');
   const store = new LocalStore(dir);
   await initFeed(store, keys, { now: new Date() });

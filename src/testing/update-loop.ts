@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import { Agent } from '../agent/agent.ts';
 import { readAgentConfig, setKey, writeAgentConfig } from '../agent/config.ts';
 import { install } from '../agent/install.ts';
-import { createKeys } from '../feed/keys.ts';
 import { initFeed } from '../feed/init.ts';
 import { publishRelease, type ReleaseInfo } from '../release/publish-release.ts';
-import { type FeedKeys } from '../feed/metadata.ts';
 import { serveFeed } from '../feed/serve.ts';
 import { LocalStore } from '../feed/store.ts';
 import { freePort } from '../io/free-port.ts';
 import { buildSampleRelease, type SampleBuild } from './sample-app.ts';
+import { createFeedKeys } from '../feed/feed-keys.ts';
 
 export interface LoopStep {
   step: string;
@@ -40,16 +39,7 @@ export async function runUpdateLoop(dir: string, say: (s: LoopStep) => void): Pr
     say(s);
   };
   const env = { SLIPWAY_KEY_PASSPHRASE: randomBytes(12).toString('hex') };
-  const roles = ['root', 'targets', 'snapshot', 'timestamp', 'nightly', 'beta', 'stable'];
-  const created = await createKeys(roles, 'ed25519', { dir: join(dir, 'keys'), env });
-  const by = Object.fromEntries(created.map((k) => [k.role, k]));
-  const keys: FeedKeys = {
-    root: by.root!,
-    targets: by.targets!,
-    snapshot: by.snapshot!,
-    timestamp: by.timestamp!,
-    channels: { nightly: by.nightly!, beta: by.beta!, stable: by.stable! },
-  };
+  const keys = await createFeedKeys(['nightly', 'beta', 'stable'], { dir: join(dir, 'keys'), env });
   const feedDir = join(dir, 'feed');
   const store = new LocalStore(feedDir);
   await initFeed(store, keys, { now: new Date() });

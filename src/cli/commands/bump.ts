@@ -2,7 +2,7 @@ import { defineCommand, dryRun, json } from '../command.ts';
 import { SlipwayError } from '../../core/errors.ts';
 import { parseVersionArgument } from '../../core/version/tags.ts';
 import { applyVersionWrite, planVersionWrite, resolveVersionFiles } from '../../project/version-files/index.ts';
-import { computeNext } from '../../release/next.ts';
+import { nextVersionOrFail } from '../../release/next-version.ts';
 import { loadProject } from '../context.ts';
 
 export default defineCommand({
@@ -18,19 +18,10 @@ export default defineCommand({
     let version: string;
     const wanted = args[0]!;
     if (wanted === 'next') {
-      const next = await computeNext({
-        cwd: root,
-        repo,
-        config,
-        channel: flags.channel ?? config.stableChannel,
-        releaseAs: null,
-      });
-      if (next.next === null)
-        throw new SlipwayError(
-          'NOTHING_TO_RELEASE',
-          `nothing to release on ${next.channel} (${next.reason}); give a version: slipway bump 1.2.3`,
-        );
-      version = next.next;
+      version = await nextVersionOrFail(
+        { cwd: root, repo, config, channel: flags.channel },
+        'give a version: slipway bump 1.2.3',
+      );
     } else {
       version = parseVersionArgument(wanted, config.tagPrefix);
     }

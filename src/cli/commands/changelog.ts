@@ -5,7 +5,7 @@ import { SlipwayError } from '../../core/errors.ts';
 import { parseVersionArgument } from '../../core/version/tags.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { buildChangelog } from '../../release/changelog.ts';
-import { computeNext } from '../../release/next.ts';
+import { nextVersionOrFail } from '../../release/next-version.ts';
 import { loadProject } from '../context.ts';
 import { checkDate, today } from '../output.ts';
 
@@ -38,16 +38,10 @@ export default defineCommand({
     let release =
       flags.release === undefined ? null : parseVersionArgument(flags.release, config.tagPrefix, '--release');
     if (flags.next) {
-      const next = await computeNext({
-        cwd: root,
-        repo,
-        config,
-        channel: flags.channel ?? config.stableChannel,
-        releaseAs: null,
-      });
-      if (next.next === null)
-        throw new SlipwayError('NOTHING_TO_RELEASE', `--next: nothing to release on ${next.channel} (${next.reason})`);
-      release = next.next;
+      release = await nextVersionOrFail(
+        { cwd: root, repo, config, channel: flags.channel },
+        'give --release <version>',
+      );
     }
     const path =
       flags.output === undefined

@@ -2,12 +2,11 @@
 // `node -e 0` (the floor), git-cliff's native binary, and import costs of the package's pieces.
 //   . scripts/node-env.sh && npm ci && npm run build && npm ci --prefix bench
 //   node bench/startup.ts [runs]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent } from '../src/agent/agent.ts';
 import { install } from '../src/agent/install.ts';
 import { freePort } from '../src/io/free-port.ts';
 import { createSampleFeed } from '../src/testing/sample-feed.ts';
@@ -20,6 +19,7 @@ if (!existsSync(join(dist, 'cli', 'bin.js'))) throw new Error('build first: npm 
 const bin = join(dist, 'cli', 'bin.js');
 
 function median(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): number {
+  process.stderr.write(`measuring ${args.join(' ')}\n`);
   const times: number[] = [];
   for (let i = 0; i < runs + 2; i++) {
     const t = performance.now();
@@ -53,8 +53,10 @@ await install({
   trustedRoot: feed.rootFile,
   port: await freePort(),
 });
-const agent = await Agent.create(instanceRoot, { firstCheckMs: 3_600_000 });
-await agent.start();
+// In its own process: spawnSync below blocks this one's event loop.
+const agent = spawn(process.execPath, [bin, 'agent', '--root', instanceRoot], { stdio: 'ignore' });
+for (let i = 0; i < 100 && !existsSync(join(instanceRoot, 'state', 'api.json')); i++)
+  await new Promise((r) => setTimeout(r, 100));
 
 const cliffBin = join(root, 'bench', 'node_modules', 'git-cliff-linux-x64', 'bin', 'git-cliff');
 const rows: [string, number][] = [];
@@ -83,7 +85,8 @@ rows.push([
   median(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(join(dist, 'index.js'))})`]),
 ]);
 
-await agent.stop();
+agent.kill('SIGTERM');
+await new Promise((r) => agent.once('exit', r));
 await feed.dispose();
 await rm(work, { recursive: true, force: true });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
@@ -597,5 +598,25 @@ describe('slipway keys, feed and publish', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('the built package (dist/, what npm ships)', () => {
+  const dist = join(import.meta.dirname, '..', 'dist');
+  it('has no import of a .ts file left, and every command module loads', async (t) => {
+    if (!existsSync(join(dist, 'cli', 'bin.js'))) {
+      t.skip('not built (npm run build; .ci/run builds before it tests)');
+      return;
+    }
+    const files = (await readdir(dist, { recursive: true })).filter((f) => f.endsWith('.js'));
+    for (const f of files) {
+      const text = await readFile(join(dist, f), 'utf8');
+      assert.doesNotMatch(text, /(?:from |import\()\s*['"]\.{1,2}\/[^'"]*\.ts['"]/, `${f} imports a .ts file`);
+    }
+    for (const f of files.filter((x) => x.startsWith(join('cli', 'commands')))) await import(join(dist, f));
+    const built = spawnSync(process.execPath, [join(dist, 'cli', 'bin.js'), 'feed', 'serve', '--help'], {
+      encoding: 'utf8',
+    });
+    assert.equal(built.status, 0, built.stderr);
   });
 });

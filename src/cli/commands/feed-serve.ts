@@ -1,5 +1,6 @@
 import { SlipwayError } from '../../core/errors.ts';
 import { defineCommand, json } from '../command.ts';
+import { serveFeed } from '../../feed/serve.ts';
 
 /** slipway feed serve [dir]: runs until SIGINT/SIGTERM. */
 export default defineCommand({
@@ -15,7 +16,6 @@ export default defineCommand({
     const port = Number(flags.port);
     if (!Number.isInteger(port) || port < 0 || port > 65_535)
       throw new SlipwayError('USAGE', `--port expects a port number, got "${flags.port}"`);
-    const { serveFeed } = await import('../../feed/serve.ts');
     const log = flags.json ? undefined : (l: string) => void ctx.io.stderr.write(`${l}\n`);
     const { url, server } = await serveFeed({ dir, host: flags.host, port, ...(log ? { log } : {}) });
     ctx.out.result(`serving ${dir} at ${url} (Ctrl-C stops)`, { dir, url });

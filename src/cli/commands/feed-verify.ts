@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectUpdate, visibleChannels } from '../../core/feed/manifest.ts';
 import { defineCommand, json } from '../command.ts';
+import { FeedClient } from '../../feed/client.ts';
+import { serveFeed } from '../../feed/serve.ts';
 
 /** slipway feed verify: what an instance sees, through tuf-js. */
 export default defineCommand({
@@ -16,12 +18,10 @@ export default defineCommand({
     json,
   },
   async run(ctx, flags) {
-    const { FeedClient } = await import('../../feed/client.ts');
     let url = flags.url;
     let close: (() => Promise<void>) | null = null;
     const dir = ctx.path(flags.feed);
     if (url === undefined) {
-      const { serveFeed } = await import('../../feed/serve.ts');
       const served = await serveFeed({ dir });
       url = served.url;
       close = () => served.server.close();

@@ -2,6 +2,7 @@ import { SlipwayError } from '../../core/errors.ts';
 import { formatDuration } from '../../core/schedule/duration.ts';
 import { defineCommand, dryRun, json } from '../command.ts';
 import { describeApply } from '../instance-common.ts';
+import { install } from '../../agent/install.ts';
 
 /** slipway install: lay out an install root and install the newest release of a channel. */
 export default defineCommand({
@@ -44,7 +45,6 @@ export default defineCommand({
       });
       return;
     }
-    const { install } = await import('../../agent/install.ts');
     const r = await install({
       root,
       feed: flags.feed,

@@ -2,6 +2,7 @@ import type { StatusReport } from '../../agent/report.ts';
 import { findAgent } from '../../agent/remote.ts';
 import { defineCommand, json, rootDir } from '../command.ts';
 import { layoutOf, openInstance } from '../instance-common.ts';
+import { describeStatus } from '../../agent/report.ts';
 
 /** slipway status: asks the running agent, or reads the install root. */
 export default defineCommand({
@@ -12,7 +13,6 @@ export default defineCommand({
     let s: StatusReport;
     if (api) s = await api.call<StatusReport>('GET', '/api/status');
     else {
-      const { describeStatus } = await import('../../agent/report.ts');
       s = await describeStatus(await openInstance(ctx, layout));
     }
     const lines = [

@@ -73,6 +73,11 @@ if (existsSync(cliffBin))
     'git-cliff --bumped-version (native)',
     median(cliffBin, ['--unreleased', '--bumped-version'], { cwd: repo.dir }),
   ]);
+// The floor for an ES-module import from `node -e`: the ESM loader plus node:http itself.
+rows.push([
+  'import node:http (ESM floor)',
+  median(process.execPath, ['--input-type=module', '-e', "await import('node:http')"]),
+]);
 for (const piece of ['http', 'core', 'feed', 'agent']) {
   const file = join(dist, piece, 'index.js');
   rows.push([

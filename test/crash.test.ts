@@ -25,6 +25,7 @@ describe('crash safety: SIGKILL at every step of an update and of a rollback', a
     unpacked: '1.0.0',
     begun: '1.0.0',
     'app-stopped': '1.0.0',
+    snapshotted: '1.0.0',
     'config-migrated': '1.0.0',
     'db-migration-1': '1.0.0',
     'db-migrated': '1.0.0',

@@ -17,6 +17,8 @@ export interface AppControl {
   start(runtime: AppRuntime): Promise<void>;
   stop(): Promise<void>;
   running(): AppRuntime | null;
+  /** Calls `listener` when the app exits or cannot start (not when it is stopped); returns the unsubscribe. */
+  onExit(listener: (why: string) => void): () => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,6 +86,7 @@ export class AppProcess implements AppControl {
   private restarts = 0;
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly options: ProcessOptions;
+  private readonly exitListeners = new Set<(why: string) => void>();
 
   constructor(options: ProcessOptions) {
     this.options = options;
@@ -92,6 +95,15 @@ export class AppProcess implements AppControl {
 
   running(): AppRuntime | null {
     return this.child ? this.runtime : null;
+  }
+
+  onExit(listener: (why: string) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => void this.exitListeners.delete(listener);
+  }
+
+  private exited(why: string): void {
+    for (const l of [...this.exitListeners]) l(why);
   }
 
   async start(runtime: AppRuntime): Promise<void> {
@@ -114,13 +126,19 @@ export class AppProcess implements AppControl {
     await out.close();
     this.child = child;
     const startedAt = Date.now();
-    child.on('error', (e) => this.options.log(`app ${runtime.version} could not start: ${e.message}`));
+    // A command that cannot be run (ENOENT, EACCES) is an app that failed, never a crash of the updater.
+    child.on('error', (e) => {
+      this.options.log(`app ${runtime.version} could not start: ${e.message}`);
+      if (this.child === child) this.child = null;
+      if (!this.stopping) this.exited(`could not start: ${e.message}`);
+    });
     if (child.pid !== undefined) await writeFileAtomic(this.options.pidFile, `${child.pid}\n`, 0o600);
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
       this.child = null;
       if (this.stopping) return;
       this.options.log(`app ${runtime.version} exited (${signal ?? `status ${code}`})`);
+      this.exited(signal ? `killed by ${signal}` : `exit status ${code}`);
       if (!this.supervised) return;
       if (Date.now() - startedAt > 60_000) this.restarts = 0;
       const delay = Math.min(30_000, (this.options.backoffMs ?? 500) * 2 ** this.restarts);

@@ -63,7 +63,12 @@ export const AgentConfigSchema = z
           .boolean()
           .default(false)
           .describe('Apply a new major version without waiting for the operator (false: it waits for approval).'),
-        keep: z.number().int().min(1).max(20).default(2),
+        keep: z
+          .number()
+          .int()
+          .min(2, 'keep at least 2: the running version and the one it replaced')
+          .max(20)
+          .default(2),
         auto: z
           .boolean()
           .default(true)
@@ -101,7 +106,7 @@ export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: 
     parse: parseBool('update.auto-major'),
     help: 'apply a new major version by itself (true) or wait for slipway update --version (false)',
   },
-  'update.keep': { parse: parseInt('update.keep', 1, 20), help: 'how many versions to keep for rollback' },
+  'update.keep': { parse: parseInt('update.keep', 2, 20), help: 'how many versions to keep for rollback (2 or more)' },
   'update.auto': {
     parse: parseBool('update.auto'),
     help: 'apply updates automatically (true) or only stage them (false)',

@@ -7,6 +7,7 @@ export const CRASH_POINTS = [
   'unpacked',
   'begun',
   'app-stopped',
+  'snapshotted',
   'config-migrated',
   'db-migration-1',
   'db-migrated',

@@ -65,6 +65,9 @@ export async function rollbackInstance(
   const next = await i.state();
   next.current = target;
   next.txn = null;
+  // The version rolled back to runs now: it leads the kept list, and the next update keeps it.
+  const landed = next.kept.find((k) => k.version === target);
+  if (landed) next.kept = [landed, ...next.kept.filter((k) => k.version !== target)];
   // A version rolled back from is held: the agent never applies it again by itself.
   if (semver.gt(current, target)) next.rejected[current] = `rolled back from by hand at ${i.clock.now().toISOString()}`;
   await writeState(i.layout.stateFile, next);

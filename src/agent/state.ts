@@ -1,6 +1,7 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { SlipwayError } from '../core/errors.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
+import type { Snapshot } from './snapshot.ts';
 
 /** What a step of an update or rollback had done when the process stopped (the journal). */
 export type Step = 'begun' | 'app-stopped' | 'config-migrated' | 'db-migrated' | 'switched' | 'app-started';
@@ -15,6 +16,8 @@ export interface Transaction {
   filesFrom: string;
   /** Where undoing (or finishing) the change leads: version, database version, config_version. */
   restore: { version: string | null; db: string; config: number | null };
+  /** What the update saved before it changed anything (see snapshot.ts); the way back restores it. */
+  snapshot?: Snapshot;
 }
 
 export interface KeptRelease {

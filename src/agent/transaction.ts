@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import type { AppManifest } from '../core/app-manifest.ts';
 import { configVersion as readConfigVersion, type JsonObject } from '../core/config-migrate/apply.ts';
 import type { Manifest } from '../core/feed/manifest.ts';
+import { SlipwayError } from '../core/errors.ts';
 import { exists, writeFileAtomic } from '../io/atomic-write.ts';
 import { migrateConfigFile } from '../migrate/config-file.ts';
 import { databaseVersion, runMigrations } from '../migrate/runner.ts';
@@ -10,6 +11,8 @@ import { stopStray } from './app-process.ts';
 import type { InstanceContext } from './context.ts';
 import type { CrashPoint } from './crash.ts';
 import { waitHealthy, type HealthResult } from './health.ts';
+import { portProblem } from './port-check.ts';
+import { dropSnapshot, restoreSnapshot, takeSnapshot } from './snapshot.ts';
 import { runtimeOf } from './runtime.ts';
 import { readState, writeState, type AgentState, type Step, type Transaction } from './state.ts';
 
@@ -31,6 +34,16 @@ export interface ApplyResult {
 }
 
 type Restore = Transaction['restore'];
+
+const isSqlite = (db: string): boolean => !/^postgres(ql)?:\/\//.test(db);
+
+/** The last lines of the app's log, and where it is, for a failure message. */
+async function appLogTail(ctx: InstanceContext, lines = 10): Promise<string> {
+  const file = join(ctx.layout.state, 'app.log');
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const tail = text.trimEnd().split('\n').slice(-lines).join('\n');
+  return tail ? `; the last lines of ${file}:\n${tail}` : `; its log is ${file}`;
+}
 
 /** Starts a version and waits for it to be healthy; a one-off controller stops it again afterwards. */
 async function startAndCheck(ctx: InstanceContext, version: string): Promise<HealthResult> {
@@ -142,12 +155,21 @@ export async function restore(
   await ctx.app.stop();
   await stopStray(ctx.layout.appPid);
   crash('app-stopped');
-  const files = await ctx.manifestOf(basename(txn.filesFrom)).catch(() => null);
-  if (files) {
-    if (txn.restore.config !== null) await migrateConfig(ctx, files.dir, files.manifest, txn.restore.config);
-    crash('config-migrated');
-    await migrateDb(ctx, files.dir, files.manifest, BigInt(txn.restore.db));
-    crash('db-migrated');
+  if (txn.kind === 'update' && txn.snapshot) {
+    // Undoing an update never runs the new release's files again: what it changed is put back.
+    await restoreSnapshot(ctx, txn.snapshot);
+    if (!isSqlite(ctx.database())) {
+      const files = await ctx.manifestOf(basename(txn.filesFrom)).catch(() => null);
+      if (files) await migrateDb(ctx, files.dir, files.manifest, BigInt(txn.restore.db));
+    }
+  } else {
+    const files = await ctx.manifestOf(basename(txn.filesFrom)).catch(() => null);
+    if (files) {
+      if (txn.restore.config !== null) await migrateConfig(ctx, files.dir, files.manifest, txn.restore.config);
+      crash('config-migrated');
+      await migrateDb(ctx, files.dir, files.manifest, BigInt(txn.restore.db));
+      crash('db-migrated');
+    }
   }
   await switchCurrent(ctx, txn.restore.version);
   crash('switched');
@@ -176,6 +198,7 @@ export async function recover(ctx: InstanceContext): Promise<void> {
   next.txn = null;
   if (txn.kind === 'update') next.rejected[txn.to] = `interrupted at "${txn.step}" and rolled back`;
   await writeState(ctx.layout.stateFile, next);
+  await dropSnapshot(txn.snapshot);
   await ctx.record({
     event: 'recovered',
     from: txn.from,
@@ -219,6 +242,11 @@ export async function apply(
     await ctx.app.stop();
     await journal(ctx, state, txn, 'app-stopped');
     ctx.crash('app-stopped');
+    const busy = await portProblem(ctx.config.app.port);
+    if (busy !== null) throw new SlipwayError('PREFLIGHT', `${version} cannot start: ${busy}`);
+    txn.snapshot = await takeSnapshot(ctx, version);
+    await journal(ctx, state, txn, 'app-stopped');
+    ctx.crash('snapshotted');
     if (!(await exists(ctx.layout.appConfig))) {
       await writeFileAtomic(ctx.layout.appConfig, `${JSON.stringify({ config_version: 1 }, null, 2)}\n`, 0o600);
     }
@@ -235,11 +263,23 @@ export async function apply(
     progress?.(`starting ${version} and checking its health`);
     const { run, health: spec } = runtimeOf(ctx, version, dir, app);
     await mkdir(ctx.layout.data, { recursive: true });
-    await ctx.app.start(run);
-    await journal(ctx, state, txn, 'app-started');
-    ctx.crash('app-started');
-    health = await waitHealthy(spec);
-    if (!health.healthy)
+    // The app is watched while it is checked: a child that exits has failed, whatever answers its port.
+    const exited = new AbortController();
+    const watched: { exit: string | null } = { exit: null };
+    const unwatch = ctx.app.onExit((why) => {
+      watched.exit ??= why;
+      exited.abort();
+    });
+    try {
+      await ctx.app.start(run);
+      await journal(ctx, state, txn, 'app-started');
+      ctx.crash('app-started');
+      health = await waitHealthy(spec, { abort: exited.signal });
+    } finally {
+      unwatch();
+    }
+    if (watched.exit !== null) failure = `${version} ${watched.exit} before it was healthy${await appLogTail(ctx)}`;
+    else if (!health.healthy)
       failure = `health check failed after ${health.attempts} probes in ${Math.round(health.ms)} ms: ${health.last}`;
     else ctx.crash('healthy');
   } catch (error) {
@@ -263,10 +303,16 @@ export async function apply(
       ...next.kept.filter((k) => k.version !== version),
     ];
     delete next.rejected[version];
-    const dropped = next.kept.slice(ctx.config.update.keep);
-    next.kept = next.kept.slice(0, ctx.config.update.keep);
+    // The running version and the one it replaced are never pruned, whatever update.keep says.
+    const keep = Math.max(2, ctx.config.update.keep);
+    const previous = next.kept.find((k) => k.version === from);
+    const rest = next.kept.filter((k) => k.version !== version && k.version !== from);
+    next.kept = [next.kept[0]!, ...(previous ? [previous] : []), ...rest];
+    const dropped = next.kept.slice(keep);
+    next.kept = next.kept.slice(0, keep);
     await writeState(ctx.layout.stateFile, next);
     ctx.crash('committed');
+    await dropSnapshot(txn.snapshot);
     const ms = performance.now() - started;
     await ctx.record({ event: from === null ? 'installed' : 'updated', from, to: version, ms: Math.round(ms) });
     await ctx.log(`${version} is healthy and committed (${Math.round(ms)} ms)`);
@@ -286,6 +332,7 @@ export async function apply(
   next.staged = null;
   next.rejected[version] = failure;
   await writeState(ctx.layout.stateFile, next);
+  await dropSnapshot(txn.snapshot);
   const rollbackMs = performance.now() - rollbackStarted;
   await ctx.record({
     event: 'update-failed',

@@ -4,9 +4,26 @@ import { findRelease, selectUpdate, type Candidate } from '../core/feed/manifest
 import { activeWindow, parseWindows } from '../core/schedule/window.ts';
 import type { UpdateDecision } from '../core/update/decide.ts';
 import { waitHealthy } from './health.ts';
+import { preflightRelease } from './preflight.ts';
 import type { Instance, UpdateOptions } from './instance.ts';
 import { writeState } from './state.ts';
 import { apply, type ApplyResult } from './transaction.ts';
+
+/** Preflight; a refused release is held, alerted and recorded, and nothing is stopped. */
+async function judge(i: Instance, version: string): Promise<void> {
+  try {
+    await preflightRelease(i, version);
+  } catch (error) {
+    const reason = (error as Error).message;
+    const s = await i.state();
+    s.rejected[version] = reason;
+    if (s.staged?.version === version) s.staged = null;
+    await writeState(i.layout.stateFile, s);
+    await i.log(`ALERT: ${reason}`);
+    await i.record({ event: 'rejected', from: s.current, to: version, reason });
+    throw error;
+  }
+}
 
 // Called under the update lock (Instance.update / applyStagedIfDue take it).
 
@@ -70,6 +87,7 @@ export async function updateInstance(i: Instance, options: UpdateOptions): Promi
     };
   options.progress?.(`downloading and verifying ${candidate.version}`);
   const staged = await i.stage(candidate, client, options.progress);
+  await judge(i, candidate.version);
   // Preflight: the running version is healthy (unless forced).
   if (state.current && i.app.supervised && i.app.running() && !options.force) {
     const { manifest } = await i.manifestOf(state.current);
@@ -119,6 +137,7 @@ export async function applyStagedIfDue(i: Instance): Promise<ApplyResult | null>
       return null;
     }
     const staged = await i.stage(candidate, client);
+    await judge(i, version);
     return apply(i, version, staged.manifest, performance.now());
   });
 }

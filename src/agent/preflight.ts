@@ -1,0 +1,70 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { SlipwayError } from '../core/errors.ts';
+import { exists } from '../io/optional-read.ts';
+import { migrateConfigFile } from '../migrate/config-file.ts';
+import { loadMigrations } from '../migrate/runner.ts';
+import type { InstanceContext } from './context.ts';
+import { runtimeOf } from './runtime.ts';
+import { dbVersion } from './transaction.ts';
+
+async function executable(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const candidates = command.includes('/')
+    ? [isAbsolute(command) ? command : join(cwd, command)]
+    : (env.PATH ?? '').split(delimiter).map((d) => join(d, command));
+  for (const c of candidates)
+    if (
+      await access(c, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+  return false;
+}
+
+/**
+ * Judges a staged release completely before anything is stopped: its start command can be run,
+ * every migration file parses and each one the database has not run yet has a Down, the config
+ * migrations apply cleanly to the current config.json (in memory) and know its config_version.
+ * Throws PREFLIGHT with every problem at once; the running app is untouched.
+ */
+export async function preflightRelease(ctx: InstanceContext, version: string): Promise<void> {
+  const { manifest, dir } = await ctx.manifestOf(version);
+  const problems: string[] = [];
+  const { run } = runtimeOf(ctx, version, dir, manifest);
+  const command = run.command[0] ?? '';
+  if (!(await executable(command, dir, { ...process.env, ...run.env })))
+    problems.push(`its start command ${JSON.stringify(command)} is not an executable file`);
+  if (manifest.migrations) {
+    const folder = join(dir, manifest.migrations);
+    if (await exists(folder)) {
+      try {
+        const applied = await dbVersion(ctx);
+        for (const m of await loadMigrations(folder))
+          if (m.version > applied && m.down.length === 0)
+            problems.push(`migration ${m.file} has no Down section, so it could not be rolled back`);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
+  }
+  if (manifest.configMigrations && (await exists(ctx.layout.appConfig))) {
+    try {
+      await migrateConfigFile({
+        configPath: ctx.layout.appConfig,
+        migrationsPath: join(dir, manifest.configMigrations),
+        target: null,
+        dryRun: true,
+        now: ctx.clock.now(),
+      });
+    } catch (error) {
+      problems.push(`its config migrations do not apply to config.json: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0)
+    throw new SlipwayError('PREFLIGHT', `${version} was refused before anything was stopped: ${problems.join('; ')}`, {
+      details: problems,
+    });
+}

@@ -6,6 +6,9 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+
+// runuser lives in /usr/sbin, which a plain PATH may leave out.
+const RUNUSER = existsSync('/usr/sbin/runuser') ? '/usr/sbin/runuser' : 'runuser';
 import { freePort } from '../src/io/free-port.ts';
 
 function binDir(): string {
@@ -21,7 +24,7 @@ let started: Promise<string> | null = null;
 function asPostgres(command: string, args: string[]): void {
   const root = process.getuid?.() === 0;
   const r = root
-    ? spawnSync('runuser', ['-u', 'postgres', '--', command, ...args], { encoding: 'utf8' })
+    ? spawnSync(RUNUSER, ['-u', 'postgres', '--', command, ...args], { encoding: 'utf8' })
     : spawnSync(command, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
 }
@@ -51,7 +54,7 @@ async function startCluster(): Promise<string> {
   // At process exit, not in an after() hook: a hook registered while a test runs belongs to that test.
   process.once('exit', () => {
     const stop = [join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'];
-    if (process.getuid?.() === 0) spawnSync('runuser', ['-u', 'postgres', '--', ...stop]);
+    if (process.getuid?.() === 0) spawnSync(RUNUSER, ['-u', 'postgres', '--', ...stop]);
     else spawnSync(stop[0]!, stop.slice(1));
     rmSync(dir, { recursive: true, force: true });
   });

@@ -106,7 +106,18 @@ export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: 
     parse: parseBool('update.auto-major'),
     help: 'apply a new major version by itself (true) or wait for slipway update --version (false)',
   },
-  'update.keep': { parse: parseInt('update.keep', 2, 20), help: 'how many versions to keep for rollback (2 or more)' },
+  'update.keep': {
+    parse: (v) => {
+      const n = parseInt('update.keep', 1, 20)(v);
+      if (n < 2)
+        throw new SlipwayError(
+          'USAGE',
+          'update.keep must be at least 2: the running version and the one it replaced are always kept',
+        );
+      return n;
+    },
+    help: 'how many versions to keep for rollback (2 or more)',
+  },
   'update.auto': {
     parse: parseBool('update.auto'),
     help: 'apply updates automatically (true) or only stage them (false)',

@@ -100,3 +100,20 @@ describe('unpacking a release', () => {
     assert.match(entryProblem('C:/x', 'File', undefined)!, /absolute/);
   });
 });
+
+describe('links followed through the archive', () => {
+  it('refuses a chain of links that leaves the release folder, and allows one that stays', async () => {
+    const { resolveThroughLinks } = await import('./unpack.ts');
+    const chain = new Map([
+      ['a/b', '..'],
+      ['a/c', 'b/..'],
+      ['a/d', 'c/..'],
+      ['a/e', 'd/..'],
+    ]);
+    assert.equal(resolveThroughLinks('a/b', chain), '');
+    assert.equal(resolveThroughLinks('a/c', chain), null);
+    assert.equal(resolveThroughLinks('a/e', chain), null);
+    assert.equal(resolveThroughLinks('a/x/../y', new Map([['a/x', 'z']])), 'a/y');
+    assert.equal(resolveThroughLinks('bin/app', new Map([['bin', 'lib/bin']])), 'lib/bin/app');
+  });
+});

@@ -26,6 +26,45 @@ export function entryProblem(path: string, type: string, linkpath: string | unde
 }
 
 /**
+ * Where a path in the archive really leads once the archive's own links are followed (a/b -> ..,
+ * then a/c -> b/.. is the folder above the release); null when it leaves the release folder.
+ */
+export function resolveThroughLinks(path: string, links: ReadonlyMap<string, string>, depth = 0): string | null {
+  if (depth > 40) return null;
+  const out: string[] = [];
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part === '..') {
+      if (out.length === 0) return null;
+      out.pop();
+      continue;
+    }
+    out.push(part);
+    const target = links.get(out.join('/'));
+    if (target !== undefined) {
+      if (target.startsWith('/')) return null;
+      const base = out.slice(0, -1).join('/');
+      const through = resolveThroughLinks(base ? `${base}/${target}` : target, links, depth + 1);
+      if (through === null) return null;
+      out.splice(0, out.length, ...through.split('/').filter((p) => p !== ''));
+    }
+  }
+  return out.join('/');
+}
+
+/** A link whose target, followed through the archive's other links, leaves the release folder. */
+function escapingLinks(links: ReadonlyMap<string, string>): string[] {
+  const bad: string[] = [];
+  for (const [path, target] of links) {
+    const dir = posix.dirname(path);
+    if (resolveThroughLinks(dir === '.' ? target : `${dir}/${target}`, links) === null)
+      bad.push(`${path} -> ${target}`);
+  }
+  return bad;
+}
+
+/**
  * Unpacks a .tar.gz release into `dest` (which must not exist). Every entry is checked first: no
  * absolute paths, no "..", no links pointing out of the folder, no devices or FIFOs. One bad entry
  * refuses the whole archive before anything is written.
@@ -37,6 +76,7 @@ export async function unpackRelease(archive: string, dest: string): Promise<{ fi
       `${archive} is not a .tar.gz; releases are shipped as .tar.gz archives with slipway.app.json at the top`,
     );
   const bad: UnsafeEntry[] = [];
+  const links = new Map<string, string>();
   let files = 0;
   try {
     await tar.t({
@@ -45,6 +85,8 @@ export async function unpackRelease(archive: string, dest: string): Promise<{ fi
       onReadEntry: (e) => {
         const why = entryProblem(e.path, e.type, e.linkpath);
         if (why) bad.push({ path: e.path, why });
+        if (e.type === 'SymbolicLink')
+          links.set(posix.normalize(e.path.replace(/\\/g, '/')).replace(/\/$/, ''), e.linkpath ?? '');
         if (e.type === 'File') files++;
       },
     });
@@ -53,6 +95,8 @@ export async function unpackRelease(archive: string, dest: string): Promise<{ fi
       cause: error,
     });
   }
+  for (const chain of escapingLinks(links))
+    bad.push({ path: chain, why: 'a chain of links that leads out of the release folder' });
   if (bad.length > 0) {
     throw new SlipwayError(
       'UNSAFE_ARCHIVE',
@@ -71,6 +115,10 @@ export async function unpackRelease(archive: string, dest: string): Promise<{ fi
       preservePaths: false,
       preserveOwner: false,
       noMtime: false,
+      // setuid, setgid and sticky bits and owners from the archive are never kept.
+      onReadEntry: (entry) => {
+        if (entry.mode !== undefined) entry.mode &= 0o777;
+      },
       filter: (path, entry) =>
         entryProblem(path, (entry as tar.ReadEntry).type, (entry as tar.ReadEntry).linkpath) === null,
     });

@@ -5,24 +5,43 @@ import { activeWindow, parseWindows } from '../core/schedule/window.ts';
 import type { UpdateDecision } from '../core/update/decide.ts';
 import { waitHealthy } from './health.ts';
 import { preflightRelease } from './preflight.ts';
+import type { FeedClient } from '../feed/client.ts';
 import type { Instance, UpdateOptions } from './instance.ts';
 import { writeState } from './state.ts';
 import { apply, type ApplyResult } from './transaction.ts';
 
-/** Preflight; a refused release is held, alerted and recorded, and nothing is stopped. */
-async function judge(i: Instance, version: string): Promise<void> {
+/** Holds a release that could not be staged or was refused by preflight: the agent never retries it by itself. */
+async function hold(i: Instance, version: string, reason: string, recorded: boolean): Promise<void> {
+  const s = await i.state();
+  s.rejected[version] = reason;
+  if (s.staged?.version === version) s.staged = null;
+  await writeState(i.layout.stateFile, s);
+  if (recorded) return; // stage() logged the ALERT and wrote the history entry itself
+  await i.log(`ALERT: ${reason}`);
+  await i.record({ event: 'rejected', from: s.current, to: version, reason });
+}
+
+/** Download, verify and unpack, then preflight: nothing running is touched until both pass. */
+async function stageAndJudge(
+  i: Instance,
+  candidate: Candidate,
+  client: FeedClient,
+  progress?: (s: string) => void,
+): ReturnType<Instance['stage']> {
+  let staged;
   try {
-    await preflightRelease(i, version);
+    staged = await i.stage(candidate, client, progress);
   } catch (error) {
-    const reason = (error as Error).message;
-    const s = await i.state();
-    s.rejected[version] = reason;
-    if (s.staged?.version === version) s.staged = null;
-    await writeState(i.layout.stateFile, s);
-    await i.log(`ALERT: ${reason}`);
-    await i.record({ event: 'rejected', from: s.current, to: version, reason });
+    await hold(i, candidate.version, (error as Error).message, true);
     throw error;
   }
+  try {
+    await preflightRelease(i, candidate.version);
+  } catch (error) {
+    await hold(i, candidate.version, (error as Error).message, false);
+    throw error;
+  }
+  return staged;
 }
 
 // Called under the update lock (Instance.update / applyStagedIfDue take it).
@@ -86,8 +105,7 @@ export async function updateInstance(i: Instance, options: UpdateOptions): Promi
       ms: ms(),
     };
   options.progress?.(`downloading and verifying ${candidate.version}`);
-  const staged = await i.stage(candidate, client, options.progress);
-  await judge(i, candidate.version);
+  const staged = await stageAndJudge(i, candidate, client, options.progress);
   // Preflight: the running version is healthy (unless forced).
   if (state.current && i.app.supervised && i.app.running() && !options.force) {
     const { manifest } = await i.manifestOf(state.current);
@@ -136,8 +154,7 @@ export async function applyStagedIfDue(i: Instance): Promise<ApplyResult | null>
       );
       return null;
     }
-    const staged = await i.stage(candidate, client);
-    await judge(i, version);
+    const staged = await stageAndJudge(i, candidate, client);
     return apply(i, version, staged.manifest, performance.now());
   });
 }

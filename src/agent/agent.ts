@@ -12,6 +12,7 @@ import { Instance, systemClock, type ApplyResult, type Clock } from './instance.
 import { Layout } from './layout.ts';
 import { acquireLock } from '../io/lock-file.ts';
 import { writeState } from './state.ts';
+import { migrateConfigOnStart } from './transaction.ts';
 
 export interface AgentOptions {
   clock?: Clock;
@@ -97,6 +98,11 @@ export class Agent {
     await this.instance.exclusive(async () => {
       const state = await this.instance.state();
       if (state.current) {
+        await migrateConfigOnStart(this.instance, state.current).catch((error: unknown) =>
+          this.instance.log(
+            `config.json could not be moved to ${state.current}'s config_version: ${(error as Error).message}`,
+          ),
+        );
         const { manifest, dir } = await this.instance.manifestOf(state.current);
         await this.app.start(this.instance.runtime(state.current, dir, manifest).run);
         await this.instance.log(`agent started; running ${state.current}`);

@@ -31,6 +31,17 @@ export const AGENT_CONFIG_MIGRATIONS: ConfigMigrations = ConfigMigrationsSchema.
   deprecated: [{ key: 'update.interval', replacement: 'update.check-interval', since: '0.1.0' }],
 });
 
+const MINUTE = 60_000;
+const MAX_INTERVAL = 30 * 86_400_000;
+
+/** update.check-interval: a duration from 1 minute to 30 days (a fleet must neither hammer the feed nor go deaf). */
+export function parseCheckInterval(v: string): number {
+  const ms = parseDuration(v, 'update.check-interval');
+  if (ms < MINUTE || ms > MAX_INTERVAL)
+    throw new SlipwayError('USAGE', `update.check-interval "${v}" is outside 1m to 30d; pick e.g. 6h, 12h or 1d`);
+  return ms;
+}
+
 const check = (fn: (s: string) => unknown) => (s: string) => {
   try {
     fn(s);
@@ -49,7 +60,7 @@ export const AgentConfigSchema = z
         channel: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a channel name such as stable or beta'),
         'check-interval': z
           .string()
-          .refine(check(parseDuration), 'expected a duration such as 6h, 12h or 30m')
+          .refine(check(parseCheckInterval), 'expected a duration from 1m to 30d, such as 6h, 12h or 30m')
           .default('6h'),
         'maintenance-window': z
           .string()
@@ -59,6 +70,11 @@ export const AgentConfigSchema = z
           )
           .default(''),
         'security-bypass-window': z.boolean().default(true),
+        'download-timeout': z
+          .string()
+          .refine(check(parseDuration), 'expected a duration such as 30m or 2h')
+          .default('2h')
+          .describe('A download that takes longer is cut and resumed at the next check.'),
         'auto-major': z
           .boolean()
           .default(false)
@@ -91,7 +107,7 @@ export type AgentConfig = z.output<typeof AgentConfigSchema>;
 export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: string }> = {
   'update.channel': { parse: (v) => v, help: 'the channel this instance follows (nightly, beta, stable…)' },
   'update.check-interval': {
-    parse: (v) => (parseDuration(v, 'update.check-interval'), v),
+    parse: (v) => (parseCheckInterval(v), v),
     help: 'how often the agent checks the feed (e.g. 6h)',
   },
   'update.maintenance-window': {
@@ -105,6 +121,10 @@ export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: 
   'update.auto-major': {
     parse: parseBool('update.auto-major'),
     help: 'apply a new major version by itself (true) or wait for slipway update --version (false)',
+  },
+  'update.download-timeout': {
+    parse: (v) => (parseDuration(v, 'update.download-timeout'), v),
+    help: 'how long one download may take before it is cut and resumed later (e.g. 2h)',
   },
   'update.keep': {
     parse: (v) => {

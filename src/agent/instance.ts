@@ -10,6 +10,7 @@ import {
   type Manifest,
   type Selection,
 } from '../core/feed/manifest.ts';
+import { parseDuration } from '../core/schedule/duration.ts';
 import { parseWindows } from '../core/schedule/window.ts';
 import { decideUpdate, type UpdateDecision } from '../core/update/decide.ts';
 import { FeedClient } from '../feed/client.ts';
@@ -175,6 +176,7 @@ export class Instance implements InstanceContext {
       url: this.config.feed.url,
       metadataDir: this.layout.tuf,
       scratchDir: join(this.layout.staging, 'tuf'),
+      downloadDeadlineMs: parseDuration(this.config.update['download-timeout']),
     });
   }
 

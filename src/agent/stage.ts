@@ -7,7 +7,7 @@ import type { FeedClient } from '../feed/client.ts';
 import { exists } from '../io/optional-read.ts';
 import type { InstanceContext } from './context.ts';
 import { nodePlatform } from './runtime.ts';
-import { unpackRelease } from './unpack.ts';
+import { defaultLimits, unpackRelease } from './unpack.ts';
 
 const platformOf = (ctx: InstanceContext): string => ctx.config.feed.platform ?? nodePlatform();
 
@@ -33,7 +33,11 @@ export async function stageRelease(
       'NO_ARTIFACT',
       `${candidate.version} has no artifact for ${platformOf(ctx)} (it has ${Object.keys(manifest.artifacts).join(', ')}); set feed.platform if this instance should use another`,
     );
-  await diskCheck(ctx, artifact.length);
+  const limits =
+    artifact.unpackedSize !== undefined
+      ? { maxBytes: artifact.unpackedSize, maxEntries: artifact.entries ?? 100_000 }
+      : defaultLimits(artifact.length);
+  await diskCheck(ctx, artifact.length + (artifact.unpackedSize ?? artifact.length * 2));
   await mkdir(ctx.layout.downloads, { recursive: true });
   const file = join(ctx.layout.downloads, `${candidate.version}-${basename(artifact.name)}`);
   await rm(file, { force: true });
@@ -60,7 +64,7 @@ export async function stageRelease(
   await rm(tmp, { recursive: true, force: true });
   await mkdir(ctx.layout.staging, { recursive: true });
   try {
-    await unpackRelease(file, tmp);
+    await unpackRelease(file, tmp, limits);
     const text = await readFile(join(tmp, APP_MANIFEST), 'utf8').catch((error: unknown) => {
       throw new SlipwayError(
         'APP_MANIFEST_MISSING',
@@ -86,7 +90,7 @@ export async function stageRelease(
 async function diskCheck(ctx: InstanceContext, bytes: number): Promise<void> {
   const s = await statfs(ctx.layout.root);
   const free = s.bavail * s.bsize;
-  const need = bytes * 3 + 64 * 1024 * 1024;
+  const need = bytes + 64 * 1024 * 1024;
   if (free < need)
     throw new SlipwayError(
       'DISK_FULL',

@@ -117,6 +117,22 @@ async function migrateConfig(
   });
   if (r.changed) await ctx.log(`config.json: config_version ${r.from} → ${r.to}`);
   for (const w of r.warnings) await ctx.log(`config.json: ${w}`);
+  // Down to the first layout drops the key; the app reads config_version, so it is kept, as 1.
+  if (r.changed && r.to === 1 && !('config_version' in r.config))
+    await writeFileAtomic(
+      ctx.layout.appConfig,
+      `${JSON.stringify({ config_version: 1, ...r.config }, null, 2)}\n`,
+      0o600,
+    );
+}
+
+/**
+ * Moves config.json up to what the running release knows, as the app starts (the panel strategy:
+ * migrations and deprecation warnings run whenever the app starts on an older config).
+ */
+export async function migrateConfigOnStart(ctx: InstanceContext, version: string): Promise<void> {
+  const { manifest, dir } = await ctx.manifestOf(version);
+  await migrateConfig(ctx, dir, manifest, null);
 }
 
 export async function dbVersion(ctx: InstanceContext): Promise<bigint> {

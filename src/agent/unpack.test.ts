@@ -117,3 +117,47 @@ describe('links followed through the archive', () => {
     assert.equal(resolveThroughLinks('bin/app', new Map([['bin', 'lib/bin']])), 'lib/bin/app');
   });
 });
+
+describe('archives that are too big, and modes', () => {
+  it('refuses an archive that unpacks past its limit before writing anything (a 64 MiB zero file, limit 1 MiB)', async () => {
+    const dir = await tempDir();
+    const { createGzip } = await import('node:zlib');
+    const { createWriteStream } = await import('node:fs');
+    const { pipeline } = await import('node:stream/promises');
+    const { Readable } = await import('node:stream');
+    const size = 64 * 1024 * 1024;
+    const header = Buffer.alloc(512);
+    new tar.Header({ path: 'zeros', type: 'File', size, mode: 0o644, mtime: new Date(0) }).encode(header, 0);
+    const file = join(dir, 'bomb.tar.gz');
+    function* body() {
+      yield header;
+      const chunk = Buffer.alloc(1 << 20);
+      for (let i = 0; i < size / chunk.length; i++) yield chunk;
+      yield Buffer.alloc(1024);
+    }
+    await pipeline(Readable.from(body()), createGzip(), createWriteStream(file));
+    const dest = join(dir, 'out');
+    await assert.rejects(
+      unpackRelease(file, dest, { maxBytes: 1024 * 1024, maxEntries: 10 }),
+      (e: SlipwayError) => e.code === 'UNSAFE_ARCHIVE' && /more than 1048576 bytes/.test(e.message),
+    );
+    await assert.rejects(readdir(dest), 'nothing was written');
+  });
+
+  it('drops setuid, setgid and sticky bits', async () => {
+    const dir = await tempDir();
+    const header = Buffer.alloc(512);
+    const body = Buffer.from('#!/bin/sh\necho hi\n');
+    new tar.Header({ path: 'tool', type: 'File', size: body.length, mode: 0o7755, mtime: new Date(0) }).encode(
+      header,
+      0,
+    );
+    const { gzipSync } = await import('node:zlib');
+    const file = join(dir, 'suid.tar.gz');
+    await writeFile(file, gzipSync(Buffer.concat([header, body, Buffer.alloc(512 - body.length), Buffer.alloc(1024)])));
+    const dest = join(dir, 'out');
+    await unpackRelease(file, dest);
+    const { stat } = await import('node:fs/promises');
+    assert.equal((await stat(join(dest, 'tool'))).mode & 0o7000, 0);
+  });
+});

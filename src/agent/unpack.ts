@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, posix } from 'node:path';
 import * as tar from 'tar';
@@ -69,7 +70,23 @@ function escapingLinks(links: ReadonlyMap<string, string>): string[] {
  * absolute paths, no "..", no links pointing out of the folder, no devices or FIFOs. One bad entry
  * refuses the whole archive before anything is written.
  */
-export async function unpackRelease(archive: string, dest: string): Promise<{ files: number }> {
+export interface UnpackLimits {
+  /** The most bytes the archive may unpack to. */
+  maxBytes: number;
+  maxEntries: number;
+}
+
+/** Without sizes from the manifest: 1 GiB plus 64 times the archive, and 100,000 entries. */
+export const defaultLimits = (archiveLength: number): UnpackLimits => ({
+  maxBytes: 1024 ** 3 + 64 * archiveLength,
+  maxEntries: 100_000,
+});
+
+export async function unpackRelease(
+  archive: string,
+  dest: string,
+  limits: UnpackLimits = { maxBytes: Number.MAX_SAFE_INTEGER, maxEntries: Number.MAX_SAFE_INTEGER },
+): Promise<{ files: number }> {
   if (!/\.(tar\.gz|tgz)$/.test(archive))
     throw new SlipwayError(
       'ARTIFACT_FORMAT',
@@ -78,19 +95,43 @@ export async function unpackRelease(archive: string, dest: string): Promise<{ fi
   const bad: UnsafeEntry[] = [];
   const links = new Map<string, string>();
   let files = 0;
+  let bytes = 0;
+  let count = 0;
+  const limit: { hit: string | null } = { hit: null };
   try {
-    await tar.t({
-      file: archive,
-      strict: true,
-      onReadEntry: (e) => {
-        const why = entryProblem(e.path, e.type, e.linkpath);
-        if (why) bad.push({ path: e.path, why });
-        if (e.type === 'SymbolicLink')
-          links.set(posix.normalize(e.path.replace(/\\/g, '/')).replace(/\/$/, ''), e.linkpath ?? '');
-        if (e.type === 'File') files++;
-      },
+    // A parser over a file stream (not tar.t) so that a bomb can stop the read at its first header.
+    await new Promise<void>((resolve, reject) => {
+      const source = createReadStream(archive);
+      const parser = new tar.Parser({
+        strict: true,
+        onReadEntry: (e) => {
+          e.resume();
+          // Judged from the headers, before anything is inflated to disk.
+          bytes += e.size ?? 0;
+          count++;
+          if (limit.hit === null && (bytes > limits.maxBytes || count > limits.maxEntries)) {
+            limit.hit = `it unpacks to more than ${limits.maxBytes} bytes or ${limits.maxEntries} entries`;
+            source.destroy();
+            parser.abort(new Error(limit.hit));
+            reject(new Error(limit.hit));
+            return;
+          }
+          const why = entryProblem(e.path, e.type, e.linkpath);
+          if (why) bad.push({ path: e.path, why });
+          if (e.type === 'SymbolicLink')
+            links.set(posix.normalize(e.path.replace(/\\/g, '/')).replace(/\/$/, ''), e.linkpath ?? '');
+          if (e.type === 'File') files++;
+        },
+      });
+      parser.on('error', reject);
+      parser.on('abort', reject);
+      parser.on('end', () => resolve());
+      source.on('error', reject);
+      source.pipe(parser);
     });
   } catch (error) {
+    if (limit.hit !== null)
+      throw new SlipwayError('UNSAFE_ARCHIVE', `refusing ${archive}: ${limit.hit}`, { cause: error });
     throw new SlipwayError('ARTIFACT_FORMAT', `${archive} is not a readable .tar.gz: ${(error as Error).message}`, {
       cause: error,
     });

@@ -30,7 +30,20 @@ export class FeedClient {
   private refreshed = false;
   private readonly base: string;
 
-  constructor(options: { url: string; metadataDir: string; scratchDir: string }) {
+  private readonly deadlineMs: number;
+  private readonly stallMs: number;
+
+  constructor(options: {
+    url: string;
+    metadataDir: string;
+    scratchDir: string;
+    /** A download that takes longer than this is cut (and resumed next time); default 2 h. */
+    downloadDeadlineMs?: number;
+    /** A download that receives nothing for this long is cut; default 60 s. */
+    stallMs?: number;
+  }) {
+    this.deadlineMs = options.downloadDeadlineMs ?? 2 * 3_600_000;
+    this.stallMs = options.stallMs ?? 60_000;
     const base = options.url.replace(/\/+$/, '');
     this.base = base;
     this.metadataDir = options.metadataDir;
@@ -133,13 +146,13 @@ export class FeedClient {
       have = 0;
     }
     try {
-      let res = await httpGet(url, have > 0 ? { range: `bytes=${have}-` } : {});
+      let res = await httpGet(url, have > 0 ? { range: `bytes=${have}-` } : {}, this.stallMs);
       if (have > 0 && res.statusCode !== 206) {
         // The server ignored the range: start over.
         res.resume();
         await rm(partial, { force: true });
         have = 0;
-        res = await httpGet(url, {});
+        res = await httpGet(url, {}, this.stallMs);
       }
       const check = new PassThrough();
       let seen = have;
@@ -173,7 +186,21 @@ export class FeedClient {
         if (have > 0)
           for await (const chunk of createReadStream(partial, { end: have - 1 }))
             if (!check.write(chunk)) await once(check, 'drain');
-        await pipeline(res, tee, createWriteStream(partial, { flags: have > 0 ? 'a' : 'w' }));
+        // The overall deadline: a server that trickles a byte at a time never holds the update lock for long.
+        const deadline = setTimeout(() => {
+          const e = Object.assign(
+            new Error(`${artifact.path} did not arrive within ${Math.round(this.deadlineMs / 1000)} s`),
+            {
+              code: 'ETIMEDOUT',
+            },
+          );
+          res.destroy(e);
+        }, this.deadlineMs);
+        try {
+          await pipeline(res, tee, createWriteStream(partial, { flags: have > 0 ? 'a' : 'w' }));
+        } finally {
+          clearTimeout(deadline);
+        }
       } catch (error) {
         check.destroy(error as Error);
         throw error;
@@ -195,7 +222,7 @@ export class FeedClient {
 }
 
 /** A streamed GET (node:http/https: flat memory, backpressure all the way to the socket). */
-function httpGet(url: string, headers: Record<string, string>): Promise<IncomingMessage> {
+function httpGet(url: string, headers: Record<string, string>, stallMs = 60_000): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const get = url.startsWith('https:') ? httpsGet : httpGetPlain;
     const req = get(url, { headers }, (res) => {
@@ -206,8 +233,10 @@ function httpGet(url: string, headers: Record<string, string>): Promise<Incoming
       }
       resolve(res);
     });
-    req.setTimeout(60_000, () =>
-      req.destroy(Object.assign(new Error(`no data from ${url} for 60 s`), { code: 'ETIMEDOUT' })),
+    req.setTimeout(stallMs, () =>
+      req.destroy(
+        Object.assign(new Error(`no data from ${url} for ${Math.round(stallMs / 1000)} s`), { code: 'ETIMEDOUT' }),
+      ),
     );
     req.on('error', reject);
   });
@@ -226,6 +255,9 @@ const NETWORK_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
+  // A connection cut mid-body: the bytes that arrived are kept and the download resumes.
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNABORTED',
 ]);
 
 /** Whether an error (or its cause: fetch wraps the socket's error) is the network, not the feed's content. */
@@ -249,6 +281,10 @@ function isNetworkError(error: unknown): boolean {
 export function feedError(error: unknown, doing: string): SlipwayError {
   if (error instanceof SlipwayError) return error as SlipwayError;
   const message = (error as Error).message ?? String(error);
+  if ((error as { code?: unknown }).code === 'ENOSPC')
+    return new SlipwayError('DISK_FULL', `the disk filled up while ${doing}; free some space and try again`, {
+      cause: error,
+    });
   if (isNetworkError(error))
     return new SlipwayError('FEED_UNREACHABLE', `the feed cannot be reached while ${doing}: ${message}`, {
       cause: error,

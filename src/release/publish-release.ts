@@ -9,6 +9,7 @@ import {
   type Severity,
 } from '../core/feed/manifest.ts';
 import { hashFile } from '../io/hash.ts';
+import { measureArchive } from '../io/archive.ts';
 import type { ExpiryDays, OnlineKeys } from '../feed/metadata.ts';
 import { FeedSession } from '../feed/session.ts';
 import type { FeedStore } from '../feed/store.ts';
@@ -38,6 +39,18 @@ export interface PublishResult {
   changed: boolean;
   manifest: Manifest;
   targets: Artifact[];
+}
+
+/**
+ * A .tar.gz's unpacked size and entry count, recorded so instances refuse anything larger before
+ * writing past it. An archive tar cannot read gets no sizes (instances then use their defaults).
+ */
+async function measure(file: string): Promise<{ unpackedSize?: number; entries?: number }> {
+  try {
+    return await measureArchive(file);
+  } catch {
+    return {};
+  }
 }
 
 /**
@@ -79,6 +92,7 @@ export async function publishRelease(
       path: `${options.channel}/${version}/${name}`,
       sha256: h.sha256,
       length: h.length,
+      ...(/\.(tar\.gz|tgz)$/.test(name) ? await measure(file) : {}),
     };
     const platform = platformOf(name);
     if (artifacts[platform])

@@ -20,6 +20,9 @@ export const ArtifactSchema = z
     path: z.string().min(1),
     sha256: Sha256,
     length: z.number().int().nonnegative(),
+    /** For a .tar.gz: the bytes it unpacks to and its entry count, so an instance refuses a bomb before writing past it. */
+    unpackedSize: z.number().int().nonnegative().optional(),
+    entries: z.number().int().nonnegative().optional(),
   })
   .strict();
 export type Artifact = z.infer<typeof ArtifactSchema>;

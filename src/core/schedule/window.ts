@@ -19,7 +19,8 @@ export interface Window {
 }
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-const DAY_NAMES: Record<string, number> = Object.fromEntries(
+// A Map, not an object: "constructor" or "toString" must not pass for a day.
+const DAY_NAMES = new Map<string, number>(
   DAYS.flatMap((d, i) => [
     [d, i],
     [['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'][i]!, i],
@@ -34,7 +35,7 @@ function bad(part: string, why: string): SlipwayError {
 }
 
 function day(name: string, part: string): number {
-  const d = DAY_NAMES[name.toLowerCase()];
+  const d = DAY_NAMES.get(name.toLowerCase());
   if (d === undefined) throw bad(part, `"${name}" is not a day; use Mon, Tue, Wed, Thu, Fri, Sat or Sun`);
   return d;
 }

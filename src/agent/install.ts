@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError } from '../core/errors.ts';
 import { exists, writeFileAtomic } from '../io/atomic-write.ts';
-import { AGENT_CONFIG_VERSION, validateAgentConfig, type AgentConfig } from './config.ts';
+import { AGENT_CONFIG_VERSION, readAgentConfig, validateAgentConfig, type AgentConfig } from './config.ts';
 import { Instance, type ApplyResult, type InstanceOptions } from './instance.ts';
 import { Layout } from './layout.ts';
 
@@ -19,6 +19,46 @@ export interface InstallOptions extends InstanceOptions {
   /** The app's database: a SQLite path or a postgres:// URL (default: <root>/data/app.db). */
   database?: string;
   progress?: (s: string) => void;
+}
+
+/**
+ * `install` run again on an existing root must not silently keep other settings than it was
+ * given: what differs is refused with the command that changes it.
+ */
+async function refuseChangedSettings(
+  layout: Layout,
+  given: { url: string; channel: string; port: number | undefined; database: string | undefined; rootJson: Buffer },
+): Promise<void> {
+  const { config } = await readAgentConfig(layout.agentConfig, new Date());
+  const differs: string[] = [];
+  const set = (key: string, value: string) => `slipway config set ${key} ${value} --root ${layout.root}`;
+  if (config.feed.url !== given.url)
+    differs.push(`feed.url is ${config.feed.url}, not ${given.url} (${set('feed.url', given.url)})`);
+  if (config.update.channel !== given.channel)
+    differs.push(
+      `update.channel is ${config.update.channel}, not ${given.channel} (${set('update.channel', given.channel)})`,
+    );
+  if (given.port !== undefined && config.app.port !== given.port)
+    differs.push(`app.port is ${config.app.port}, not ${given.port} (${set('app.port', String(given.port))})`);
+  if (given.database !== undefined && config.app.database !== given.database)
+    differs.push(`app.database differs (${set('app.database', given.database)})`);
+  if (!(await firstRootMatches(layout, given.rootJson)))
+    differs.push("the trusted root is another feed's (install into a new --root for another feed)");
+  if (differs.length > 0)
+    throw new SlipwayError('USAGE', `${layout.root} is installed already with other settings: ${differs.join('; ')}`, {
+      details: differs,
+    });
+}
+
+/** Whether the root an instance trusts descends from this first root (same keys at version 1). */
+async function firstRootMatches(layout: Layout, rootJson: Buffer): Promise<boolean> {
+  const trusted = JSON.parse(await readFile(join(layout.tuf, 'root.json'), 'utf8')) as { signed: { version: number } };
+  if (trusted.signed.version !== 1) return true; // rotated since: tuf-js verified the chain from the first one
+  return (
+    createHash('sha256')
+      .update(await readFile(join(layout.tuf, 'root.json')))
+      .digest('hex') === createHash('sha256').update(rootJson).digest('hex')
+  );
 }
 
 /**
@@ -79,7 +119,14 @@ export async function install(options: InstallOptions): Promise<ApplyResult & { 
     await writeFileAtomic(join(layout.tuf, 'root.json'), rootJson, 0o644);
     await writeFileAtomic(layout.token, `${randomBytes(32).toString('hex')}\n`, 0o600);
     await writeFileAtomic(layout.agentConfig, `${JSON.stringify(config, null, 2)}\n`, 0o640);
-  }
+  } else
+    await refuseChangedSettings(layout, {
+      url,
+      channel: options.channel,
+      port: options.port,
+      database: options.database,
+      rootJson,
+    });
   const instance = await Instance.open(layout.root, options);
   const r = await instance.update({
     ...(options.version ? { version: options.version } : {}),

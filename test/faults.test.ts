@@ -39,7 +39,12 @@ interface Case {
   /** Runs before the update (and returns a clean-up), e.g. to hold the app's port. */
   around?: (port: number) => Promise<() => Promise<void>>;
   tamper?: boolean;
+  /** Changes the instance before the update (its config.json), and puts it right before the good release. */
+  prepare?: (root: string) => Promise<void>;
+  repair?: (root: string) => Promise<void>;
 }
+
+const configJson = (text: string) => (root: string) => writeFile(join(root, 'config.json'), text);
 
 const UP = '-- +goose Up\n';
 const CASES: Case[] = [
@@ -174,6 +179,20 @@ const CASES: Case[] = [
     expect: 'rolled-back',
   },
   {
+    name: 'config.json holds [] (not an object)',
+    build: { schema: 2, configVersion: 2 },
+    prepare: configJson('[]\n'),
+    repair: configJson('{"config_version": 1}\n'),
+    expect: 'refused',
+  },
+  {
+    name: 'config.json is at a config_version newer than the release knows',
+    build: { schema: 2, configVersion: 2 },
+    prepare: configJson('{"config_version": 7}\n'),
+    repair: configJson('{"config_version": 1}\n'),
+    expect: 'refused',
+  },
+  {
     name: "another process answers 200 on the app's port",
     build: { schema: 1 },
     expect: 'rolled-back',
@@ -211,6 +230,7 @@ describe('the fault matrix: broken and hostile releases never brick an instance'
         const root = await installRoot();
         const port = await freePort();
         await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port, version: '1.0.0' });
+        await c.prepare?.(root);
         const configBefore = await readFile(join(root, 'config.json'));
         let agent: Agent | null = null;
         let inst: Instance;
@@ -221,7 +241,8 @@ describe('the fault matrix: broken and hostile releases never brick an instance'
           stopFirst(root, () => a.stop());
           inst = agent.instance;
         } else inst = await Instance.open(root);
-        const dbBefore = (await inst.consistency()).db;
+        const before = await inst.consistency();
+        const dbBefore = before.db;
         const cleanup = c.around ? await c.around(port) : null;
         let outcome: string;
         let why = '';
@@ -239,7 +260,7 @@ describe('the fault matrix: broken and hostile releases never brick an instance'
         }
         assert.equal(outcome, c.expect, why);
         const after = await inst.consistency();
-        assert.deepEqual(after.problems, []);
+        assert.deepEqual(after.problems, before.problems);
         assert.equal(after.link, '1.0.0');
         assert.equal(after.db, dbBefore, 'the schema is as before');
         assert.deepEqual(
@@ -257,6 +278,7 @@ describe('the fault matrix: broken and hostile releases never brick an instance'
         assert.ok((await waitHealthy({ ...health, timeout: '10s' })).healthy, '1.0.0 is healthy');
         if (mode === 'update') await inst.app.stop();
         // And the next good release applies.
+        await c.repair?.(root);
         const good = await inst.update({ version: '1.9.0' });
         assert.equal(good.outcome, 'updated', good.reason);
         assert.equal((await inst.consistency()).db, '3');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -152,5 +152,36 @@ describe('install run again on an existing root', () => {
       install({ ...base, channel: 'beta' }),
       (e: SlipwayError) => e.code === 'USAGE' && /update\.channel is stable, not beta/.test(e.message),
     );
+  });
+});
+
+describe('settings checked against the feed, config migrated when the app starts', () => {
+  it('refuses update.channel the feed does not sign; the agent moves an older config.json up as it starts the app', async () => {
+    const feed = await sampleFeed();
+    await feed.release({ version: '1.1.0', schema: 2, configVersion: 2 });
+    const root = await installRoot();
+    const port = await freePort();
+    await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port });
+    const { runCli } = await import('./helpers.ts');
+    const alpha = await runCli(['config', 'set', 'update.channel', 'alpha', '--root', root, '--json']);
+    assert.equal(alpha.status, 2, alpha.stderr);
+    assert.match(alpha.stderr, /the feed has no channel "alpha"; it has nightly, beta, stable/);
+    assert.equal((await runCli(['config', 'set', 'update.channel', 'beta', '--root', root])).status, 0);
+
+    await writeFile(join(root, 'config.json'), JSON.stringify({ config_version: 1, server: { ssl_mode: 'require' } }));
+    const { Agent } = await import('../src/agent/agent.ts');
+    const agent = await Agent.create(root, { firstCheckMs: 3_600_000 });
+    await agent.start();
+    try {
+      const cfg = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as {
+        config_version: number;
+        server: { tls?: { mode: string } };
+      };
+      assert.equal(cfg.config_version, 2);
+      assert.equal(cfg.server.tls?.mode, 'require');
+      assert.match(await readFile(join(root, 'state', 'agent.log'), 'utf8'), /config_version 1 → 2/);
+    } finally {
+      await agent.stop();
+    }
   });
 });

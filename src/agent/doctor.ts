@@ -52,6 +52,11 @@ export async function diagnose(layout: Layout, open: () => Promise<Instance>, no
     try {
       const client = i.feedClient();
       await client.refresh();
+      const channels = await client.channels();
+      if (!channels.includes(i.config.update.channel))
+        throw new Error(
+          `update.channel is "${i.config.update.channel}", which the feed does not have (it has ${channels.join(', ')}): slipway config set update.channel <channel>`,
+        );
       const idx = await client.index(i.config.update.channel);
       add(
         'feed',

@@ -6,8 +6,8 @@ import { exists } from '../io/optional-read.ts';
 import { migrateConfigFile } from '../migrate/config-file.ts';
 import { loadMigrations } from '../migrate/runner.ts';
 import type { InstanceContext } from './context.ts';
-import { runtimeOf } from './runtime.ts';
-import { dbVersion } from './transaction.ts';
+import { expectedConfigVersion, runtimeOf } from './runtime.ts';
+import { configVersion, dbVersion } from './transaction.ts';
 
 async function executable(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<boolean> {
   const candidates = command.includes('/')
@@ -52,6 +52,12 @@ export async function preflightRelease(ctx: InstanceContext, version: string): P
   }
   if (manifest.configMigrations && (await exists(ctx.layout.appConfig))) {
     try {
+      const known = await expectedConfigVersion(dir, manifest);
+      const current = await configVersion(ctx);
+      if (known !== null && current !== null && current > known)
+        problems.push(
+          `config.json is at config_version ${current}, newer than ${version} knows (${known}); it was written by a newer release`,
+        );
       await migrateConfigFile({
         configPath: ctx.layout.appConfig,
         migrationsPath: join(dir, manifest.configMigrations),

@@ -13,7 +13,7 @@ import type { CrashPoint } from './crash.ts';
 import { waitHealthy, type HealthResult } from './health.ts';
 import { portProblem } from './port-check.ts';
 import { dropSnapshot, restoreSnapshot, takeSnapshot } from './snapshot.ts';
-import { runtimeOf } from './runtime.ts';
+import { expectedConfigVersion, runtimeOf } from './runtime.ts';
 import { readState, writeState, type AgentState, type Step, type Transaction } from './state.ts';
 
 /**
@@ -132,7 +132,10 @@ async function migrateConfig(
  */
 export async function migrateConfigOnStart(ctx: InstanceContext, version: string): Promise<void> {
   const { manifest, dir } = await ctx.manifestOf(version);
-  await migrateConfig(ctx, dir, manifest, null);
+  const known = await expectedConfigVersion(dir, manifest);
+  const current = await configVersion(ctx);
+  if (known === null || current === null || current >= known) return; // never moved down behind the operator's back
+  await migrateConfig(ctx, dir, manifest, known);
 }
 
 export async function dbVersion(ctx: InstanceContext): Promise<bigint> {

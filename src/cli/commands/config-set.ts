@@ -1,8 +1,23 @@
 import { getKey, readAgentConfig, setKey, writeAgentConfig } from '../../agent/config.ts';
 import { findAgent } from '../../agent/remote.ts';
 import { appendHistory } from '../../agent/state.ts';
-import { defineCommand, dryRun, json, rootDir } from '../command.ts';
-import { layoutOf } from '../instance-common.ts';
+import { defineCommand, dryRun, json, rootDir, type RunContext } from '../command.ts';
+import { layoutOf, openInstance } from '../instance-common.ts';
+import type { Layout } from '../../agent/layout.ts';
+import { SlipwayError } from '../../core/errors.ts';
+
+/** update.channel must be one the feed signs; checked when the feed can be reached, a warning when not. */
+async function checkChannel(ctx: RunContext, layout: Layout, channel: string): Promise<void> {
+  let channels: string[];
+  try {
+    channels = await (await openInstance(ctx, layout)).feedClient().channels();
+  } catch (error) {
+    ctx.out.warn(`could not check update.channel against the feed (${(error as Error).message})`);
+    return;
+  }
+  if (!channels.includes(channel))
+    throw new SlipwayError('UNKNOWN_CHANNEL', `the feed has no channel "${channel}"; it has ${channels.join(', ')}`);
+}
 
 export default defineCommand({
   args: [{ name: '<key>' }, { name: '<value>' }],
@@ -12,6 +27,7 @@ export default defineCommand({
     const [key, value] = args as [string, string];
     const { config } = await readAgentConfig(layout.agentConfig, new Date());
     const next = setKey(config, key, value);
+    if (key === 'update.channel') await checkChannel(ctx, layout, value);
     const shown = `${key} = ${JSON.stringify(getKey(next, key))}`;
     if (flags.dryRun) {
       ctx.out.result(`would set ${shown}`, { key, value: getKey(next, key), dryRun: true });

@@ -156,7 +156,7 @@ describe('install run again on an existing root', () => {
 });
 
 describe('settings checked against the feed, config migrated when the app starts', () => {
-  it('refuses update.channel the feed does not sign; the agent moves an older config.json up as it starts the app', async () => {
+  it('warns about an update.channel the feed does not sign and doctor fails it; the agent moves an older config.json up as it starts the app', async () => {
     const feed = await sampleFeed();
     await feed.release({ version: '1.1.0', schema: 2, configVersion: 2 });
     const root = await installRoot();
@@ -164,8 +164,11 @@ describe('settings checked against the feed, config migrated when the app starts
     await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port });
     const { runCli } = await import('./helpers.ts');
     const alpha = await runCli(['config', 'set', 'update.channel', 'alpha', '--root', root, '--json']);
-    assert.equal(alpha.status, 2, alpha.stderr);
-    assert.match(alpha.stderr, /the feed has no channel "alpha"; it has nightly, beta, stable/);
+    assert.equal(alpha.status, 0, alpha.stderr);
+    assert.match(alpha.stderr, /warning: the feed has no channel "alpha"; it has nightly, beta, stable/);
+    const doctor = await runCli(['doctor', '--root', root]);
+    assert.equal(doctor.status, 1);
+    assert.match(doctor.stdout, /update\.channel is "alpha", which the feed does not have/);
     assert.equal((await runCli(['config', 'set', 'update.channel', 'beta', '--root', root])).status, 0);
 
     await writeFile(join(root, 'config.json'), JSON.stringify({ config_version: 1, server: { ssl_mode: 'require' } }));

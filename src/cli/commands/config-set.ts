@@ -4,9 +4,8 @@ import { appendHistory } from '../../agent/state.ts';
 import { defineCommand, dryRun, json, rootDir, type RunContext } from '../command.ts';
 import { layoutOf, openInstance } from '../instance-common.ts';
 import type { Layout } from '../../agent/layout.ts';
-import { SlipwayError } from '../../core/errors.ts';
 
-/** update.channel must be one the feed signs; checked when the feed can be reached, a warning when not. */
+/** update.channel should be one the feed signs: checked when the feed can be reached. */
 async function checkChannel(ctx: RunContext, layout: Layout, channel: string): Promise<void> {
   let channels: string[];
   try {
@@ -15,8 +14,11 @@ async function checkChannel(ctx: RunContext, layout: Layout, channel: string): P
     ctx.out.warn(`could not check update.channel against the feed (${(error as Error).message})`);
     return;
   }
+  // A warning, not a refusal: the maintainer may be about to add the channel. Updates and doctor fail until then.
   if (!channels.includes(channel))
-    throw new SlipwayError('UNKNOWN_CHANNEL', `the feed has no channel "${channel}"; it has ${channels.join(', ')}`);
+    ctx.out.warn(
+      `the feed has no channel "${channel}"; it has ${channels.join(', ')}. Updates and slipway doctor fail until it does`,
+    );
 }
 
 export default defineCommand({

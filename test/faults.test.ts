@@ -179,6 +179,20 @@ const CASES: Case[] = [
     expect: 'rolled-back',
   },
   {
+    name: 'a start script that forks a daemon and exits 0',
+    build: { schema: 1 },
+    edit: async (dir) => {
+      await writeFile(join(dir, 'start.sh'), 'nohup "$1" server.js >/dev/null 2>&1 &\nexit 0\n');
+      await manifest((m) => (m.start = { command: ['/bin/sh', 'start.sh', '{node}'] }))(dir);
+    },
+    expect: 'rolled-back',
+  },
+  {
+    name: 'a health url on another host (cloud metadata)',
+    edit: manifest((m) => (m.health = { url: 'http://169.254.169.254/latest/meta-data/', successes: 1 })),
+    expect: 'refused',
+  },
+  {
     name: 'config.json holds [] (not an object)',
     build: { schema: 2, configVersion: 2 },
     prepare: configJson('[]\n'),

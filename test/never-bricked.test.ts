@@ -188,3 +188,24 @@ describe('settings checked against the feed, config migrated when the app starts
     }
   });
 });
+
+describe('health commands', () => {
+  it('a health command with a timeout under 5 s judges a healthy release healthy', async () => {
+    const feed = await sampleFeed();
+    await feed.release({ version: '1.0.0', schema: 1, configVersion: 1 });
+    const { readFile: read, writeFile: write } = await import('node:fs/promises');
+    await feed.release({
+      version: '1.0.1',
+      schema: 1,
+      configVersion: 1,
+      extra: async (dir) => {
+        const m = JSON.parse(await read(join(dir, 'slipway.app.json'), 'utf8')) as Record<string, unknown>;
+        m.health = { command: ['/bin/sh', '-c', 'sleep 0.2; exit 0'], successes: 1, timeout: '4s', interval: '100ms' };
+        await write(join(dir, 'slipway.app.json'), JSON.stringify(m));
+      },
+    });
+    const { inst } = await fresh(feed);
+    const r = await inst.update({ version: '1.0.1' });
+    assert.equal(r.outcome, 'updated', r.reason);
+  });
+});

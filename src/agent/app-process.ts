@@ -23,13 +23,24 @@ export interface AppControl {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether any process of the group is left (its leader may be gone: a start script that forked and exited). */
+function groupAlive(pgid: number): boolean {
+  if (!Number.isInteger(pgid) || pgid <= 0) return false;
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' || alive(pgid);
+  }
+}
+
 async function waitExit(pid: number, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    if (!alive(pid)) return true;
+    if (!groupAlive(pid)) return true;
     await sleep(25);
   }
-  return !alive(pid);
+  return !groupAlive(pid);
 }
 
 /** Stops a process group: SIGTERM, then SIGKILL after the grace period. */
@@ -60,7 +71,7 @@ export async function stopStray(pidFile: string, graceMs = 5000): Promise<number
   if (text === null) return null;
   const pid = Number(text.trim());
   let stopped: number | null = null;
-  if (alive(pid)) {
+  if (groupAlive(pid)) {
     await stopGroup(pid, graceMs);
     stopped = pid;
   }
@@ -87,6 +98,8 @@ export class AppProcess implements AppControl {
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly options: ProcessOptions;
   private readonly exitListeners = new Set<(why: string) => void>();
+  /** The process group of the last child, kept after its leader exits: what it forked is stopped with it. */
+  private lastGroup: number | null = null;
 
   constructor(options: ProcessOptions) {
     this.options = options;
@@ -123,7 +136,7 @@ export class AppProcess implements AppControl {
       stdio: ['ignore', out.fd, out.fd],
       detached: true,
     });
-    await out.close();
+    // Listeners first, before any await: a child that exits at once must not go unseen.
     this.child = child;
     const startedAt = Date.now();
     // A command that cannot be run (ENOENT, EACCES) is an app that failed, never a crash of the updater.
@@ -132,13 +145,14 @@ export class AppProcess implements AppControl {
       if (this.child === child) this.child = null;
       if (!this.stopping) this.exited(`could not start: ${e.message}`);
     });
-    if (child.pid !== undefined) await writeFileAtomic(this.options.pidFile, `${child.pid}\n`, 0o600);
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
       this.child = null;
       if (this.stopping) return;
       this.options.log(`app ${runtime.version} exited (${signal ?? `status ${code}`})`);
       this.exited(signal ? `killed by ${signal}` : `exit status ${code}`);
+      // What the app forked (a start script that daemonized) goes with it: it would hold the port.
+      if (child.pid !== undefined && groupAlive(child.pid)) void stopGroup(child.pid, runtime.stopTimeoutMs);
       if (!this.supervised) return;
       if (Date.now() - startedAt > 60_000) this.restarts = 0;
       const delay = Math.min(30_000, (this.options.backoffMs ?? 500) * 2 ** this.restarts);
@@ -154,6 +168,11 @@ export class AppProcess implements AppControl {
         }
       }, delay);
     });
+    await out.close();
+    if (child.pid !== undefined) {
+      this.lastGroup = child.pid;
+      await writeFileAtomic(this.options.pidFile, `${child.pid}\n`, 0o600);
+    }
   }
 
   async stop(): Promise<void> {
@@ -162,7 +181,10 @@ export class AppProcess implements AppControl {
     this.restartTimer = null;
     const child = this.child;
     this.child = null;
-    if (child?.pid !== undefined) await stopGroup(child.pid, this.runtime?.stopTimeoutMs ?? 10_000);
+    const pgid = child?.pid ?? this.lastGroup;
+    if (pgid !== null && pgid !== undefined && groupAlive(pgid))
+      await stopGroup(pgid, this.runtime?.stopTimeoutMs ?? 10_000);
+    this.lastGroup = null;
     await stopStray(this.options.pidFile);
   }
 }

@@ -59,7 +59,8 @@ export async function waitHealthy(spec: HealthSpec, options: { abort?: AbortSign
   let last = 'not probed';
   while (performance.now() - started < timeout && !options.abort?.aborted) {
     attempts++;
-    const perProbe = Math.max(500, Math.min(5000, timeout - (performance.now() - started)));
+    // Whole milliseconds: spawn's timeout refuses a fraction.
+    const perProbe = Math.round(Math.max(500, Math.min(5000, timeout - (performance.now() - started))));
     const problem = spec.url
       ? await probeUrl(spec.url, perProbe)
       : await probeCommand(spec.command!, spec.cwd, spec.env, perProbe);

@@ -33,7 +33,19 @@ async function executable(command: string, cwd: string, env: NodeJS.ProcessEnv):
 export async function preflightRelease(ctx: InstanceContext, version: string): Promise<void> {
   const { manifest, dir } = await ctx.manifestOf(version);
   const problems: string[] = [];
-  const { run } = runtimeOf(ctx, version, dir, manifest);
+  const { run, health } = runtimeOf(ctx, version, dir, manifest);
+  if (health.url !== undefined) {
+    // The health check asks the app, on this machine: never another host (a release could point it
+    // at a service that answers 200 whatever the app does, or at a cloud metadata address).
+    let host = '';
+    try {
+      host = new URL(health.url).hostname;
+    } catch {
+      problems.push(`its health url ${JSON.stringify(health.url)} is not a URL`);
+    }
+    if (host !== '' && !['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host))
+      problems.push(`its health url goes to ${host}; it must ask the app on 127.0.0.1, localhost or [::1]`);
+  }
   const command = run.command[0] ?? '';
   if (!(await executable(command, dir, { ...process.env, ...run.env })))
     problems.push(`its start command ${JSON.stringify(command)} is not an executable file`);

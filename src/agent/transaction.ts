@@ -344,7 +344,7 @@ export async function apply(
   }
   await ctx.log(`update to ${version} failed: ${failure}; rolling back to ${from ?? 'nothing'}`);
   const rollbackStarted = performance.now();
-  await restore(ctx, txn, '');
+  const back = await restore(ctx, txn, '');
   const next = await readState(ctx.layout.stateFile);
   next.current = from;
   next.txn = null;
@@ -361,6 +361,10 @@ export async function apply(
     rollbackMs: Math.round(rollbackMs),
   });
   await ctx.log(`rolled back to ${from ?? 'nothing'} in ${Math.round(rollbackMs)} ms`);
+  if (back && !back.healthy) {
+    failure = `${failure}; WARNING: ${from} was started again but is not healthy (${back.last}): see slipway doctor`;
+    await ctx.log(`ALERT: ${from} is not healthy after the rollback: ${back.last}`);
+  }
   return {
     from,
     to: version,

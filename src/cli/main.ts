@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { SlipwayError } from '../core/errors.ts';
+import { ERROR_CATALOGUE, SlipwayError } from '../core/errors.ts';
 import { EXIT, type CliIo, type CommandDef, type OptionSpec, type RunContext } from './command.ts';
 import { createOutput } from './output.ts';
 import { COMMANDS, type CommandEntry } from './table.ts';
@@ -118,7 +118,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   let args = [...argv];
   // `--version` alone is Slipway's version; after a command (update --version v0.4.3) it is that command's.
   if (args.length === 1 && args[0] === '--version') args = ['-V'];
-  if (args[0] === 'help') args = [...args.slice(1), '--help'];
+  if (args[0] === 'help') {
+    const named = args.slice(1).filter((a) => !a.startsWith('-'));
+    if (named.length > 0 && selectCommand(named) === null) {
+      io.stderr.write(`error: unknown command '${named.join(' ')}'\n(run slipway --help for the commands)\n`);
+      return EXIT.usage;
+    }
+    args = [...args.slice(1), '--help'];
+  }
   const first = selectCommand(args);
   const prepared = first ? [first] : [];
   try {
@@ -134,7 +141,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are "errors" to commander; real usage errors were printed already.
-      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (error.exitCode === 0) return EXIT.ok;
+      if (args.includes('--json')) {
+        const body = {
+          code: 'USAGE',
+          message: error.message.replace(/^error: /, ''),
+          details: [],
+          hint: ERROR_CATALOGUE.USAGE.hint,
+        };
+        io.stdout.write(`${JSON.stringify({ error: body }, null, 2)}\n`);
+      }
+      return EXIT.usage;
     }
     if (error instanceof SlipwayError) {
       report(io, error as SlipwayError, args.includes('--json'));

@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Agent } from '../src/agent/agent.ts';
+import { readAgentConfig, setKey, writeAgentConfig } from '../src/agent/config.ts';
 import { install } from '../src/agent/install.ts';
 import { Instance } from '../src/agent/instance.ts';
 import { waitHealthy } from '../src/agent/health.ts';
@@ -41,6 +42,10 @@ interface Case {
   tamper?: boolean;
   /** Changes the instance before the update (its config.json), and puts it right before the good release. */
   prepare?: (root: string) => Promise<void>;
+  /** Only without an agent: under one, the running app holds its own port until the update stops it. */
+  withoutAgentOnly?: boolean;
+  /** agent.json settings for this case. */
+  settings?: Record<string, string>;
   repair?: (root: string) => Promise<void>;
 }
 
@@ -193,6 +198,16 @@ const CASES: Case[] = [
     expect: 'refused',
   },
   {
+    name: 'a migration that never ends (a recursive query without a limit)',
+    build: { schema: 2 },
+    edit: write(
+      'migrations/00002_add_tags.sql',
+      `${UP}WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;\n-- +goose Down\nSELECT 1;\n`,
+    ),
+    settings: { 'update.migration-timeout': '2s' },
+    expect: 'rolled-back',
+  },
+  {
     name: 'config.json holds [] (not an object)',
     build: { schema: 2, configVersion: 2 },
     prepare: configJson('[]\n'),
@@ -209,6 +224,7 @@ const CASES: Case[] = [
   {
     name: "another process answers 200 on the app's port",
     build: { schema: 1 },
+    withoutAgentOnly: true,
     expect: 'rolled-back',
     around: async (port) => {
       const holder = createServer((_q, r) => r.end('{"ok":true}'));
@@ -226,6 +242,7 @@ describe('the fault matrix: broken and hostile releases never brick an instance'
 
   for (const mode of ['update', 'agent'] as const) {
     for (const c of CASES) {
+      if (mode === 'agent' && c.withoutAgentOnly) continue;
       const version = `1.5.${n++}`;
       // Published one after the other before the cases run (concurrent publishers are issue 10).
       const published = await feed.release(
@@ -245,6 +262,10 @@ describe('the fault matrix: broken and hostile releases never brick an instance'
         const port = await freePort();
         await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port, version: '1.0.0' });
         await c.prepare?.(root);
+        for (const [key, value] of Object.entries(c.settings ?? {})) {
+          const path = join(root, 'agent.json');
+          await writeAgentConfig(path, setKey((await readAgentConfig(path, new Date())).config, key, value));
+        }
         const configBefore = await readFile(join(root, 'config.json'));
         let agent: Agent | null = null;
         let inst: Instance;

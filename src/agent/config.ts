@@ -70,6 +70,11 @@ export const AgentConfigSchema = z
           )
           .default(''),
         'security-bypass-window': z.boolean().default(true),
+        'migration-timeout': z
+          .string()
+          .refine(check(parseDuration), 'expected a duration such as 10m or 1h')
+          .default('30m')
+          .describe('Database migrations that run longer are stopped and the update is rolled back.'),
         'download-timeout': z
           .string()
           .refine(check(parseDuration), 'expected a duration such as 30m or 2h')
@@ -121,6 +126,10 @@ export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: 
   'update.auto-major': {
     parse: parseBool('update.auto-major'),
     help: 'apply a new major version by itself (true) or wait for slipway update --version (false)',
+  },
+  'update.migration-timeout': {
+    parse: (v) => (parseDuration(v, 'update.migration-timeout'), v),
+    help: 'how long the database migrations of one update may run before it is rolled back (e.g. 30m)',
   },
   'update.download-timeout': {
     parse: (v) => (parseDuration(v, 'update.download-timeout'), v),

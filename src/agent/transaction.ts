@@ -6,7 +6,9 @@ import type { Manifest } from '../core/feed/manifest.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { exists, writeFileAtomic } from '../io/atomic-write.ts';
 import { migrateConfigFile } from '../migrate/config-file.ts';
+import { runMigrationsBounded } from '../migrate/bounded.ts';
 import { databaseVersion, runMigrations } from '../migrate/runner.ts';
+import { parseDuration } from '../core/schedule/duration.ts';
 import { stopStray } from './app-process.ts';
 import type { InstanceContext } from './context.ts';
 import type { CrashPoint } from './crash.ts';
@@ -90,16 +92,18 @@ async function migrateDb(
   if (!(await exists(dir))) return;
   await mkdir(ctx.layout.data, { recursive: true });
   let n = 0;
-  await runMigrations({
-    db: ctx.database(),
-    dir,
-    command: to === 'latest' ? { kind: 'up' } : { kind: 'down-to', version: to },
-    onStep: (step) => {
-      n++;
-      void ctx.log(`migration ${step.direction} ${step.migration.file}`);
-      if (n === 1) onFirst?.();
-    },
-  });
+  const command = to === 'latest' ? ({ kind: 'up' } as const) : ({ kind: 'down-to', version: to } as const);
+  const step = (direction: string, file: string): void => {
+    n++;
+    void ctx.log(`migration ${direction} ${file}`);
+    if (n === 1) onFirst?.();
+  };
+  const db = ctx.database();
+  if (isSqlite(db)) {
+    // In a worker with a deadline: a statement that never ends must not hold the instance down.
+    const deadline = parseDuration(ctx.config.update['migration-timeout']);
+    await runMigrationsBounded({ db, dir, command }, deadline, (s) => step(s.direction, s.file));
+  } else await runMigrations({ db, dir, command, onStep: (s) => step(s.direction, s.migration.file) });
 }
 
 async function migrateConfig(

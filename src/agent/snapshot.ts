@@ -2,6 +2,7 @@ import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { exists } from '../io/optional-read.ts';
+import { isPostgresUrl } from '../migrate/runner.ts';
 import type { InstanceContext } from './context.ts';
 
 /** What an update saved before it changed anything, so that the way back never needs the new release's files. */
@@ -13,8 +14,6 @@ export interface Snapshot {
   db: string | null;
 }
 
-const isSqlite = (db: string): boolean => !/^postgres(ql)?:\/\//.test(db);
-
 /** Saves config.json and (SQLite) a consistent copy of the database, with the app stopped. */
 export async function takeSnapshot(ctx: InstanceContext, name: string): Promise<Snapshot> {
   const dir = join(ctx.layout.state, 'snapshots', name);
@@ -25,7 +24,7 @@ export async function takeSnapshot(ctx: InstanceContext, name: string): Promise<
     : null;
   let db: string | null = null;
   const database = ctx.database();
-  if (isSqlite(database) && (await exists(database))) {
+  if (!isPostgresUrl(database) && (await exists(database))) {
     db = join(dir, 'app.db');
     const { DatabaseSync } = await import('node:sqlite');
     const conn = new DatabaseSync(database);

@@ -7,7 +7,7 @@ import { SlipwayError } from '../core/errors.ts';
 import { exists, writeFileAtomic } from '../io/atomic-write.ts';
 import { migrateConfigFile } from '../migrate/config-file.ts';
 import { runMigrationsBounded } from '../migrate/bounded.ts';
-import { databaseVersion, runMigrations } from '../migrate/runner.ts';
+import { databaseVersion, isPostgresUrl, runMigrations } from '../migrate/runner.ts';
 import { parseDuration } from '../core/schedule/duration.ts';
 import { stopStray } from './app-process.ts';
 import type { InstanceContext } from './context.ts';
@@ -36,8 +36,6 @@ export interface ApplyResult {
 }
 
 type Restore = Transaction['restore'];
-
-const isSqlite = (db: string): boolean => !/^postgres(ql)?:\/\//.test(db);
 
 /** The last lines of the app's log, and where it is, for a failure message. */
 async function appLogTail(ctx: InstanceContext, lines = 10): Promise<string> {
@@ -99,7 +97,7 @@ async function migrateDb(
     if (n === 1) onFirst?.();
   };
   const db = ctx.database();
-  if (isSqlite(db)) {
+  if (!isPostgresUrl(db)) {
     // In a worker with a deadline: a statement that never ends must not hold the instance down.
     const deadline = parseDuration(ctx.config.update['migration-timeout']);
     await runMigrationsBounded({ db, dir, command }, deadline, (s) => step(s.direction, s.file));
@@ -143,7 +141,7 @@ export async function migrateConfigOnStart(ctx: InstanceContext, version: string
 }
 
 export async function dbVersion(ctx: InstanceContext): Promise<bigint> {
-  if (!(await exists(ctx.database())) && !ctx.database().startsWith('postgres')) return 0n;
+  if (!(await exists(ctx.database())) && !isPostgresUrl(ctx.database())) return 0n;
   return databaseVersion(ctx.database());
 }
 
@@ -181,7 +179,7 @@ export async function restore(
   if (txn.kind === 'update' && txn.snapshot) {
     // Undoing an update never runs the new release's files again: what it changed is put back.
     await restoreSnapshot(ctx, txn.snapshot);
-    if (!isSqlite(ctx.database())) {
+    if (isPostgresUrl(ctx.database())) {
       const files = await ctx.manifestOf(basename(txn.filesFrom)).catch(() => null);
       if (files) await migrateDb(ctx, files.dir, files.manifest, BigInt(txn.restore.db));
     }

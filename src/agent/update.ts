@@ -73,15 +73,11 @@ export async function updateInstance(i: Instance, options: UpdateOptions): Promi
     const selection = selectUpdate(indexes, state.current);
     candidate = selection.target;
     decision = i.decide(state, selection);
-    if (decision.action === 'hold' && !options.force)
-      return {
-        from: state.current,
-        to: decision.target.version,
-        outcome: 'up-to-date',
-        reason: decision.reason,
-        ms: ms(),
-      };
-    if (decision.action === 'wait-for-approval' && options.respectWindow)
+    // Held, or a new major awaiting the operator: nothing is applied by itself.
+    if (
+      (decision.action === 'hold' && !options.force) ||
+      (decision.action === 'wait-for-approval' && options.respectWindow)
+    )
       return {
         from: state.current,
         to: decision.target.version,

@@ -81,4 +81,10 @@ export const feedDir = {
   description: 'the feed: a folder or s3://bucket/prefix',
   default: 'feed',
 } as const;
+/** A feed that must be a local folder (served, verified, given an install.sh). */
+export const feedFolder = { flags: '--feed <dir>', description: 'the feed folder', default: 'feed' } as const;
+
+/** The flags of every command that changes the feed. */
+export const feedChange = { keys: keysDir, feed: feedDir, dryRun, json } as const;
+
 export const rootDir = { flags: '--root <dir>', description: 'the install root (default: $SLIPWAY_ROOT)' } as const;

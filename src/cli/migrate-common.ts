@@ -1,6 +1,6 @@
 import { SlipwayError } from '../core/errors.ts';
 import type { MigrateCommand } from '../core/migrate/plan.ts';
-import { runMigrations, type MigrateResult } from '../migrate/runner.ts';
+import { isPostgresUrl, runMigrations, type MigrateResult } from '../migrate/runner.ts';
 import { dryRun, json, type RunContext } from './command.ts';
 import type { Output } from './output.ts';
 
@@ -27,7 +27,7 @@ export function databaseOf(ctx: RunContext, db: string | undefined): string {
   const value = db ?? ctx.io.env.SLIPWAY_DB;
   if (value === undefined || value === '')
     throw new SlipwayError('USAGE', 'no database: pass --db <sqlite file or postgres:// URL> (or set SLIPWAY_DB)');
-  return /^postgres(ql)?:\/\//.test(value) ? value : ctx.path(value);
+  return isPostgresUrl(value) ? value : ctx.path(value);
 }
 
 export function migrationVersion(text: string | undefined, what: string): bigint {

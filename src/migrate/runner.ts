@@ -13,9 +13,12 @@ import type { MigrationDriver } from './driver.ts';
 import { PostgresDriver } from './postgres.ts';
 import { SqliteDriver } from './sqlite.ts';
 
+/** Whether `--db` / app.database names a PostgreSQL server (else it is a SQLite file). */
+export const isPostgresUrl = (db: string): boolean => /^postgres(ql)?:\/\//.test(db);
+
 /** `--db`: a postgres:// URL, or a SQLite file path (optionally written sqlite:path). */
 export function openDriver(db: string): MigrationDriver {
-  if (/^postgres(ql)?:\/\//.test(db)) return new PostgresDriver(db);
+  if (isPostgresUrl(db)) return new PostgresDriver(db);
   return new SqliteDriver(db.replace(/^sqlite:(\/\/)?/, ''));
 }
 

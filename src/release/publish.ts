@@ -14,7 +14,7 @@ export interface PublishRequest {
   /** The commit it was built from (a rev; default HEAD when run in the repository). */
   commit?: string;
   notes: string | null;
-  security?: { severity: string; advisory: string | null } | null;
+  security?: { severity: Severity; advisory: string | null } | null;
   breaking?: boolean;
   minimumVersion?: string | null;
   dryRun?: boolean;
@@ -74,9 +74,7 @@ export async function publish(ctx: FeedContext, request: PublishRequest): Promis
     now: ctx.now,
     expiry: ctx.config.feed.expiry,
     commit,
-    security: request.security
-      ? parseSeverity(request.security.severity, request.security.advisory ?? undefined)
-      : null,
+    security: request.security ?? null,
     breaking: request.breaking === true,
     minimumVersion: request.minimumVersion ?? null,
     hotfix: verdict.hotfix,

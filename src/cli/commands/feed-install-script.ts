@@ -4,12 +4,12 @@ import { SlipwayError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { readOptional } from '../../io/optional-read.ts';
 import { renderInstallScript } from '../../release/install-script.ts';
-import { defineCommand, dryRun, json } from '../command.ts';
+import { defineCommand, feedFolder, dryRun, json } from '../command.ts';
 
 /** slipway feed install-script --url <public address>: install.sh pinned to the feed's first root. */
 export default defineCommand({
   options: {
-    feed: { flags: '--feed <dir>', description: 'the feed folder', default: 'feed' },
+    feed: feedFolder,
     url: { flags: '--url <url>', description: 'the public address of the feed' },
     package: { flags: '--package <spec>', description: 'the npm package that provides slipway', default: 'slipway' },
     app: { flags: '--app <name>', description: 'the application name shown to the operator' },

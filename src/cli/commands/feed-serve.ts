@@ -1,12 +1,12 @@
 import { SlipwayError } from '../../core/errors.ts';
-import { defineCommand, json } from '../command.ts';
+import { defineCommand, feedFolder, json } from '../command.ts';
 import { serveFeed } from '../../feed/serve.ts';
 
 /** slipway feed serve [dir]: runs until SIGINT/SIGTERM. */
 export default defineCommand({
   args: [{ name: '[dir]', description: 'the feed folder (default: --feed)' }],
   options: {
-    feed: { flags: '--feed <dir>', description: 'the feed folder', default: 'feed' },
+    feed: feedFolder,
     host: { flags: '--host <host>', description: 'address to listen on', default: '127.0.0.1' },
     port: { flags: '--port <port>', description: 'port to listen on (0: any free one)', default: '8080' },
     json,

@@ -2,14 +2,14 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectUpdate, visibleChannels } from '../../core/feed/manifest.ts';
-import { defineCommand, json } from '../command.ts';
+import { defineCommand, feedFolder, json } from '../command.ts';
 import { FeedClient } from '../../feed/client.ts';
 import { serveFeed } from '../../feed/serve.ts';
 
 /** slipway feed verify: what an instance sees, through tuf-js. */
 export default defineCommand({
   options: {
-    feed: { flags: '--feed <dir>', description: 'the feed folder', default: 'feed' },
+    feed: feedFolder,
     url: { flags: '--url <url>', description: 'verify the feed served here instead of the folder' },
     trustedRoot: {
       flags: '--trusted-root <file>',

@@ -1,5 +1,5 @@
 import { promote } from '../../release/promote.ts';
-import { defineCommand, dryRun, feedDir, json, keysDir } from '../command.ts';
+import { defineCommand, feedChange } from '../command.ts';
 import { checkLines, feedContext, versionArgument } from '../feed-common.ts';
 
 /** slipway promote <version> --to <channel> */
@@ -7,10 +7,7 @@ export default defineCommand({
   args: [{ name: '<version>', description: 'the version, e.g. 1.3.0' }],
   options: {
     to: { flags: '--to <channel>', description: 'the channel to promote to', required: true },
-    keys: keysDir,
-    feed: feedDir,
-    dryRun,
-    json,
+    ...feedChange,
   },
   async run(ctx, flags, args) {
     const f = await feedContext(ctx, flags);

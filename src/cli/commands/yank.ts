@@ -1,5 +1,5 @@
 import { yank } from '../../release/yank.ts';
-import { defineCommand, dryRun, feedDir, json, keysDir } from '../command.ts';
+import { defineCommand, feedChange } from '../command.ts';
 import { feedContext, versionArgument } from '../feed-common.ts';
 
 /** slipway yank <version> --reason "…" */
@@ -7,10 +7,7 @@ export default defineCommand({
   args: [{ name: '<version>', description: 'the version, e.g. 1.3.0' }],
   options: {
     reason: { flags: '--reason <text>', description: 'why, shown to operators', required: true },
-    keys: keysDir,
-    feed: feedDir,
-    dryRun,
-    json,
+    ...feedChange,
   },
   async run(ctx, flags, args) {
     const f = await feedContext(ctx, flags);

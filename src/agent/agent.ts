@@ -12,7 +12,7 @@ import { Instance, systemClock, type ApplyResult, type Clock } from './instance.
 import { Layout } from './layout.ts';
 import { acquireLock } from '../io/lock-file.ts';
 import { writeState } from './state.ts';
-import { migrateConfigOnStart } from './transaction.ts';
+import { migrateConfigOnStart } from './steps.ts';
 
 export interface AgentOptions {
   clock?: Clock;

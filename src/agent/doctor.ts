@@ -96,6 +96,19 @@ export async function diagnose(layout: Layout, open: () => Promise<Instance>, no
       add('check interval', false, (error as Error).message);
     }
     try {
+      const state = await i.state();
+      const a = state.attention;
+      add(
+        'way back',
+        a === null,
+        a === null
+          ? 'no failed rollback waiting for a person'
+          : `${a.problem} (at ${a.at}); the instance runs ${a.running ?? 'nothing'}. To fix, in order: ${a.fix.map((f, n) => `${n + 1}. ${f}`).join(' ')}`,
+      );
+    } catch (error) {
+      add('way back', false, (error as Error).message);
+    }
+    try {
       const c = await i.consistency();
       add(
         'version and schema',

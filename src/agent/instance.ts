@@ -23,7 +23,9 @@ import { expectedConfigVersion, expectedDbVersion, readReleaseManifest, runtimeO
 import { Layout } from './layout.ts';
 import { stageRelease } from './stage.ts';
 import { appendHistory, readHistory, readState, type AgentState, type HistoryEntry } from './state.ts';
-import { configVersion, currentLink, dbVersion, recover, type ApplyResult } from './transaction.ts';
+import { configVersion, currentLink, dbVersion } from './steps.ts';
+import type { ApplyResult } from './transaction.ts';
+import { recover } from './way-back.ts';
 import { applyStagedIfDue, updateInstance } from './update.ts';
 import { rollbackInstance } from './rollback.ts';
 

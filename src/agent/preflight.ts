@@ -1,13 +1,13 @@
 import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, stat, statfs } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { SlipwayError } from '../core/errors.ts';
 import { exists } from '../io/optional-read.ts';
 import { migrateConfigFile } from '../migrate/config-file.ts';
-import { loadMigrations } from '../migrate/runner.ts';
+import { isPostgresUrl, loadMigrations } from '../migrate/runner.ts';
 import type { InstanceContext } from './context.ts';
 import { expectedConfigVersion, runtimeOf } from './runtime.ts';
-import { configVersion, dbVersion } from './transaction.ts';
+import { configVersion, dbVersion } from './steps.ts';
 
 async function executable(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<boolean> {
   const candidates = command.includes('/')
@@ -80,6 +80,18 @@ export async function preflightRelease(ctx: InstanceContext, version: string): P
     } catch (error) {
       problems.push(`its config migrations do not apply to config.json: ${(error as Error).message}`);
     }
+  }
+  const database = ctx.database();
+  if (!isPostgresUrl(database) && (await exists(database))) {
+    // The snapshot is a full copy of the database, written beside the state before anything changes.
+    const size = (await stat(database)).size;
+    const fs = await statfs(ctx.layout.state);
+    const free = fs.bavail * fs.bsize;
+    const need = size + 64 * 1048576;
+    if (free < need)
+      problems.push(
+        `the database snapshot needs about ${Math.round(need / 1048576)} MiB in ${ctx.layout.state} and ${Math.round(free / 1048576)} MiB are free; free some space (or move the root to a larger disk)`,
+      );
   }
   if (problems.length > 0)
     throw new SlipwayError('PREFLIGHT', `${version} was refused before anything was stopped: ${problems.join('; ')}`, {

@@ -12,7 +12,10 @@ export interface StatusReport {
   pending: string | null;
   window: { windows: string; open: boolean; next: string | null };
   agent: { running: boolean; pid: number | null; appRunning: boolean | null };
+  /** Versions the agent will not apply by itself, with why (rolled back from, failed, refused). */
   rejected: Record<string, string>;
+  /** A way back that failed and what a person must do (see doctor). */
+  attention: { at: string; running: string | null; problem: string; fix: string[] } | null;
 }
 
 export async function describeStatus(i: Instance, agent?: { app: { running(): unknown } }): Promise<StatusReport> {
@@ -39,5 +42,6 @@ export async function describeStatus(i: Instance, agent?: { app: { running(): un
       appRunning: agent ? agent.app.running() !== null : null,
     },
     rejected: s.rejected,
+    attention: s.attention,
   };
 }

@@ -6,7 +6,8 @@ import { exists } from '../io/optional-read.ts';
 import type { Instance } from './instance.ts';
 import { expectedConfigVersion, expectedDbVersion } from './runtime.ts';
 import { writeState, type Transaction } from './state.ts';
-import { restore, type ApplyResult } from './transaction.ts';
+import type { ApplyResult } from './transaction.ts';
+import { wayBack } from './way-back.ts';
 
 // Called under the update lock (Instance.rollback takes it).
 
@@ -61,10 +62,25 @@ export async function rollbackInstance(
   state.txn = txn;
   await writeState(i.layout.stateFile, state);
   await i.log(`rolling back ${current} → ${target}`);
-  const health = await restore(i, txn, 'rollback-');
+  const back = await wayBack(i, txn, 'rollback-');
+  const health = back.health;
   const next = await i.state();
-  next.current = target;
   next.txn = null;
+  if (back.attention) {
+    next.current = back.attention.running;
+    next.attention = back.attention;
+    await writeState(i.layout.stateFile, next);
+    return {
+      from: current,
+      to: target,
+      outcome: 'needs-attention',
+      reason: `${back.attention.problem}; the instance runs ${back.attention.running ?? 'nothing'} (it matches the database's schema); to finish by hand: ${back.attention.fix.join('; ')}`,
+      ...(health ? { health } : {}),
+      ms: performance.now() - started,
+    };
+  }
+  next.current = target;
+  next.attention = null;
   // The version rolled back to runs now: it leads the kept list, and the next update keeps it.
   const landed = next.kept.find((k) => k.version === target);
   if (landed) next.kept = [landed, ...next.kept.filter((k) => k.version !== target)];

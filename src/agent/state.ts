@@ -18,6 +18,23 @@ export interface Transaction {
   restore: { version: string | null; db: string; config: number | null };
   /** What the update saved before it changed anything (see snapshot.ts); the way back restores it. */
   snapshot?: Snapshot;
+  /**
+   * The database migrations this update meant to run (`planned`, written before the first) and
+   * those that finished (`done`, written after each one's transaction committed). On PostgreSQL,
+   * which has no snapshot, the way back runs the Downs of these and of nothing else.
+   */
+  migrations?: { planned: string[]; done: string[] };
+}
+
+/** A way back that failed: the instance runs what matches its schema, and a person must finish the job. */
+export interface Attention {
+  at: string;
+  /** The version the instance runs now (the one whose schema the database has), or null. */
+  running: string | null;
+  /** What failed, with the error. */
+  problem: string;
+  /** The exact manual steps, in order. */
+  fix: string[];
 }
 
 export interface KeptRelease {
@@ -48,6 +65,8 @@ export interface AgentState {
   /** Versions whose update failed and was rolled back: not retried automatically. */
   rejected: Record<string, string>;
   lastCheck: { at: string; available: string | null; error: string | null } | null;
+  /** Set when a way back failed; cleared by the next committed update or rollback. */
+  attention: Attention | null;
 }
 
 export const emptyState = (): AgentState => ({
@@ -58,6 +77,7 @@ export const emptyState = (): AgentState => ({
   txn: null,
   rejected: {},
   lastCheck: null,
+  attention: null,
 });
 
 export async function readState(path: string): Promise<AgentState> {
@@ -97,7 +117,8 @@ export interface HistoryEntry {
     | 'rejected'
     | 'staged'
     | 'checked'
-    | 'config-changed';
+    | 'config-changed'
+    | 'attention';
   from?: string | null;
   to?: string | null;
   reason?: string;

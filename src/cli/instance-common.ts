@@ -35,5 +35,7 @@ export function describeApply(r: ApplyResult): string {
       return `updated ${r.from ?? 'nothing'} → ${r.to} in ${formatDuration(r.ms)}${r.health ? ` (healthy after ${r.health.attempts} probes)` : ''}`;
     case 'rolled-back':
       return `update to ${r.to} failed and was rolled back to ${r.from ?? 'nothing'}: ${r.reason}`;
+    case 'needs-attention':
+      return `${r.from ?? 'nothing'} → ${r.to} failed and its way back failed too: ${r.reason}`;
   }
 }

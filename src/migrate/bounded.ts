@@ -6,6 +6,8 @@ import type { RunOptions } from './runner.ts';
 export interface BoundedStep {
   direction: 'up' | 'down';
   file: string;
+  /** The migration's version, as a decimal string. */
+  version: string;
 }
 
 /**

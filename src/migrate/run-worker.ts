@@ -19,7 +19,10 @@ process.once('message', (options: Omit<RunOptions, 'onStep' | 'driver'> & { comm
       const result = await runMigrations({
         ...(options as RunOptions),
         command: command,
-        onStep: (step) => void send({ step: { direction: step.direction, file: step.migration.file } }),
+        onStep: (step) =>
+          void send({
+            step: { direction: step.direction, file: step.migration.file, version: step.migration.version.toString() },
+          }),
       });
       await send({ done: result.version.toString() });
     } catch (error) {

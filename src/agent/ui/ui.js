@@ -85,6 +85,26 @@ async function refresh() {
   $('last-check').textContent = status.lastCheck
     ? `${status.lastCheck.at}${status.lastCheck.error ? `, failed: ${status.lastCheck.error}` : status.lastCheck.available ? `, ${status.lastCheck.available} available` : ', up to date'}`
     : 'never';
+  $('attention').hidden = !status.attention;
+  if (status.attention) {
+    $('attention-problem').textContent =
+      `${status.attention.problem} The instance runs ${status.attention.running ?? 'nothing'}.`;
+    $('attention-fix').replaceChildren(
+      ...status.attention.fix.map((f) => {
+        const li = document.createElement('li');
+        li.textContent = f;
+        return li;
+      }),
+    );
+  }
+  const held = Object.entries(status.rejected);
+  $('held').replaceChildren(
+    ...(held.length === 0 ? [['none', '']] : held).map(([v, why]) => {
+      const li = document.createElement('li');
+      li.textContent = why ? `${v}: ${why}` : v;
+      return li;
+    }),
+  );
   const s = config.settings;
   $('channel').value = s['update.channel'];
   $('interval').value = s['update.check-interval'];
@@ -124,9 +144,12 @@ async function refresh() {
     const sec = check.selection.security;
     $('banner').classList.toggle('security', Boolean(sec));
     $('banner-title').textContent = `Update available: ${t.version}${sec ? ` — security (${sec})` : ''}`;
+    const d = check.decision;
     $('banner-detail').textContent = check.held
-      ? `It failed before: ${check.held}`
-      : `${t.breaking ? 'Breaking. ' : ''}From the ${t.channel} channel.`;
+      ? `Held back: ${check.held}. It applies only when you choose it.`
+      : d && d.action === 'wait-for-approval'
+        ? `A new major version: read the upgrade notes below, then choose Update now. ${d.reason}`
+        : `${t.breaking ? 'Breaking. ' : ''}From the ${t.channel} channel.${d && d.reason ? ` ${d.reason}` : ''}`;
     $('notes').textContent = check.manifest?.notes ?? '';
     $('update-now').dataset.version = t.version;
   }

@@ -22,8 +22,11 @@ export default defineCommand({
     ctx.out.result(
       r.outcome === 'planned'
         ? (r.reason ?? `would roll back ${r.from} → ${r.to}`)
-        : `rolled back ${r.from} → ${r.to} in ${formatDuration(r.ms)}${r.health && !r.health.healthy ? `; WARNING: ${r.to} is not healthy (${r.health.last})` : ''}`,
+        : r.outcome === 'needs-attention'
+          ? `the rollback ${r.from} → ${r.to} failed part way: ${r.reason}`
+          : `rolled back ${r.from} → ${r.to} in ${formatDuration(r.ms)}${r.health && !r.health.healthy ? `; WARNING: ${r.to} is not healthy (${r.health.last})` : ''}`,
       { ...r, dryRun: r.outcome === 'planned' },
     );
+    return r.outcome === 'needs-attention' ? 1 : 0;
   },
 });

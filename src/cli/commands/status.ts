@@ -31,6 +31,12 @@ export default defineCommand({
           ]
         : []),
       ...(s.pending ? [`  PENDING RECOVERY: ${s.pending}`] : []),
+      ...(s.attention
+        ? [
+            `  NEEDS ATTENTION: ${s.attention.problem}; running ${s.attention.running ?? 'nothing'}`,
+            ...s.attention.fix.map((f, n) => `    ${n + 1}. ${f}`),
+          ]
+        : []),
       ...Object.entries(s.rejected).map(([v, why]) => `  held back: ${v} (${why})`),
     ];
     ctx.out.result(lines.join('\n'), s);

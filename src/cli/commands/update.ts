@@ -26,6 +26,6 @@ export default defineCommand({
       r = await api.call<ApplyResult>('POST', '/api/update', body);
     } else r = await (await openInstance(ctx, layout)).update({ ...body, progress: (s) => ctx.out.progress(s) });
     ctx.out.result(describeApply(r), { ...r, dryRun: r.outcome === 'planned' });
-    return r.outcome === 'rolled-back' ? 1 : 0;
+    return r.outcome === 'rolled-back' || r.outcome === 'needs-attention' ? 1 : 0;
   },
 });

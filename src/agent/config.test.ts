@@ -45,7 +45,7 @@ describe("the agent's own settings (agent.json)", () => {
     assert.equal(getKey(setKey(config, 'update.keep', '5'), 'update.keep'), 5);
     assert.throws(
       () => setKey(config, 'update.keep', '0'),
-      (e: SlipwayError) => e.code === 'USAGE' && /from 1 to 20, got "0"/.test(e.message),
+      (e: SlipwayError) => e.code === 'USAGE' && /from 2 to 20, got "0"/.test(e.message),
     );
     assert.throws(() => setKey(config, 'update.security-bypass-window', 'yes'), /expects true or false/);
     assert.throws(() => setKey(config, 'update.channel', 'Beta!'), /channel name/);

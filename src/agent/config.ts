@@ -137,13 +137,7 @@ export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: 
   },
   'update.keep': {
     parse: (v) => {
-      const n = parseInt('update.keep', 1, 20)(v);
-      if (n < 2)
-        throw new SlipwayError(
-          'USAGE',
-          'update.keep must be at least 2: the running version and the one it replaced are always kept',
-        );
-      return n;
+      return parseInt('update.keep', 2, 20, ' (the running version and the one it replaced are always kept)')(v);
     },
     help: 'how many versions to keep for rollback (2 or more)',
   },
@@ -164,11 +158,12 @@ function parseBool(key: string) {
   };
 }
 
-function parseInt(key: string, min: number, max: number) {
+/** A whole number in [min, max]; `why` explains the bounds in the error. */
+function parseInt(key: string, min: number, max: number, why = '') {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max)
-      throw new SlipwayError('USAGE', `${key} expects a whole number from ${min} to ${max}, got "${v}"`);
+      throw new SlipwayError('USAGE', `${key} expects a whole number from ${min} to ${max}, got "${v}"${why}`);
     return n;
   };
 }

@@ -10,7 +10,10 @@ export const ERROR_CATALOGUE = {
   INVALID_VERSION: { exit: 2, hint: 'give a semantic version such as 1.2.3 or v1.2.3' },
   INVALID_RELEASE_AS: { exit: 2, hint: '--release-as takes a semantic version such as 1.0.0' },
   RELEASE_AS_NOT_GREATER: { exit: 2, hint: '--release-as must be higher than the last release' },
-  UNKNOWN_CHANNEL: { exit: 2, hint: 'use one of the channels in slipway.json "channels" (or the feed\'s)' },
+  UNKNOWN_CHANNEL: {
+    exit: 2,
+    hint: 'use a channel the feed signs: slipway feed status lists them (a maintainer adds one in slipway.json "channels")',
+  },
   TEMPLATE_MISSING: { exit: 2, hint: 'check the path of the notes template (notes.template or --template)' },
   // Configuration
   CONFIG_SYNTAX: { exit: 2, hint: 'fix the JSON syntax at the line shown' },

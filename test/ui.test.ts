@@ -70,6 +70,10 @@ describe('the Settings › Updates page', () => {
     await page.click('button[data-version="1.0.0"]');
     await page.locator('#message', { hasText: 'Rolled back 1.1.0 → 1.0.0.' }).waitFor({ timeout: 30_000 });
     assert.equal(await page.locator('#current').textContent(), '1.0.0');
+    // The version rolled back from is held, and the page says so (and does not offer it as an ordinary update).
+    assert.match((await page.locator('#held').textContent())!, /^1\.1\.0: rolled back from by hand/);
+    assert.match((await page.locator('#banner-detail').textContent())!, /^Held back: rolled back from by hand/);
+    assert.equal(await page.locator('#attention').isHidden(), true);
     const events = await page.locator('#history tr td:nth-child(2)').allTextContents();
     assert.equal(events[0], 'rolled-back');
     assert.ok(events.includes('updated') && events.includes('installed'));

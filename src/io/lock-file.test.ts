@@ -27,3 +27,48 @@ describe('lock files', () => {
     )();
   });
 });
+
+const ROUNDS = 25;
+
+describe('lock takeover under contention', () => {
+  it('eight processes that keep finding dead owners take the lock one at a time', async () => {
+    const { spawn } = await import('node:child_process');
+    const { readFile } = await import('node:fs/promises');
+    const dir = await tempDir();
+    const path = join(dir, 'x.lock');
+    const log = join(dir, 'log');
+    await writeFile(path, '2147483646\n'); // a dead owner: every contender sees it at once
+    const body = `
+      import { appendFileSync, writeFileSync } from 'node:fs';
+      import { acquireLock } from ${JSON.stringify(new URL('./lock-file.ts', import.meta.url).href)};
+      for (let round = 0; round < ${ROUNDS}; round++) {
+        await acquireLock(${JSON.stringify(path)}, { timeoutMs: 60000, held: () => new Error('held') });
+        appendFileSync(${JSON.stringify(log)}, 'in ' + process.pid + '\\n');
+        await new Promise((r) => setTimeout(r, 2));
+        appendFileSync(${JSON.stringify(log)}, 'out ' + process.pid + '\\n');
+        // Dies holding it, as a SIGKILLed holder would: the others find a dead owner again.
+        writeFileSync(${JSON.stringify(path)}, '2147483646\\n');
+      }
+    `;
+    const codes = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<number | null>((resolve) =>
+            spawn(process.execPath, ['--input-type=module', '-e', body], { stdio: 'inherit' }).on('exit', resolve),
+          ),
+      ),
+    );
+    assert.deepEqual(codes, Array(8).fill(0));
+    const lines = (await readFile(log, 'utf8')).trim().split('\n');
+    assert.equal(lines.length, 8 * ROUNDS * 2);
+    // Strictly alternating in/out of the same process: never two holders at once.
+    for (let n = 0; n < lines.length; n += 2) {
+      const [a, pa] = lines[n]!.split(' ');
+      const [b, pb] = lines[n + 1]!.split(' ');
+      assert.equal(a, 'in', lines.join(', '));
+      assert.equal(b, 'out', lines.join(', '));
+      assert.equal(pa, pb, lines.join(', '));
+    }
+  });
+});

@@ -42,20 +42,60 @@ export async function acquireLock(path: string, options: LockOptions): Promise<(
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const text = (await readFile(path, 'utf8').catch(() => '')).trim();
-    const owner = Number(text);
-    const known = text !== '' && Number.isInteger(owner) && owner > 0;
-    const stale = known
-      ? !alive(owner)
-      : await stat(path).then(
-          (s) => Date.now() - s.mtimeMs > EMPTY_GRACE_MS,
-          () => true,
-        );
+    const seen = await look(path);
+    if (seen === null) continue; // released meanwhile: try again at once
+    const known = seen.text !== '' && Number.isInteger(Number(seen.text)) && Number(seen.text) > 0;
+    const stale = known ? !alive(Number(seen.text)) : Date.now() - seen.mtimeMs > EMPTY_GRACE_MS;
     if (stale) {
-      await rm(path, { force: true });
+      await takeOver(path, seen);
       continue;
     }
-    if (Date.now() >= deadline) throw options.held(known ? owner : null);
+    if (Date.now() >= deadline) throw options.held(known ? Number(seen.text) : null);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface Seen {
+  text: string;
+  ino: number;
+  mtimeMs: number;
+}
+
+async function look(path: string): Promise<Seen | null> {
+  try {
+    const [text, s] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    return { text: text.trim(), ino: s.ino, mtimeMs: s.mtimeMs };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+/**
+ * Removes a stale lock, under a short-lived guard file: two waiters that saw the same dead owner
+ * must not both remove "the" lock, or the second would remove the first one's fresh lock. Under
+ * the guard, the lock is removed only if it is still the very file that was judged stale (same
+ * inode, bytes and mtime). A guard left by a waiter that died mid-takeover is stale after the
+ * grace period.
+ */
+async function takeOver(path: string, seen: Seen): Promise<void> {
+  const guard = `${path}.takeover`;
+  let handle;
+  try {
+    handle = await open(guard, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const g = await stat(guard).catch(() => null);
+    if (g && Date.now() - g.mtimeMs > EMPTY_GRACE_MS) await rm(guard, { force: true });
+    await new Promise((r) => setTimeout(r, 10));
+    return;
+  }
+  try {
+    const now = await look(path);
+    if (now && now.ino === seen.ino && now.text === seen.text && now.mtimeMs === seen.mtimeMs)
+      await rm(path, { force: true });
+  } finally {
+    await handle.close();
+    await rm(guard, { force: true });
   }
 }

@@ -6,7 +6,7 @@ import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ScratchRepo } from '../src/testing/scratch-repo.ts';
 
-const BIN = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
+export const BIN = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
 
 /** A temp folder removed when the test file ends. */
 export async function tempDir(prefix = 'slipway-test-'): Promise<string> {

@@ -50,6 +50,14 @@ export const ERROR_CATALOGUE = {
   KEY_MISMATCH: { exit: 1, hint: 'the key does not match what the feed trusts; rotate with slipway keys rotate' },
   ROTATION_PENDING: { exit: 1, hint: 'finish the pending rotation first' },
   // The feed (maintainer side)
+  FEED_LOCKED: {
+    exit: 1,
+    hint: 'another publish, promote, yank, prune or refresh is changing this feed; run yours again when it is done',
+  },
+  FEED_LOCK_UNSUPPORTED: {
+    exit: 1,
+    hint: 'use an S3 service with conditional writes (AWS S3, MinIO, R2), or set SLIPWAY_S3_SINGLE_PUBLISHER=1 if only one publisher ever runs',
+  },
   FEED_EXISTS: { exit: 1, hint: 'the folder holds a feed already; use it, or choose an empty folder' },
   FEED_FOREIGN: { exit: 1, hint: 'choose an empty folder for a new feed' },
   FEED_NOT_FOUND: { exit: 1, hint: 'create a feed with slipway feed init, or point --feed at one' },

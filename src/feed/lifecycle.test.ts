@@ -6,6 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { SlipwayError } from '../core/errors.ts';
 import { selectUpdate, visibleChannels, type ChannelIndex } from '../core/feed/manifest.ts';
 import { tempDir } from '../../test/helpers.ts';
+import { startS3 } from '../../test/s3-server.ts';
 import { FeedClient } from './client.ts';
 import { createKeys } from './keys.ts';
 import { feedStatus, refreshFeed, rotateKey } from './maintain.ts';
@@ -490,27 +491,11 @@ describe('slipway feed serve', () => {
 
 describe('an S3 feed (s3rver on 127.0.0.1)', () => {
   it('publishes to a bucket that tuf-js reads, and refuses a changed artifact', async () => {
-    // @ts-expect-error s3rver ships no type declarations
-    const { default: S3rver } = (await import('s3rver')) as unknown as {
-      default: new (o: Record<string, unknown>) => { run(): Promise<{ port: number }>; close(): Promise<void> };
-    };
-    const dir = await tempDir('slipway-s3-');
-    const server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: dir,
-      configureBuckets: [{ name: 'feed-bucket', configs: [] }],
-    });
-    const { port } = await server.run();
-    after(() => server.close());
+    const s3 = await startS3(await tempDir('slipway-s3-'), ['feed-bucket']);
+    after(() => s3.close());
+    const { port } = s3;
     const { S3Store } = await import('./s3-store.ts');
-    const e = {
-      SLIPWAY_S3_ENDPOINT: `http://127.0.0.1:${port}`,
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_REGION: 'us-east-1',
-    };
+    const e = s3.env;
     const saved = { ...process.env };
     Object.assign(process.env, e);
     after(() => {

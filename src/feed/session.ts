@@ -306,3 +306,24 @@ export class FeedSession {
     await collectGarbage(this.store, garbage, timestampVersion);
   }
 }
+
+/** How long a change waits for another publisher's change to the same feed before it gives up. */
+export const FEED_LOCK_WAIT_MS = 10 * 60_000;
+
+/**
+ * One change to the feed, serialized with every other change on the same store (a lock file for a
+ * local feed, a lease object for S3): the session is opened once the lock is held, so the change
+ * builds on the newest feed, and two publishers can never both write snapshot N+1.
+ */
+export async function changeFeed<T>(
+  store: FeedStore,
+  change: (session: FeedSession) => Promise<T>,
+  waitMs = Number(process.env.SLIPWAY_FEED_LOCK_WAIT_MS ?? FEED_LOCK_WAIT_MS),
+): Promise<T> {
+  const release = await store.lock(waitMs);
+  try {
+    return await change(await FeedSession.open(store));
+  } finally {
+    await release();
+  }
+}

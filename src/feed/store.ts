@@ -3,6 +3,8 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SlipwayError } from '../core/errors.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
+import { acquireLock } from '../io/lock-file.ts';
+import { exists } from '../io/optional-read.ts';
 
 /**
  * Where a feed's files live: a local folder (the embedded default) or an S3 bucket. Paths are
@@ -19,6 +21,11 @@ export interface FeedStore {
   remove(paths: readonly string[]): Promise<void>;
   /** Every file path under a prefix (recursive). */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Takes the feed's change lock, waiting up to `waitMs` for another publisher (FEED_LOCKED after
+   * that); returns the release. One change at a time, on one machine or many.
+   */
+  lock(waitMs: number): Promise<() => Promise<void>>;
 }
 
 function checkPath(path: string): void {
@@ -83,6 +90,21 @@ export class LocalStore implements FeedStore {
     for (const d of dirs)
       if (d.startsWith(join(this.location, 'targets')) || d.startsWith(join(this.location, 'releases')))
         await rmdir(d).catch(() => undefined);
+  }
+
+  /** A lock file beside the feed's folders (feed serve never serves dotfiles); a dead holder's is taken over. */
+  async lock(waitMs: number): Promise<() => Promise<void>> {
+    // No folder, no feed: opening the session says so clearly; nothing is created here.
+    if (!(await exists(this.location))) return async () => undefined;
+    const path = join(this.location, '.publish.lock');
+    return acquireLock(path, {
+      timeoutMs: waitMs,
+      held: (owner) =>
+        new SlipwayError(
+          'FEED_LOCKED',
+          `another change to the feed ${this.location} is still running (pid ${owner ?? 'unknown'}) after ${Math.round(waitMs / 1000)} s; if no slipway runs there, remove ${path}`,
+        ),
+    });
   }
 
   async list(prefix: string): Promise<string[]> {

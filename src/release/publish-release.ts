@@ -11,7 +11,7 @@ import {
 import { hashFile } from '../io/hash.ts';
 import { measureArchive } from '../io/archive.ts';
 import type { ExpiryDays, OnlineKeys } from '../feed/metadata.ts';
-import { FeedSession } from '../feed/session.ts';
+import { changeFeed } from '../feed/session.ts';
 import type { FeedStore } from '../feed/store.ts';
 import { checkVersion } from './locate.ts';
 
@@ -71,8 +71,6 @@ export async function publishRelease(
     );
   if (options.files.length === 0) throw new SlipwayError('USAGE', 'a release needs at least one artifact');
   if (options.minimumVersion != null) checkVersion(options.minimumVersion);
-  const session = await FeedSession.open(store);
-  await session.role(options.channel);
   const artifacts: Record<string, Artifact> = {};
   const hashed: { file: string; artifact: Artifact }[] = [];
   for (const file of options.files) {
@@ -103,52 +101,56 @@ export async function publishRelease(
     artifacts[platform] = artifact;
     hashed.push({ file, artifact });
   }
-  const existing = await session.manifest(options.channel, version);
-  if (existing) {
-    const before = Object.values(existing.artifacts)
-      .map((a) => `${a.name} ${a.sha256}`)
-      .sort();
-    const now = Object.values(artifacts)
-      .map((a) => `${a.name} ${a.sha256}`)
-      .sort();
-    if (before.join('\n') === now.join('\n'))
-      return { changed: false, manifest: existing, targets: Object.values(existing.artifacts) };
-    throw new SlipwayError(
-      'PUBLISH_CONFLICT',
-      `${version} is published on ${options.channel} already with other artifacts (${before.join(', ')}); a published release never changes: publish a new version`,
-    );
-  }
-  for (const { file, artifact } of hashed) {
-    const old = await session.target(options.channel, artifact.path);
-    // Left by an interrupted publish (its timestamp never moved): same bytes are reused.
-    if (old && old.hashes.sha256 !== artifact.sha256)
+  // Hashed above, outside the lock; what follows reads and changes the feed, one publisher at a time.
+  return changeFeed(store, async (session) => {
+    await session.role(options.channel);
+    const existing = await session.manifest(options.channel, version);
+    if (existing) {
+      const before = Object.values(existing.artifacts)
+        .map((a) => `${a.name} ${a.sha256}`)
+        .sort();
+      const now = Object.values(artifacts)
+        .map((a) => `${a.name} ${a.sha256}`)
+        .sort();
+      if (before.join('\n') === now.join('\n'))
+        return { changed: false, manifest: existing, targets: Object.values(existing.artifacts) };
       throw new SlipwayError(
         'PUBLISH_CONFLICT',
-        `${artifact.path} is published already with other bytes (sha256 ${old.hashes.sha256})`,
+        `${version} is published on ${options.channel} already with other artifacts (${before.join(', ')}); a published release never changes: publish a new version`,
       );
-    await session.putFile(options.channel, artifact.path, file, artifact);
-  }
-  const manifest: Manifest = {
-    schema: 1,
-    version,
-    channel: options.channel,
-    commit: options.commit ?? null,
-    buildTime: options.buildTime ?? options.now.toISOString(),
-    security: options.security
-      ? { severity: options.security.severity, advisory: options.security.advisory ?? null }
-      : null,
-    breaking: options.breaking ?? false,
-    minimumVersion: options.minimumVersion == null ? null : checkVersion(options.minimumVersion),
-    hotfix: options.hotfix ?? false,
-    notes: options.notes ?? '',
-    artifacts,
-  };
-  const path = manifestPath(options.channel, version);
-  await session.putData(options.channel, path, `${JSON.stringify(manifest, null, 2)}\n`);
-  const index = await session.index(options.channel);
-  index.releases = index.releases.filter((r) => r.version !== version);
-  index.releases.push(indexEntry(manifest, path));
-  await session.writeIndex(index, options.now);
-  await session.commit(keys, options.now, options.expiry);
-  return { changed: true, manifest, targets: Object.values(artifacts) };
+    }
+    for (const { file, artifact } of hashed) {
+      const old = await session.target(options.channel, artifact.path);
+      // Left by an interrupted publish (its timestamp never moved): same bytes are reused.
+      if (old && old.hashes.sha256 !== artifact.sha256)
+        throw new SlipwayError(
+          'PUBLISH_CONFLICT',
+          `${artifact.path} is published already with other bytes (sha256 ${old.hashes.sha256})`,
+        );
+      await session.putFile(options.channel, artifact.path, file, artifact);
+    }
+    const manifest: Manifest = {
+      schema: 1,
+      version,
+      channel: options.channel,
+      commit: options.commit ?? null,
+      buildTime: options.buildTime ?? options.now.toISOString(),
+      security: options.security
+        ? { severity: options.security.severity, advisory: options.security.advisory ?? null }
+        : null,
+      breaking: options.breaking ?? false,
+      minimumVersion: options.minimumVersion == null ? null : checkVersion(options.minimumVersion),
+      hotfix: options.hotfix ?? false,
+      notes: options.notes ?? '',
+      artifacts,
+    };
+    const path = manifestPath(options.channel, version);
+    await session.putData(options.channel, path, `${JSON.stringify(manifest, null, 2)}\n`);
+    const index = await session.index(options.channel);
+    index.releases = index.releases.filter((r) => r.version !== version);
+    index.releases.push(indexEntry(manifest, path));
+    await session.writeIndex(index, options.now);
+    await session.commit(keys, options.now, options.expiry);
+    return { changed: true, manifest, targets: Object.values(artifacts) };
+  });
 }

@@ -1,10 +1,12 @@
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectUpdate, visibleChannels } from '../../core/feed/manifest.ts';
 import { defineCommand, feedFolder, json } from '../command.ts';
 import { FeedClient } from '../../feed/client.ts';
 import { serveFeed } from '../../feed/serve.ts';
+import { openStore } from '../../feed/store.ts';
+import { SlipwayError } from '../../core/errors.ts';
 
 /** slipway feed verify: what an instance sees, through tuf-js. */
 export default defineCommand({
@@ -20,7 +22,13 @@ export default defineCommand({
   async run(ctx, flags) {
     let url = flags.url;
     let close: (() => Promise<void>) | null = null;
-    const dir = ctx.path(flags.feed);
+    const s3 = flags.feed.startsWith('s3://');
+    if (s3 && url === undefined)
+      throw new SlipwayError(
+        'USAGE',
+        `feed verify reads a feed the way instances do, over HTTP: for ${flags.feed} pass --url <the bucket's public URL> (or its CDN's)`,
+      );
+    const dir = s3 ? flags.feed : ctx.path(flags.feed);
     if (url === undefined) {
       const served = await serveFeed({ dir });
       url = served.url;
@@ -30,8 +38,14 @@ export default defineCommand({
     try {
       const metadataDir = join(work, 'metadata');
       await mkdir(metadataDir);
-      const trusted = flags.trustedRoot ? ctx.path(flags.trustedRoot) : join(dir, 'metadata', '1.root.json');
-      await copyFile(trusted, join(metadataDir, 'root.json'));
+      if (flags.trustedRoot) await copyFile(ctx.path(flags.trustedRoot), join(metadataDir, 'root.json'));
+      else {
+        // The feed's first root, from the folder or the bucket.
+        const first = await (await openStore(dir, ctx.io.env)).read('metadata/1.root.json');
+        if (first === null)
+          throw new SlipwayError('FEED_NOT_FOUND', `${dir} has no metadata/1.root.json: it is not a feed`);
+        await writeFile(join(metadataDir, 'root.json'), first);
+      }
       const client = new FeedClient({ url, metadataDir, scratchDir: join(work, 'scratch') });
       await client.refresh();
       const report = [];

@@ -95,7 +95,7 @@ export class LocalStore implements FeedStore {
   /** A lock file beside the feed's folders (feed serve never serves dotfiles); a dead holder's is taken over. */
   async lock(waitMs: number): Promise<() => Promise<void>> {
     // No folder, no feed: opening the session says so clearly; nothing is created here.
-    if (!(await exists(this.location))) return async () => undefined;
+    if (!(await exists(this.location))) return () => Promise.resolve();
     const path = join(this.location, '.publish.lock');
     return acquireLock(path, {
       timeoutMs: waitMs,

@@ -1,5 +1,6 @@
-import { createReadStream, statSync, type Stats } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { statSync, type Stats } from 'node:fs';
+import { open, readFile, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { SlipwayError } from '../core/errors.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -87,6 +88,18 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 }
 
 /**
+ * Streams a large file from a handle opened before the headers went out: a file removed after
+ * that (prune, garbage collection) is still read whole; a read error ends the response early (the
+ * client sees a short body and retries, as with any cut connection); it never takes the server down.
+ */
+function stream(handle: FileHandle, res: ServerResponse, range?: { start: number; end: number }): void {
+  const source = handle.createReadStream(range ?? {});
+  source.on('error', () => res.destroy());
+  res.on('close', () => source.destroy());
+  source.pipe(res);
+}
+
+/**
  * `slipway feed serve`: the feed folder over HTTP for development and small installs, on node:http.
  * ETag / If-None-Match → 304, Cache-Control by file kind, Range (206/416), HEAD, gzip for JSON and
  * text, and no way out of the folder (no "..", no dotfiles, no symlink leading outside). Small files
@@ -97,7 +110,13 @@ function parseRange(header: string | undefined, size: number): { start: number; 
  * tenth of nginx's rate; bench/feed.ts keeps the measurement (see bench/README.md).
  */
 export async function serveFeed(options: ServeOptions): Promise<{ url: string; server: { close(): Promise<void> } }> {
-  const root = await realpath(resolve(options.dir));
+  const root = await realpath(resolve(options.dir)).catch((error: NodeJS.ErrnoException) => {
+    throw new SlipwayError(
+      'FEED_NOT_FOUND',
+      `cannot serve ${resolve(options.dir)}: ${error.code === 'ENOENT' ? 'no such folder' : error.code}; pass the feed folder (slipway feed init creates one)`,
+      { cause: error },
+    );
+  });
   const cache = new Map<string, Entry>();
 
   async function lookup(rel: string): Promise<{ entry: Entry; file: string } | null> {
@@ -128,7 +147,13 @@ export async function serveFeed(options: ServeOptions): Promise<{ url: string; s
       gzip: null,
     };
     if (s.size <= CACHE_LIMIT) {
-      entry.body = await readFile(file);
+      // Pruning and garbage collection remove files: one gone since its stat is simply not found.
+      const body = await readFile(file).catch(() => null);
+      if (body === null) {
+        cache.delete(rel);
+        return null;
+      }
+      entry.body = body;
       if (entry.body.length !== s.size) return lookup(rel);
       if (compressible(type) && s.size >= 512) entry.gzip = gzipSync(entry.body);
       cache.set(rel, entry);
@@ -181,6 +206,12 @@ export async function serveFeed(options: ServeOptions): Promise<{ url: string; s
       res.writeHead(416, { ...headers, 'content-range': `bytes */${entry.size}` }).end();
       return;
     }
+    // Large files are opened now, before any header: one removed since its stat is a 404.
+    const fh = entry.body || req.method === 'HEAD' ? null : await open(file, 'r').catch(() => null);
+    if (!entry.body && req.method !== 'HEAD' && fh === null) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+      return;
+    }
     headers['content-type'] = entry.type;
     if (range) {
       headers['content-range'] = `bytes ${range.start}-${range.end}/${entry.size}`;
@@ -188,7 +219,7 @@ export async function serveFeed(options: ServeOptions): Promise<{ url: string; s
       res.writeHead(206, headers);
       if (req.method === 'HEAD') res.end();
       else if (entry.body) res.end(entry.body.subarray(range.start, range.end + 1));
-      else createReadStream(file, { start: range.start, end: range.end }).pipe(res);
+      else stream(fh!, res, { start: range.start, end: range.end });
       return;
     }
     const gzip = entry.gzip !== null && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
@@ -198,7 +229,7 @@ export async function serveFeed(options: ServeOptions): Promise<{ url: string; s
     res.writeHead(200, headers);
     if (req.method === 'HEAD') res.end();
     else if (body) res.end(body);
-    else createReadStream(file).pipe(res);
+    else stream(fh!, res);
   };
 
   const log = options.log;
@@ -211,7 +242,17 @@ export async function serveFeed(options: ServeOptions): Promise<{ url: string; s
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      fail(
+        error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL'
+          ? new SlipwayError(
+              error.code === 'EADDRINUSE' ? 'PORT_IN_USE' : 'USAGE',
+              `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${error.code === 'EADDRINUSE' ? 'something else listens there' : error.code === 'EACCES' ? 'not allowed (ports below 1024 need privileges)' : 'no such address on this machine'}`,
+              { cause: error },
+            )
+          : error,
+      ),
+    );
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => ok());
   });
   const { address, port } = server.address() as { address: string; port: number };

@@ -75,7 +75,8 @@ describe('feed serve while files vanish', () => {
   });
 });
 
-const nginx = spawnSync('nginx', ['-v']).status === 0 ? 'nginx' : null;
+// Debian puts nginx in /usr/sbin, which a plain PATH may leave out.
+const nginx = ['/usr/sbin/nginx', 'nginx'].find((n) => spawnSync(n, ['-v']).status === 0) ?? null;
 
 describe(
   "the README's nginx configuration",

@@ -207,6 +207,37 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
     );
   });
 
+  it('a release folder that sha256sum -c and openssl (cosign verify-blob) check after a plain download', async () => {
+    const { cli, artifact, feed, base, repo } = await setup();
+    await repo.commit('feat: first');
+    const amd = await artifact('app-linux-amd64.tar.gz', 'amd64 build');
+    const arm = await artifact('app-linux-arm64.tar.gz', 'arm64 build');
+    const r = await cli('publish', '1.0.0-beta.1', amd, arm, '--channel', 'beta');
+    assert.equal(r.status, 0, r.stderr);
+    const dir = join(feed, 'releases', '1.0.0-beta.1');
+    const { spawnSync } = await import('node:child_process');
+    const { readdir, stat } = await import('node:fs/promises');
+    assert.deepEqual((await readdir(dir)).sort(), [
+      'SHA256SUMS',
+      'SHA256SUMS.sig',
+      'app-linux-amd64.tar.gz',
+      'app-linux-arm64.tar.gz',
+      'cosign.pub',
+    ]);
+    // Hard links to the stored targets: no second copy of an artifact on disk.
+    assert.ok((await stat(join(dir, 'app-linux-amd64.tar.gz'))).nlink >= 2);
+    const check = spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stderr);
+    assert.match(check.stdout, /app-linux-amd64\.tar\.gz: OK\napp-linux-arm64\.tar\.gz: OK/);
+    const sig = join(base, 'sig.der');
+    await writeFile(sig, Buffer.from((await readFile(join(dir, 'SHA256SUMS.sig'), 'utf8')).trim(), 'base64'));
+    const verify = spawnSync('openssl', ['dgst', '-sha256', '-verify', 'cosign.pub', '-signature', sig, 'SHA256SUMS'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    assert.match(verify.stdout, /Verified OK/, verify.stderr);
+  });
+
   it('writes an install.sh that pins the root', async () => {
     const { cli, feed } = await setup();
     const r = await runCli([

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SlipwayError } from '../core/errors.ts';
@@ -72,11 +72,15 @@ export class LocalStore implements FeedStore {
     await rename(tmp, target);
   }
 
+  /** A hard link when the file system allows it (no second copy of an artifact), else a copy. */
   async copy(from: string, to: string): Promise<void> {
     const target = this.abs(to);
     await mkdir(dirname(target), { recursive: true });
     const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    await copyFile(this.abs(from), tmp);
+    await link(this.abs(from), tmp).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EXDEV' && error.code !== 'EPERM' && error.code !== 'EMLINK') throw error;
+      await copyFile(this.abs(from), tmp);
+    });
     await rename(tmp, target);
   }
 

@@ -94,7 +94,7 @@ export async function publish(ctx: FeedContext, request: PublishRequest): Promis
           await writeReleaseView({
             feedDir: ctx.store,
             version,
-            files: r.targets.map((t) => ({ name: t.name, sha256: t.sha256 })),
+            files: r.targets.map((t) => ({ name: t.name, sha256: t.sha256, path: t.path })),
             notes: request.notes,
             signingKeyPem: pem,
             passphrase: ctx.keys.passphrase(),

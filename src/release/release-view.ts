@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { SlipwayError } from '../core/errors.ts';
+import { blobPath } from '../feed/metadata.ts';
 import { LocalStore, type FeedStore } from '../feed/store.ts';
 
 /** `sha256sum` format: "<hex>  <name>", one line per file, sorted by name. */
@@ -29,7 +30,8 @@ export interface ReleaseViewOptions {
   /** The feed: a folder path, or a store (an S3 bucket). */
   feedDir: string | FeedStore;
   version: string;
-  files: readonly { name: string; sha256: string }[];
+  /** The artifacts; with `path` (their target path in the feed) each is also stored under its own name. */
+  files: readonly { name: string; sha256: string; path?: string }[];
   notes: string | null;
   /** The ECDSA P-256 private key (PEM, encrypted with the passphrase). */
   signingKeyPem: string;
@@ -37,8 +39,11 @@ export interface ReleaseViewOptions {
 }
 
 /**
- * Writes what a GitHub release page gives, beside the TUF metadata: releases/<version>/SHA256SUMS,
- * SHA256SUMS.sig, notes.md, and cosign.pub at the top of the feed.
+ * Writes what a GitHub release page gives, beside the TUF metadata: releases/<version>/ holds each
+ * artifact under its own name (a hard link to the stored target on a local feed, a server-side
+ * copy on S3), SHA256SUMS, SHA256SUMS.sig, cosign.pub and notes.md, so that after a plain download
+ * `sha256sum -c SHA256SUMS` and `cosign verify-blob` work in that folder. cosign.pub is also at the
+ * top of the feed.
  */
 export async function writeReleaseView(options: ReleaseViewOptions): Promise<{ dir: string }> {
   let key: KeyObject;
@@ -59,7 +64,11 @@ export async function writeReleaseView(options: ReleaseViewOptions): Promise<{ d
       'KEY_MISMATCH',
       `${store.location}/cosign.pub holds another public key than the release signing key; rotate keys with slipway keys rotate`,
     );
-  // The signature before the sums it signs, so a reader never finds sums without their signature.
+  // The files first, then the signature, then the sums it signs: a reader never finds sums without
+  // their signature, nor a checksum line for a file that is not there yet.
+  for (const f of options.files)
+    if (f.path !== undefined) await store.copy(blobPath(f.path, f.sha256), `${dir}/${f.name}`);
+  await store.write(`${dir}/cosign.pub`, pem);
   await store.write(`${dir}/SHA256SUMS.sig`, `${signBlob(key, Buffer.from(sums))}\n`);
   await store.write(`${dir}/SHA256SUMS`, sums);
   if (options.notes !== null) await store.write(`${dir}/notes.md`, options.notes);

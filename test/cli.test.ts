@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { generateHistory } from '../bench/generate-history.ts';
-import { runCli, scratchRepo, spawnCli, tempDir } from './helpers.ts';
+import { runCli, scratchRepo, spawnCli, tempDir, writeTarball } from './helpers.ts';
 
 const COMMANDS = ['init', 'next', 'changelog', 'notes', 'bump', 'check-version', 'schema', 'demo'];
 
@@ -534,7 +534,13 @@ describe('slipway keys, feed and publish', () => {
     assert.match((await run('keys', 'init', '--dry-run')).stdout, /^would create 8 keys/);
     assert.equal((await run('keys', 'init')).status, 0);
     assert.equal((await run('feed', 'init')).status, 0);
+    // Publish reads a .tar.gz as an instance would: a text file with that name is refused…
     await writeFile(join(dir, 'app-linux-amd64.tar.gz'), 'amd64 bytes');
+    const text = await run('publish', '1.0.0', '--channel', 'nightly', 'app-linux-amd64.tar.gz', '--dry-run');
+    assert.equal(text.status, 1, 'the dry run makes the same check');
+    assert.match(text.stderr, /app-linux-amd64\.tar\.gz cannot be published: it is not a readable \.tar\.gz/);
+    // …a real one goes in.
+    await writeTarball(join(dir, 'app-linux-amd64.tar.gz'), { 'content.txt': 'amd64 bytes' });
     await writeFile(join(dir, 'notes.md'), '# v1.0.0\n');
     const published = await run(
       'publish',
@@ -554,6 +560,8 @@ describe('slipway keys, feed and publish', () => {
     assert.deepEqual((await readdir(join(dir, 'feed', 'releases', '1.0.0'))).sort(), [
       'SHA256SUMS',
       'SHA256SUMS.sig',
+      'app-linux-amd64.tar.gz',
+      'cosign.pub',
       'notes.md',
     ]);
     const outside = await run('publish', '1.0.1', '--channel', 'stable', 'app-linux-amd64.tar.gz');
@@ -591,9 +599,9 @@ describe('slipway keys, feed and publish', () => {
       });
       await updater.refresh();
       const info = await updater.getTargetInfo('nightly/1.0.0/app-linux-amd64.tar.gz');
-      assert.equal(
-        await readFile(await updater.downloadTarget(info!, join(dir, 'instance', 'app.tar.gz')), 'utf8'),
-        'amd64 bytes',
+      assert.deepEqual(
+        await readFile(await updater.downloadTarget(info!, join(dir, 'instance', 'app.tar.gz'))),
+        await readFile(join(dir, 'app-linux-amd64.tar.gz')),
       );
     } finally {
       server.close();

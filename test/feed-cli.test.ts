@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli, scratchRepo, tempDir } from './helpers.ts';
+import { runCli, scratchRepo, tempDir, writeTarball } from './helpers.ts';
 
 const env = { SLIPWAY_KEY_PASSPHRASE: 'correct horse battery' };
 
@@ -25,8 +25,10 @@ async function setup() {
   const plain = (...args: string[]) => runCli(args, { cwd: repo.dir, env });
   assert.equal((await plain('keys', 'init', '--keys', keys)).status, 0);
   assert.equal((await cli('feed', 'init')).status, 0);
+  // A real archive for a .tar.gz (publish reads it as an instance would), plain bytes otherwise.
   const artifact = async (name: string, content: string): Promise<string> => {
     const path = join(base, name);
+    if (/\.(tar\.gz|tgz)$/.test(name)) return writeTarball(path, { 'content.txt': content });
     await writeFile(path, content);
     return path;
   };
@@ -236,6 +238,78 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
       encoding: 'utf8',
     });
     assert.match(verify.stdout, /Verified OK/, verify.stderr);
+  });
+
+  it('a library publishes its wheel and sdist together; artifacts an instance or pip would refuse never enter the feed', async () => {
+    const { cli, base, repo } = await setup();
+    await repo.commit('feat: first');
+    const wheel = join(base, 'dist', 'mylib-1.0.0b1-py3-none-any.whl');
+    const { mkdir: mk, symlink } = await import('node:fs/promises');
+    await mk(join(base, 'dist'), { recursive: true });
+    // A wheel is a zip: the local file header's signature, then anything.
+    await writeFile(wheel, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(64, 1)]));
+    const sdist = await writeTarball(join(base, 'dist', 'mylib-1.0.0b1.tar.gz'), {
+      'mylib-1.0.0b1/PKG-INFO': 'Metadata-Version: 2.1\nName: mylib\nVersion: 1.0.0b1\n',
+      'mylib-1.0.0b1/mylib/__init__.py': '__version__ = "1.0.0b1"\n',
+    });
+    const ok = await cli('publish', '1.0.0-beta.1', wheel, sdist, '--channel', 'beta', '--json');
+    assert.equal(ok.status, 0, ok.stderr);
+    const m = JSON.parse(ok.stdout) as {
+      manifest: { artifacts: Record<string, { name: string; kind: string; platform: string; entries?: number }> };
+    };
+    assert.deepEqual(Object.keys(m.manifest.artifacts).sort(), ['any:sdist', 'any:wheel']);
+    assert.equal(m.manifest.artifacts['any:sdist']!.kind, 'sdist');
+    assert.equal(m.manifest.artifacts['any:sdist']!.entries, 2);
+    assert.equal(m.manifest.artifacts['any:wheel']!.name, 'mylib-1.0.0b1-py3-none-any.whl');
+
+    // Each refusal names the file and the reason, and --dry-run refuses the same.
+    const app = (version: string) =>
+      JSON.stringify({
+        name: 'app',
+        version,
+        start: { command: ['./run'] },
+        health: { url: 'http://127.0.0.1:{port}/healthz' },
+      });
+    const wrongVersion = await writeTarball(join(base, 'wrong', 'app-linux-amd64.tar.gz'), {
+      'slipway.app.json': app('9.9.9'),
+    });
+    const src = join(base, 'evil-src');
+    await mk(src, { recursive: true });
+    await writeFile(join(src, 'slipway.app.json'), app('1.1.0-beta.1'));
+    await symlink('../../../etc', join(src, 'etc'));
+    const tar = await import('tar');
+    const evil = join(base, 'evil', 'app-linux-amd64.tar.gz');
+    await mk(join(base, 'evil'), { recursive: true });
+    await tar.c({ gzip: true, file: evil, cwd: src }, ['slipway.app.json', 'etc']);
+    const notZip = join(base, 'bad', 'mylib-1.1.0b1-py3-none-any.whl');
+    await mk(join(base, 'bad'), { recursive: true });
+    await writeFile(notZip, 'not a zip');
+    const one = await writeTarball(join(base, 'one', 'app-linux-amd64.tar.gz'), {
+      'slipway.app.json': app('1.1.0-beta.1'),
+    });
+    const two = await writeTarball(join(base, 'two', 'panel-linux-x64.tar.gz'), {
+      'slipway.app.json': app('1.1.0-beta.1'),
+    });
+    const cases: [string[], RegExp][] = [
+      [
+        [wrongVersion],
+        /app-linux-amd64\.tar\.gz cannot be published: .*says version 9\.9\.9, but the release is 1\.1\.0-beta\.1/,
+      ],
+      [
+        [evil],
+        /cannot be published: an instance would refuse to unpack it: etc \(link pointing out of the release folder/,
+      ],
+      [[notZip], /mylib-1\.1\.0b1-py3-none-any\.whl cannot be published: a wheel is a zip archive/],
+      [[one, two], /app-linux-amd64\.tar\.gz and panel-linux-x64\.tar\.gz are both the app for linux\/amd64/],
+    ];
+    for (const [files, why] of cases)
+      for (const dry of [true, false]) {
+        const r = await cli('publish', '1.1.0-beta.1', ...files, '--channel', 'beta', ...(dry ? ['--dry-run'] : []));
+        assert.notEqual(r.status, 0, `${files.join(' ')}${dry ? ' --dry-run' : ''}`);
+        assert.match(r.stderr, why);
+      }
+    const status = await cli('feed', 'status', '--json');
+    assert.doesNotMatch(status.stdout, /1\.1\.0-beta\.1/, 'nothing refused entered the feed');
   });
 
   it('writes an install.sh that pins the root', async () => {

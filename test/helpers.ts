@@ -83,3 +83,26 @@ export function spawnCli(
     child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
   });
 }
+
+/**
+ * A real .tar.gz holding `files` (path → text), byte-for-byte the same for the same input (fixed
+ * mtimes, portable headers), so "the same artifact again" is the same bytes.
+ */
+export async function writeTarball(file: string, files: Readonly<Record<string, string>>): Promise<string> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const tar = await import('tar');
+  const src = await mkdtemp(join(tmpdir(), 'slipway-tarball-'));
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      await fs.mkdir(path.dirname(join(src, name)), { recursive: true });
+      await fs.writeFile(join(src, name), text);
+      await fs.utimes(join(src, name), 0, 0);
+    }
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await tar.c({ gzip: true, file, cwd: src, portable: true, mtime: new Date(0) }, Object.keys(files).sort());
+  } finally {
+    await rm(src, { recursive: true, force: true });
+  }
+  return file;
+}

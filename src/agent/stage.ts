@@ -27,11 +27,14 @@ export async function stageRelease(
   const dir = ctx.layout.release(candidate.version);
   if (await exists(join(dir, APP_MANIFEST)))
     return { manifest, app: (await ctx.manifestOf(candidate.version)).manifest, downloaded: false };
-  const artifact = manifest.artifacts[platformOf(ctx)] ?? manifest.artifacts.any;
+  // The app archive for this platform (or for any); a wheel or an sdist is not something to install.
+  const artifact = [manifest.artifacts[platformOf(ctx)], manifest.artifacts.any].find(
+    (a) => a !== undefined && (a.kind === undefined || a.kind === 'app'),
+  );
   if (!artifact)
     throw new SlipwayError(
       'NO_ARTIFACT',
-      `${candidate.version} has no artifact for ${platformOf(ctx)} (it has ${Object.keys(manifest.artifacts).join(', ')}); set feed.platform if this instance should use another`,
+      `${candidate.version} has no app archive for ${platformOf(ctx)} (it has ${Object.keys(manifest.artifacts).join(', ')}); set feed.platform if this instance should use another`,
     );
   const limits =
     artifact.unpackedSize !== undefined

@@ -9,10 +9,10 @@ import {
   type Severity,
 } from '../core/feed/manifest.ts';
 import { hashFile } from '../io/hash.ts';
-import { measureArchive } from '../io/archive.ts';
 import type { ExpiryDays, OnlineKeys } from '../feed/metadata.ts';
 import { changeFeed } from '../feed/session.ts';
 import type { FeedStore } from '../feed/store.ts';
+import { checkArtifacts, type CheckedArtifact } from './check-artifact.ts';
 import { checkVersion } from './locate.ts';
 
 export interface ReleaseInfo {
@@ -33,6 +33,11 @@ export interface PublishOptions extends ReleaseInfo {
   expiry?: ExpiryDays;
   /** Progress of the long part (hashing the artifacts), for a terminal. */
   progress?: (text: string) => void;
+  /**
+   * Skip reading the artifacts as an instance would (their kinds are then not recorded). Only for
+   * tests that must build a hostile or byte-level feed; `slipway publish` always checks.
+   */
+  unchecked?: boolean;
 }
 
 export interface PublishResult {
@@ -41,16 +46,17 @@ export interface PublishResult {
   targets: Artifact[];
 }
 
-/**
- * A .tar.gz's unpacked size and entry count, recorded so instances refuse anything larger before
- * writing past it. An archive tar cannot read gets no sizes (instances then use their defaults).
- */
-async function measure(file: string): Promise<{ unpackedSize?: number; entries?: number }> {
-  try {
-    return await measureArchive(file);
-  } catch {
-    return {};
-  }
+/** Keys by platform alone, as before kinds, without reading the files (see PublishOptions.unchecked). */
+function uncheckedArtifacts(files: readonly string[]): { file: string; checked: CheckedArtifact; key: string }[] {
+  const seen = new Map<string, string>();
+  return files.map((file) => {
+    const name = basename(file);
+    const platform = platformOf(name);
+    const other = seen.get(platform);
+    if (other !== undefined) throw new SlipwayError('USAGE', `${other} and ${name} are both for ${platform}`);
+    seen.set(platform, name);
+    return { file, checked: { name, platform, kind: 'app' }, key: platform };
+  });
 }
 
 /**
@@ -71,10 +77,12 @@ export async function publishRelease(
     );
   if (options.files.length === 0) throw new SlipwayError('USAGE', 'a release needs at least one artifact');
   if (options.minimumVersion != null) checkVersion(options.minimumVersion);
+  // Each artifact read as an instance (or pip) will read it, then hashed; all before the lock.
   const artifacts: Record<string, Artifact> = {};
   const hashed: { file: string; artifact: Artifact }[] = [];
-  for (const file of options.files) {
-    const name = basename(file);
+  const planned = options.unchecked ? uncheckedArtifacts(options.files) : await checkArtifacts(options.files, version);
+  for (const { file, checked: c, key } of planned) {
+    const name = c.name;
     const progress = options.progress;
     const h = await hashFile(
       file,
@@ -87,18 +95,14 @@ export async function publishRelease(
     );
     const artifact: Artifact = {
       name,
+      platform: c.platform,
+      ...(options.unchecked ? {} : { kind: c.kind }),
       path: `${options.channel}/${version}/${name}`,
       sha256: h.sha256,
       length: h.length,
-      ...(/\.(tar\.gz|tgz)$/.test(name) ? await measure(file) : {}),
+      ...(c.unpackedSize !== undefined ? { unpackedSize: c.unpackedSize, entries: c.entries } : {}),
     };
-    const platform = platformOf(name);
-    if (artifacts[platform])
-      throw new SlipwayError(
-        'USAGE',
-        `${artifacts[platform].name} and ${name} are both for ${platform}; publish one artifact per platform`,
-      );
-    artifacts[platform] = artifact;
+    artifacts[key] = artifact;
     hashed.push({ file, artifact });
   }
   // Hashed above, outside the lock; what follows reads and changes the feed, one publisher at a time.

@@ -5,6 +5,7 @@ import { judgePromotion, releaseCommit, requireChannel, type FeedContext } from 
 import { pruneChannel } from './prune-channel.ts';
 import { publishRelease } from './publish-release.ts';
 import { writeReleaseView } from './release-view.ts';
+import { checkArtifacts } from './check-artifact.ts';
 
 export interface PublishRequest {
   version: string;
@@ -65,8 +66,25 @@ export async function publish(ctx: FeedContext, request: PublishRequest): Promis
   const verdict = await judgePromotion(ctx, session, { version, channel, commit });
   const keys = await ctx.keys.online([channel]);
   const base = { version, channel, commit, checks: verdict.checks, hotfix: verdict.hotfix };
+  // The artifacts are read as instances will read them, in a dry run too (the same checks).
+  const planned = await checkArtifacts(request.files, version);
   if (request.dryRun)
-    return { ...base, outcome: 'planned', dryRun: true, manifest: null, targets: [], pruned: [], releaseView: null };
+    return {
+      ...base,
+      checks: [
+        ...base.checks,
+        ...planned.map(
+          (p) =>
+            `${p.checked.name}: ${p.checked.kind} for ${p.checked.platform}${p.checked.unpackedSize !== undefined ? `, unpacks to ${p.checked.unpackedSize} bytes in ${p.checked.entries} entries` : ''}`,
+        ),
+      ],
+      outcome: 'planned',
+      dryRun: true,
+      manifest: null,
+      targets: [],
+      pruned: [],
+      releaseView: null,
+    };
   const r = await publishRelease(ctx.store, keys, {
     version,
     channel,

@@ -23,7 +23,10 @@ export interface SampleFeed {
   /** A copy of metadata/1.root.json, for `install --trusted-root`. */
   rootFile: string;
   /** Builds the sample app at a version and publishes it (stable unless told). */
-  release(build: Omit<SampleBuild, 'out'>, info?: ReleaseInfo & { channel?: string }): Promise<PublishResult>;
+  release(
+    build: Omit<SampleBuild, 'out'>,
+    info?: ReleaseInfo & { channel?: string; unchecked?: boolean },
+  ): Promise<PublishResult>;
   /** Stops the server and removes the folder. */
   dispose(): Promise<void>;
 }

@@ -13,9 +13,16 @@ const Version = z.string().refine((v) => semver.valid(v) !== null, 'expected a s
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** What an artifact is: an app archive (slipway.app.json at its top), a wheel, an sdist, … */
+export const ARTIFACT_KINDS = ['app', 'tarball', 'sdist', 'wheel', 'zip', 'binary'] as const;
+export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+
 export const ArtifactSchema = z
   .object({
     name: z.string().min(1),
+    /** linux/amd64, linux/arm64, … or any (absent in manifests written before kinds: the record's key). */
+    platform: z.string().min(1).optional(),
+    kind: z.enum(ARTIFACT_KINDS).optional(),
     /** The TUF target path, e.g. stable/1.2.3/app-linux-amd64.tar.gz. */
     path: z.string().min(1),
     sha256: Sha256,
@@ -43,7 +50,10 @@ export const ManifestSchema = z
     minimumVersion: Version.nullable(),
     hotfix: z.boolean(),
     notes: z.string(),
-    /** Per platform ("linux/amd64", or "any" for a platform-independent artifact). */
+    /**
+     * Keyed by platform ("linux/amd64", or "any"), which is where an instance looks for its app
+     * archive; a platform's further artifacts are keyed "<platform>:<kind>" (any:wheel, any:sdist).
+     */
     artifacts: z.record(z.string(), ArtifactSchema),
   })
   .strict();
@@ -96,6 +106,19 @@ export function platformOf(name: string): string {
   const os = m[1]!.toLowerCase() === 'macos' ? 'darwin' : m[1]!.toLowerCase();
   const arch = m[2]!.toLowerCase();
   return `${os}/${ARCH_ALIAS[arch] ?? arch}`;
+}
+
+/**
+ * The key of an artifact in a manifest: the bare platform for an app archive, or for the only
+ * artifact of its platform (where instances and older manifests look); "<platform>:<kind>" else.
+ */
+export function artifactKey(
+  a: { platform: string; kind: ArtifactKind },
+  all: readonly { platform: string; kind: ArtifactKind }[],
+): string {
+  const same = all.filter((o) => o.platform === a.platform);
+  if (a.kind === 'app' || (same.length === 1 && !same.some((o) => o.kind === 'app'))) return a.platform;
+  return `${a.platform}:${a.kind}`;
 }
 
 /** Parses a feed document with its schema; an error says which document, where and what was expected. */

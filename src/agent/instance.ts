@@ -182,8 +182,11 @@ export class Instance implements InstanceContext {
     });
   }
 
-  /** The indexes of this instance's channel and every more stable one. */
-  async indexes(client: FeedClient): Promise<ChannelIndex[]> {
+  /**
+   * The indexes of this instance's channel and every more stable one; with `from` (the installed
+   * version), only the release lines from its own upward (all a check needs on a sharded feed).
+   */
+  async indexes(client: FeedClient, from: string | null = null): Promise<ChannelIndex[]> {
     const all = await client.channels();
     if (!all.includes(this.config.update.channel)) {
       throw new SlipwayError(
@@ -194,7 +197,7 @@ export class Instance implements InstanceContext {
     // The channel and every more stable one, in the feed's own order.
     this.seen = visibleChannels(all, this.config.update.channel);
     const out: ChannelIndex[] = [];
-    for (const c of this.seen) out.push(await client.index(c));
+    for (const c of this.seen) out.push(await client.index(c, { from }));
     return out;
   }
 
@@ -216,7 +219,7 @@ export class Instance implements InstanceContext {
   async check(): Promise<CheckResult> {
     const state = await this.state();
     const client = this.feedClient();
-    const selection = selectUpdate(await this.indexes(client), state.current);
+    const selection = selectUpdate(await this.indexes(client, state.current), state.current);
     const manifest = selection.target ? await client.manifest(selection.target.manifest) : null;
     const held = selection.target ? (state.rejected[selection.target.version] ?? null) : null;
     const decision = this.decide(state, selection);

@@ -55,7 +55,8 @@ export async function updateInstance(i: Instance, options: UpdateOptions): Promi
   const ms = (): number => performance.now() - started;
   const state = await i.state();
   const client = i.feedClient();
-  const indexes = await i.indexes(client);
+  // An explicit --version may name any line; a check needs only the lines from the installed one up.
+  const indexes = await i.indexes(client, options.version ? null : state.current);
   let candidate: Candidate | null;
   let decision: UpdateDecision | null = null;
   if (options.version) {
@@ -140,7 +141,7 @@ export async function applyStagedIfDue(i: Instance): Promise<ApplyResult | null>
   const version = state.staged.version;
   return i.exclusive(async () => {
     const client = i.feedClient();
-    const candidate = findRelease(await i.indexes(client), version);
+    const candidate = findRelease(await i.indexes(client, (await i.state()).current), version);
     if (!candidate || candidate.yanked) {
       const s = await i.state();
       s.staged = null;

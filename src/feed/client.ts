@@ -10,6 +10,11 @@ import { Updater } from 'tuf-js';
 import { SlipwayError } from '../core/errors.ts';
 import {
   ChannelIndexSchema,
+  ChannelLinesSchema,
+  compareLines,
+  lineOf,
+  sortIndex,
+  type IndexEntry,
   ManifestSchema,
   indexPath,
   parseDocument,
@@ -99,10 +104,27 @@ export class FeedClient {
     throw new SlipwayError('FEED_INVALID', "the feed's channels.json is not a list of channels");
   }
 
-  async index(channel: string): Promise<ChannelIndex> {
+  /**
+   * A channel's index. On a sharded feed, `from` (the installed version) limits it to the lines
+   * from that version's upward: what selecting an update needs, and all an instance downloads.
+   */
+  async index(channel: string, options: { from?: string | null } = {}): Promise<ChannelIndex> {
     const data = await this.readTarget(indexPath(channel));
     if (data === null) return { schema: 1, channel, updated: new Date(0).toISOString(), releases: [] };
-    return parseDocument(ChannelIndexSchema, data.toString('utf8'), `${channel}/index.json`);
+    const text = data.toString('utf8');
+    if ((JSON.parse(text) as { schema?: unknown }).schema === 1)
+      return parseDocument(ChannelIndexSchema, text, `${channel}/index.json`);
+    const top = parseDocument(ChannelLinesSchema, text, `${channel}/index.json`);
+    const from = options.from ? lineOf(options.from) : null;
+    const releases: IndexEntry[] = [];
+    for (const l of top.lines) {
+      if (from !== null && compareLines(l.line, from) < 0) continue;
+      const shard = await this.readTarget(l.path);
+      if (shard === null)
+        throw new SlipwayError('FEED_INVALID', `${channel}/index.json lists ${l.path}, which no role signs`);
+      releases.push(...parseDocument(ChannelIndexSchema, shard.toString('utf8'), l.path).releases);
+    }
+    return { schema: 1, channel, updated: top.updated, releases: sortIndex(releases) };
   }
 
   async manifest(path: string): Promise<Manifest> {

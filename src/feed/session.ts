@@ -2,6 +2,12 @@ import { MetadataKind, TargetFile, type Metadata, type Snapshot, type Targets, t
 import { SlipwayError } from '../core/errors.ts';
 import {
   ChannelIndexSchema,
+  ChannelLinesSchema,
+  compareLines,
+  lineOf,
+  shardPath,
+  type ChannelLines,
+  type IndexEntry,
   ManifestSchema,
   indexPath,
   manifestPath,
@@ -114,10 +120,27 @@ export class FeedSession {
     return data;
   }
 
+  /** Each loaded shard's releases as JSON, so that writing the index rewrites only the shards that changed. */
+  private readonly loadedShards = new Map<string, { releases: string; updated: string }>();
+
+  /** A channel's whole index (every line's shard, or a legacy single index.json). */
   async index(channel: string): Promise<ChannelIndex> {
     const data = await this.readTarget(channel, indexPath(channel));
     if (data === null) return { schema: 1, channel, updated: new Date(0).toISOString(), releases: [] };
-    return parseDocument(ChannelIndexSchema, data.toString('utf8'), `${channel}/index.json`);
+    const text = data.toString('utf8');
+    if ((JSON.parse(text) as { schema?: unknown }).schema === 1)
+      return parseDocument(ChannelIndexSchema, text, `${channel}/index.json`);
+    const top = parseDocument(ChannelLinesSchema, text, `${channel}/index.json`);
+    const releases: IndexEntry[] = [];
+    for (const l of top.lines) {
+      const shard = await this.readTarget(channel, l.path);
+      if (shard === null)
+        throw new SlipwayError('FEED_INVALID', `${channel}/index.json lists ${l.path}, which no role signs`);
+      const parsed = parseDocument(ChannelIndexSchema, shard.toString('utf8'), l.path);
+      this.loadedShards.set(l.path, { releases: JSON.stringify(parsed.releases), updated: parsed.updated });
+      releases.push(...parsed.releases);
+    }
+    return { schema: 1, channel, updated: top.updated, releases: sortIndex(releases) };
   }
 
   async manifest(channel: string, version: string): Promise<Manifest | null> {
@@ -170,10 +193,42 @@ export class FeedSession {
     }
   }
 
+  /**
+   * Writes a channel's index sharded by release line: only the shards whose releases changed are
+   * written again, then the list of lines (see ChannelLinesSchema).
+   */
   async writeIndex(index: ChannelIndex, now: Date): Promise<void> {
-    index.updated = now.toISOString();
+    const channel = index.channel;
     sortIndex(index.releases);
-    await this.putData(index.channel, indexPath(index.channel), `${JSON.stringify(index)}\n`);
+    const byLine = new Map<string, IndexEntry[]>();
+    for (const r of index.releases) {
+      const line = lineOf(r.version);
+      byLine.set(line, [...(byLine.get(line) ?? []), r]);
+    }
+    const lines: ChannelLines['lines'] = [];
+    const written = new Set<string>();
+    for (const line of [...byLine.keys()].sort((a, b) => compareLines(b, a))) {
+      const releases = byLine.get(line)!;
+      const path = shardPath(channel, line);
+      written.add(path);
+      lines.push({ line, path, newest: releases[0]!.version, releases: releases.length });
+      const before = this.loadedShards.get(path);
+      const json = JSON.stringify(releases);
+      if (before?.releases === json && (await this.target(channel, path))) continue;
+      await this.putData(
+        channel,
+        path,
+        `${JSON.stringify({ schema: 1, channel, updated: now.toISOString(), releases })}\n`,
+      );
+      this.loadedShards.set(path, { releases: json, updated: now.toISOString() });
+    }
+    // Lines with no release left (pruned) leave the index.
+    const gone = [...this.loadedShards.keys()].filter((p) => p.startsWith(`${channel}/index/`) && !written.has(p));
+    await this.removeTargets(channel, gone);
+    for (const p of gone) this.loadedShards.delete(p);
+    const top: ChannelLines = { schema: 2, channel, updated: now.toISOString(), lines };
+    index.updated = top.updated;
+    await this.putData(channel, indexPath(channel), `${JSON.stringify(top)}\n`);
   }
 
   get dirty(): boolean {

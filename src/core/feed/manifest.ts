@@ -89,6 +89,38 @@ export type ChannelIndex = z.infer<typeof ChannelIndexSchema>;
 export const manifestPath = (channel: string, version: string): string => `${channel}/${version}/release.json`;
 export const indexPath = (channel: string): string => `${channel}/index.json`;
 
+/**
+ * At fleet scale a channel's index is sharded by release line (major.minor): index.json lists the
+ * lines, and each line's releases are in <channel>/index/<line>.json. Adding a release changes one
+ * shard and the list; an instance reads only the lines from its own upward.
+ */
+export const ChannelLinesSchema = z
+  .object({
+    schema: z.literal(2),
+    channel: z.string(),
+    updated: z.string(),
+    /** Newest line first. */
+    lines: z.array(
+      z
+        .object({ line: z.string(), path: z.string(), newest: Version, releases: z.number().int().nonnegative() })
+        .strict(),
+    ),
+  })
+  .strict();
+export type ChannelLines = z.infer<typeof ChannelLinesSchema>;
+
+/** The release line of a version: 1.4.2 → "1.4". */
+export function lineOf(version: string): string {
+  const v = semver.parse(version);
+  if (!v) throw new SlipwayError('INVALID_VERSION', `"${version}" is not a semantic version`);
+  return `${v.major}.${v.minor}`;
+}
+
+export const shardPath = (channel: string, line: string): string => `${channel}/index/${line}.json`;
+
+/** Orders lines as versions: "1.10" after "1.9". */
+export const compareLines = (a: string, b: string): number => semver.compare(`${a}.0`, `${b}.0`);
+
 const OS = '(linux|darwin|macos|windows|freebsd)';
 const ARCH = '(amd64|x86_64|x64|arm64|aarch64|armv7|arm|386|i386|riscv64|s390x|ppc64le)';
 const ARCH_ALIAS: Record<string, string> = {

@@ -6,7 +6,7 @@
 //   3. a feed holding 5,000 releases: metadata sizes, and an instance's refresh-and-select time
 //      through tuf-js.
 //
-//   npm ci --prefix bench && node bench/feed.ts [MiB=1024] [releases=5000] [seconds=10]
+//   npm install --prefix bench && node bench/feed.ts [MiB=1024] [releases=5000] [seconds=10]
 //   needs nginx (apt-get install nginx-light) for part 2; skipped with a note when absent.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -5,7 +5,7 @@
 //
 // Each tool runs as a user runs it (a fresh process, its CLI), in the same repository, with its
 // output written to a file. Reported: the median wall time of the runs, the peak RSS (GNU time),
-// and the ratio to plain `git log` over the same history. Needs `npm ci --prefix bench`.
+// and the ratio to plain `git log` over the same history. Needs `npm install --prefix bench`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,7 +72,7 @@ const sizes = process.argv
   .filter((n) => n > 0);
 if (sizes.length === 0) sizes.push(10_000, 100_000, 1_000_000);
 if (!existsSync(join(BIN, 'git-cliff'))) {
-  console.error('bench: install the tools first: npm ci --prefix bench');
+  console.error('bench: install the tools first: npm install --prefix bench');
   process.exit(1);
 }
 spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });

@@ -1,6 +1,6 @@
 // Start-up: what a CI job that runs slipway dozens of times pays per call, side by side with
 // `node -e 0` (the floor), git-cliff's native binary, and import costs of the package's pieces.
-//   . scripts/node-env.sh && npm ci && npm run build && npm ci --prefix bench
+//   . scripts/node-env.sh && npm ci && npm run build && npm install --prefix bench
 //   node bench/startup.ts [runs]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -9,7 +9,7 @@
 //   npm install --prefix bench && node bench/feed.ts [MiB=1024] [releases=5000] [seconds=10]
 //   needs nginx (apt-get install nginx-light) for part 2; skipped with a note when absent.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,20 @@ import { publishRelease } from '../src/release/publish-release.ts';
 import { serveFeed } from '../src/feed/serve.ts';
 import { indexEntry, manifestPath, selectUpdate, type Manifest } from '../src/core/feed/manifest.ts';
 import { bigFile, median, newFeed, reporter, WORK } from './lib/feed-setup.ts';
+
+/** The peak resident memory (VmHWM) of processes, summed, in MiB, read from /proc. */
+function peakRssMiB(pids: readonly number[]): number {
+  let kib = 0;
+  for (const pid of pids) {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      kib += Number(m?.[1] ?? 0);
+    } catch {
+      // gone already
+    }
+  }
+  return Math.round(kib / 1024);
+}
 
 const [mib = 1024, releases = 5000, seconds = 10] = process.argv.slice(2).map(Number);
 const SLIPWAY = join(import.meta.dirname, '..', 'src', 'cli', 'bin.ts');
@@ -97,6 +111,7 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
   const ourUrl = `http://127.0.0.1:${port}/metadata/timestamp.json`;
   const ourPlain = await load(ourUrl, {});
   const ourCond = await load(ourUrl, { 'if-none-match': await etagOf(ourUrl) });
+  const ourRss = peakRssMiB([ours.pid!]);
   ours.kill('SIGTERM');
   // What the library route gave (kept to justify serve.ts being hand-written).
   const fport = port + 2;
@@ -134,6 +149,11 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
     const nUrl = `http://127.0.0.1:${nport}/metadata/timestamp.json`;
     const nPlain = await load(nUrl, {});
     const nCond = await load(nUrl, { 'if-none-match': await etagOf(nUrl) });
+    const workers = spawnSync('pgrep', ['-P', String(ng.pid)], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map(Number);
+    const nRss = peakRssMiB([ng.pid!, ...workers]);
     ng.kill('SIGQUIT');
     say(
       `| nginx ${spawnSync(nginx, ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: nginx/', '')} (one worker) | ${Math.round(nPlain.rps)} (${nPlain.codes}) | ${Math.round(nCond.rps)} (${nCond.codes}) |`,
@@ -141,6 +161,7 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
     say(
       `| ratio (Slipway / nginx) | ${(ourPlain.rps / nPlain.rps).toFixed(2)}x | ${(ourCond.rps / nCond.rps).toFixed(2)}x |`,
     );
+    say(`\nPeak RSS while loaded: slipway feed serve ${ourRss} MiB; nginx ${nRss} MiB (master and worker together).`);
   } else say('\nnginx is not installed (apt-get install nginx-light): the comparison was skipped.');
 }
 

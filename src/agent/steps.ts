@@ -5,7 +5,7 @@ import { configVersion as readConfigVersion, type JsonObject } from '../core/con
 import { SlipwayError } from '../core/errors.ts';
 import { parseDuration } from '../core/schedule/duration.ts';
 import { exists, writeFileAtomic } from '../io/atomic-write.ts';
-import { runMigrationsBounded, type BoundedStep } from '../migrate/bounded.ts';
+import { runMigrationsBounded, type BoundedStep, type MigrationWorker } from '../migrate/bounded.ts';
 import { migrateConfigFile } from '../migrate/config-file.ts';
 import { databaseVersion, isPostgresUrl, loadMigrations, migrationStatus, runMigrations } from '../migrate/runner.ts';
 import type { InstanceContext } from './context.ts';
@@ -65,6 +65,7 @@ export async function migrateDb(
   app: AppManifest,
   to: bigint | 'latest',
   onStep?: (step: BoundedStep) => void | Promise<void>,
+  worker?: MigrationWorker,
 ): Promise<void> {
   if (!app.migrations) return;
   const dir = join(releaseDir, app.migrations);
@@ -82,7 +83,7 @@ export async function migrateDb(
     if (!isPostgresUrl(db)) {
       // In a child with a deadline: a statement that never ends must not hold the instance down.
       const deadline = parseDuration(ctx.config.update['migration-timeout']);
-      await runMigrationsBounded({ db, dir, command }, deadline, step);
+      await runMigrationsBounded({ db, dir, command }, deadline, step, worker);
     } else
       await runMigrations({
         db,

@@ -8,6 +8,8 @@ import { portProblem } from './port-check.ts';
 import { runtimeOf } from './runtime.ts';
 import { dropSnapshot, takeSnapshot } from './snapshot.ts';
 import { readState, writeState, type AgentState, type Transaction } from './state.ts';
+import { startMigrationWorker, type MigrationWorker } from '../migrate/bounded.ts';
+import { isPostgresUrl } from '../migrate/runner.ts';
 import {
   appLogTail,
   configVersion,
@@ -47,6 +49,7 @@ export async function apply(
   feedManifest: Manifest,
   started: number,
   progress?: (s: string) => void,
+  prepared?: MigrationWorker,
 ): Promise<ApplyResult> {
   const state = await readState(ctx.layout.stateFile);
   const from = state.current;
@@ -70,6 +73,8 @@ export async function apply(
   ctx.crash('begun');
   let failure: string | null = null;
   let health: HealthResult | undefined;
+  // SQLite migrations run in a child; started now, its start-up overlaps the stop and the snapshot.
+  const worker = prepared ?? (app.migrations && !isPostgresUrl(ctx.database()) ? startMigrationWorker() : undefined);
   try {
     progress?.(`stopping ${from ?? 'nothing'}`);
     await ctx.app.stop();
@@ -89,11 +94,18 @@ export async function apply(
     progress?.('running database migrations');
     txn.migrations = { planned: await pendingMigrations(ctx, dir, app), done: [] };
     await journal(ctx, state, txn, 'config-migrated');
-    await migrateDb(ctx, dir, app, 'latest', async (s) => {
-      txn.migrations!.done.push(s.version);
-      await journal(ctx, state, txn, 'config-migrated');
-      if (txn.migrations!.done.length === 1) ctx.crash('db-migration-1');
-    });
+    await migrateDb(
+      ctx,
+      dir,
+      app,
+      'latest',
+      async (s) => {
+        txn.migrations!.done.push(s.version);
+        await journal(ctx, state, txn, 'config-migrated');
+        if (txn.migrations!.done.length === 1) ctx.crash('db-migration-1');
+      },
+      worker,
+    );
     await journal(ctx, state, txn, 'db-migrated');
     ctx.crash('db-migrated');
     await switchCurrent(ctx, version);
@@ -123,6 +135,8 @@ export async function apply(
     else ctx.crash('healthy');
   } catch (error) {
     failure = (error as Error).message;
+  } finally {
+    worker?.dispose();
   }
   if (failure === null) {
     await finishOneOff(ctx);

@@ -9,6 +9,8 @@ import type { FeedClient } from '../feed/client.ts';
 import type { Instance, UpdateOptions } from './instance.ts';
 import { writeState } from './state.ts';
 import { apply, type ApplyResult } from './transaction.ts';
+import { startMigrationWorker } from '../migrate/bounded.ts';
+import { isPostgresUrl } from '../migrate/runner.ts';
 
 /** Holds a release that could not be staged or was refused by preflight: the agent never retries it by itself. */
 async function hold(i: Instance, version: string, reason: string, recorded: boolean): Promise<void> {
@@ -101,35 +103,41 @@ export async function updateInstance(i: Instance, options: UpdateOptions): Promi
       outcome: 'planned',
       ms: ms(),
     };
-  options.progress?.(`downloading and verifying ${candidate.version}`);
-  const staged = await stageAndJudge(i, candidate, client, options.progress);
-  // Preflight: the running version is healthy (unless forced).
-  if (state.current && i.app.supervised && i.app.running() && !options.force) {
-    const { manifest } = await i.manifestOf(state.current);
-    const { health } = i.runtime(state.current, i.layout.current, manifest);
-    const h = await waitHealthy({ ...health, successes: 1, timeout: '10s' });
-    if (!h.healthy)
-      throw new SlipwayError(
-        'PREFLIGHT',
-        `${state.current} is not healthy now (${h.last}); fix it first or pass --force`,
-      );
+  // SQLite migrations run in a child: started now, its start-up overlaps the download and preflight.
+  const worker = isPostgresUrl(i.database()) ? undefined : startMigrationWorker();
+  try {
+    options.progress?.(`downloading and verifying ${candidate.version}`);
+    const staged = await stageAndJudge(i, candidate, client, options.progress);
+    // Preflight: the running version is healthy (unless forced).
+    if (state.current && i.app.supervised && i.app.running() && !options.force) {
+      const { manifest } = await i.manifestOf(state.current);
+      const { health } = i.runtime(state.current, i.layout.current, manifest);
+      const h = await waitHealthy({ ...health, successes: 1, timeout: '10s' });
+      if (!h.healthy)
+        throw new SlipwayError(
+          'PREFLIGHT',
+          `${state.current} is not healthy now (${h.last}); fix it first or pass --force`,
+        );
+    }
+    if (options.respectWindow && decision?.action === 'stage') {
+      const at = decision.applyAt?.toISOString() ?? null;
+      state.staged = {
+        version: candidate.version,
+        channel: candidate.channel,
+        security: decision.security,
+        stagedAt: i.clock.now().toISOString(),
+        applyAt: at,
+        notes: staged.manifest.notes,
+      };
+      await writeState(i.layout.stateFile, state);
+      await i.record({ event: 'staged', from: state.current, to: candidate.version, reason: decision.reason });
+      await i.log(`staged ${candidate.version}; it applies at the next maintenance window, ${at}`);
+      return { from: state.current, to: candidate.version, outcome: 'staged', applyAt: at, ms: ms() };
+    }
+    return await apply(i, candidate.version, staged.manifest, started, options.progress, worker);
+  } finally {
+    worker?.dispose();
   }
-  if (options.respectWindow && decision?.action === 'stage') {
-    const at = decision.applyAt?.toISOString() ?? null;
-    state.staged = {
-      version: candidate.version,
-      channel: candidate.channel,
-      security: decision.security,
-      stagedAt: i.clock.now().toISOString(),
-      applyAt: at,
-      notes: staged.manifest.notes,
-    };
-    await writeState(i.layout.stateFile, state);
-    await i.record({ event: 'staged', from: state.current, to: candidate.version, reason: decision.reason });
-    await i.log(`staged ${candidate.version}; it applies at the next maintenance window, ${at}`);
-    return { from: state.current, to: candidate.version, outcome: 'staged', applyAt: at, ms: ms() };
-  }
-  return apply(i, candidate.version, staged.manifest, started, options.progress);
 }
 
 /** Applies the staged release when its window has opened (the agent's timer calls this). */

@@ -1,3 +1,4 @@
+import semver from 'semver';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -10,9 +11,7 @@ import { Updater } from 'tuf-js';
 import { SlipwayError } from '../core/errors.ts';
 import {
   ChannelIndexSchema,
-  ChannelLinesSchema,
-  compareLines,
-  lineOf,
+  ChannelShardsSchema,
   sortIndex,
   type IndexEntry,
   ManifestSchema,
@@ -105,8 +104,8 @@ export class FeedClient {
   }
 
   /**
-   * A channel's index. On a sharded feed, `from` (the installed version) limits it to the lines
-   * from that version's upward: what selecting an update needs, and all an instance downloads.
+   * A channel's index. On a sharded feed, `from` (the installed version) limits it to the shards
+   * holding that version or newer ones: what selecting an update needs, and all an instance downloads.
    */
   async index(channel: string, options: { from?: string | null } = {}): Promise<ChannelIndex> {
     const data = await this.readTarget(indexPath(channel));
@@ -114,11 +113,12 @@ export class FeedClient {
     const text = data.toString('utf8');
     if ((JSON.parse(text) as { schema?: unknown }).schema === 1)
       return parseDocument(ChannelIndexSchema, text, `${channel}/index.json`);
-    const top = parseDocument(ChannelLinesSchema, text, `${channel}/index.json`);
-    const from = options.from ? lineOf(options.from) : null;
+    const top = parseDocument(ChannelShardsSchema, text, `${channel}/index.json`);
+    const from = options.from ?? null;
     const releases: IndexEntry[] = [];
-    for (const l of top.lines) {
-      if (from !== null && compareLines(l.line, from) < 0) continue;
+    for (const l of top.shards) {
+      // A shard whose newest release is older than the installed one holds nothing a check needs.
+      if (from !== null && semver.valid(from) && semver.lt(l.newest, from)) continue;
       const shard = await this.readTarget(l.path);
       if (shard === null)
         throw new SlipwayError('FEED_INVALID', `${channel}/index.json lists ${l.path}, which no role signs`);

@@ -2,11 +2,10 @@ import { MetadataKind, TargetFile, type Metadata, type Snapshot, type Targets, t
 import { SlipwayError } from '../core/errors.ts';
 import {
   ChannelIndexSchema,
-  ChannelLinesSchema,
-  compareLines,
-  lineOf,
+  ChannelShardsSchema,
+  planShards,
   shardPath,
-  type ChannelLines,
+  type ChannelShards,
   type IndexEntry,
   ManifestSchema,
   indexPath,
@@ -122,6 +121,8 @@ export class FeedSession {
 
   /** Each loaded shard's releases as JSON, so that writing the index rewrites only the shards that changed. */
   private readonly loadedShards = new Map<string, { releases: string; updated: string }>();
+  /** Each channel's shard ranges as read (their lower bounds), which writing keeps. */
+  private readonly loadedBounds = new Map<string, string[]>();
 
   /** A channel's whole index (every line's shard, or a legacy single index.json). */
   async index(channel: string): Promise<ChannelIndex> {
@@ -130,9 +131,13 @@ export class FeedSession {
     const text = data.toString('utf8');
     if ((JSON.parse(text) as { schema?: unknown }).schema === 1)
       return parseDocument(ChannelIndexSchema, text, `${channel}/index.json`);
-    const top = parseDocument(ChannelLinesSchema, text, `${channel}/index.json`);
+    const top = parseDocument(ChannelShardsSchema, text, `${channel}/index.json`);
+    this.loadedBounds.set(
+      channel,
+      top.shards.map((l) => l.from),
+    );
     const releases: IndexEntry[] = [];
-    for (const l of top.lines) {
+    for (const l of top.shards) {
       const shard = await this.readTarget(channel, l.path);
       if (shard === null)
         throw new SlipwayError('FEED_INVALID', `${channel}/index.json lists ${l.path}, which no role signs`);
@@ -194,39 +199,33 @@ export class FeedSession {
   }
 
   /**
-   * Writes a channel's index sharded by release line: only the shards whose releases changed are
-   * written again, then the list of lines (see ChannelLinesSchema).
+   * Writes a channel's index sharded (see ChannelShardsSchema): the ranges read stay, and only
+   * the shards whose releases changed are written again, then the list of shards.
    */
   async writeIndex(index: ChannelIndex, now: Date): Promise<void> {
     const channel = index.channel;
     sortIndex(index.releases);
-    const byLine = new Map<string, IndexEntry[]>();
-    for (const r of index.releases) {
-      const line = lineOf(r.version);
-      byLine.set(line, [...(byLine.get(line) ?? []), r]);
-    }
-    const lines: ChannelLines['lines'] = [];
+    const shards: ChannelShards['shards'] = [];
     const written = new Set<string>();
-    for (const line of [...byLine.keys()].sort((a, b) => compareLines(b, a))) {
-      const releases = byLine.get(line)!;
-      const path = shardPath(channel, line);
+    for (const shard of planShards(index.releases, this.loadedBounds.get(channel) ?? []).reverse()) {
+      const path = shardPath(channel, shard.from);
       written.add(path);
-      lines.push({ line, path, newest: releases[0]!.version, releases: releases.length });
-      const before = this.loadedShards.get(path);
-      const json = JSON.stringify(releases);
-      if (before?.releases === json && (await this.target(channel, path))) continue;
-      await this.putData(
-        channel,
-        path,
-        `${JSON.stringify({ schema: 1, channel, updated: now.toISOString(), releases })}\n`,
-      );
+      shards.push({ from: shard.from, path, newest: shard.releases[0]!.version, releases: shard.releases.length });
+      const json = JSON.stringify(shard.releases);
+      if (this.loadedShards.get(path)?.releases === json && (await this.target(channel, path))) continue;
+      const body = { schema: 1, channel, updated: now.toISOString(), releases: shard.releases };
+      await this.putData(channel, path, `${JSON.stringify(body)}\n`);
       this.loadedShards.set(path, { releases: json, updated: now.toISOString() });
     }
-    // Lines with no release left (pruned) leave the index.
+    this.loadedBounds.set(
+      channel,
+      shards.map((l) => l.from),
+    );
+    // Shards with no release left (pruned) leave the index.
     const gone = [...this.loadedShards.keys()].filter((p) => p.startsWith(`${channel}/index/`) && !written.has(p));
     await this.removeTargets(channel, gone);
     for (const p of gone) this.loadedShards.delete(p);
-    const top: ChannelLines = { schema: 2, channel, updated: now.toISOString(), lines };
+    const top: ChannelShards = { schema: 2, channel, updated: now.toISOString(), shards };
     index.updated = top.updated;
     await this.putData(channel, indexPath(channel), `${JSON.stringify(top)}\n`);
   }

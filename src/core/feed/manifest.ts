@@ -90,36 +90,66 @@ export const manifestPath = (channel: string, version: string): string => `${cha
 export const indexPath = (channel: string): string => `${channel}/index.json`;
 
 /**
- * At fleet scale a channel's index is sharded by release line (major.minor): index.json lists the
- * lines, and each line's releases are in <channel>/index/<line>.json. Adding a release changes one
- * shard and the list; an instance reads only the lines from its own upward.
+ * At fleet scale a channel's index is sharded: index.json lists shards, each holding the releases
+ * from its `from` version up to the next shard's, in <channel>/index/<from>.json. A shard's range
+ * never moves once made; a new release goes into the shard whose range holds it, and a shard that
+ * grows past twice SHARD_SIZE is split. Adding a release therefore changes one shard and the list,
+ * whatever the version scheme (a 0.x project that bumps the minor each release makes one line per
+ * release), and an instance reads only the shards holding versions from its own upward.
  */
-export const ChannelLinesSchema = z
+export const SHARD_SIZE = 100;
+
+export const ChannelShardsSchema = z
   .object({
     schema: z.literal(2),
     channel: z.string(),
     updated: z.string(),
-    /** Newest line first. */
-    lines: z.array(
-      z
-        .object({ line: z.string(), path: z.string(), newest: Version, releases: z.number().int().nonnegative() })
-        .strict(),
+    /** Highest range first. */
+    shards: z.array(
+      z.object({ from: Version, path: z.string(), newest: Version, releases: z.number().int().nonnegative() }).strict(),
     ),
   })
   .strict();
-export type ChannelLines = z.infer<typeof ChannelLinesSchema>;
+export type ChannelShards = z.infer<typeof ChannelShardsSchema>;
 
-/** The release line of a version: 1.4.2 → "1.4". */
-export function lineOf(version: string): string {
-  const v = semver.parse(version);
-  if (!v) throw new SlipwayError('INVALID_VERSION', `"${version}" is not a semantic version`);
-  return `${v.major}.${v.minor}`;
+/** The lowest version there is, the first shard's lower bound. */
+export const LOWEST_VERSION = '0.0.0-0';
+
+export const shardPath = (channel: string, from: string): string => `${channel}/index/${from}.json`;
+
+/**
+ * Assigns releases (any order) to shards: the existing ranges (`bounds`, ascending lower bounds)
+ * stay; shards over twice SHARD_SIZE are split at SHARD_SIZE; empty ones go. Returns the shards,
+ * lowest range first, each with its releases newest first.
+ */
+export function planShards(
+  releases: readonly IndexEntry[],
+  bounds: readonly string[],
+  size = SHARD_SIZE,
+): { from: string; releases: IndexEntry[] }[] {
+  const asc = [...releases].sort((a, b) => semver.compare(a.version, b.version));
+  const lows = bounds.length > 0 ? [LOWEST_VERSION, ...bounds.filter((b) => b !== LOWEST_VERSION)] : [LOWEST_VERSION];
+  lows.sort((a, b) => semver.compare(a, b));
+  const groups = lows.map((from) => ({ from, releases: [] as IndexEntry[] }));
+  let g = 0;
+  for (const r of asc) {
+    while (g + 1 < groups.length && semver.gte(r.version, groups[g + 1]!.from)) g++;
+    groups[g]!.releases.push(r);
+  }
+  const out: { from: string; releases: IndexEntry[] }[] = [];
+  for (const group of groups) {
+    if (group.releases.length === 0) continue; // emptied (pruned): the range goes with it
+    if (group.releases.length <= 2 * size) out.push(group);
+    else
+      for (let i = 0; i < group.releases.length; i += size)
+        out.push({
+          from: i === 0 ? group.from : group.releases[i]!.version,
+          releases: group.releases.slice(i, i + size),
+        });
+  }
+  for (const o of out) o.releases.reverse();
+  return out;
 }
-
-export const shardPath = (channel: string, line: string): string => `${channel}/index/${line}.json`;
-
-/** Orders lines as versions: "1.10" after "1.9". */
-export const compareLines = (a: string, b: string): number => semver.compare(`${a}.0`, `${b}.0`);
 
 const OS = '(linux|darwin|macos|windows|freebsd)';
 const ARCH = '(amd64|x86_64|x64|arm64|aarch64|armv7|arm|386|i386|riscv64|s390x|ppc64le)';

@@ -121,6 +121,29 @@ describe('racing publishers on a local feed', () => {
   });
 });
 
+describe('a publisher that cannot get the lock', () => {
+  it('waits its bounded time, then says who holds it and how to clear it, and changes nothing', async () => {
+    const s = await setup((base) => join(base, 'feed'), {});
+    const location = (await s.publishArgs('9.9.9'))[8]!;
+    const { LocalStore } = await import('../src/feed/store.ts');
+    const release = await new LocalStore(location).lock(1000);
+    try {
+      const r = await spawnCli(await s.publishArgs('1.0.0-beta.1'), {
+        cwd: s.repo.dir,
+        env: { ...s.env, SLIPWAY_FEED_LOCK_WAIT_MS: '300' },
+      });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`another change to the feed .* is still running \\(pid ${process.pid}\\)`));
+      assert.match(r.stderr, /\.publish\.lock/);
+    } finally {
+      await release();
+    }
+    assert.deepEqual(await s.listed(), []);
+    const again = await s.cli(...(await s.publishArgs('1.0.0-beta.1')));
+    assert.equal(again.status, 0, again.stderr);
+  });
+});
+
 describe('racing publishers on an S3 feed (s3rver with conditional writes)', () => {
   it(`${ROUNDS} rounds of two publishes at once lose nothing; SIGKILLed publishes leave a feed the next one completes`, async () => {
     const s3 = await startS3(await tempDir('slipway-s3-'), ['race']);

@@ -536,7 +536,13 @@ describe('an S3 feed (s3rver on 127.0.0.1)', () => {
     await writeReleaseView({
       feedDir: f.store,
       version: '1.0.0',
-      files: [{ name: m.artifacts['linux/amd64']!.name, sha256: m.artifacts['linux/amd64']!.sha256 }],
+      files: [
+        {
+          name: m.artifacts['linux/amd64']!.name,
+          sha256: m.artifacts['linux/amd64']!.sha256,
+          path: m.artifacts['linux/amd64']!.path,
+        },
+      ],
       notes: null,
       signingKeyPem: pem,
       passphrase: env.SLIPWAY_KEY_PASSPHRASE,
@@ -544,6 +550,10 @@ describe('an S3 feed (s3rver on 127.0.0.1)', () => {
     const sums = await fetch(`${base}/releases/1.0.0/SHA256SUMS`);
     assert.equal(await sums.text(), `${m.artifacts['linux/amd64']!.sha256}  app-linux-amd64.tar.gz\n`);
     assert.equal((await fetch(`${base}/cosign.pub`)).status, 200);
+    // The artifact under its own name beside SHA256SUMS: a server-side copy in the bucket.
+    const own = await fetch(`${base}/releases/1.0.0/app-linux-amd64.tar.gz`);
+    assert.equal(Buffer.from(await own.arrayBuffer()).length, 6 * 1024 * 1024);
+    assert.equal((await fetch(`${base}/releases/1.0.0/cosign.pub`)).status, 200);
 
     // Tamper with the stored object: the instance refuses it and writes nothing.
     const key = (await f.store.list('targets/stable')).find((k) => k.endsWith('app-linux-amd64.tar.gz'))!;

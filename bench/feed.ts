@@ -18,7 +18,8 @@ import { FeedClient } from '../src/feed/client.ts';
 import { FeedSession } from '../src/feed/session.ts';
 import { publishRelease } from '../src/release/publish-release.ts';
 import { serveFeed } from '../src/feed/serve.ts';
-import { indexEntry, manifestPath, selectUpdate, type Manifest } from '../src/core/feed/manifest.ts';
+import { indexEntry, manifestPath, selectUpdate } from '../src/core/feed/manifest.ts';
+import { plainManifest } from '../src/testing/manifests.ts';
 import { bigFile, median, newFeed, reporter, WORK } from './lib/feed-setup.ts';
 
 /** The peak resident memory (VmHWM) of processes, summed, in MiB, read from /proc. */
@@ -182,19 +183,9 @@ const dir = mkdtempSync(join(WORK, 'feed-'));
       ),
       length: 4,
     });
-    const m: Manifest = {
-      schema: 1,
-      version,
-      channel: 'stable',
-      commit: null,
-      buildTime: new Date().toISOString(),
-      security: null,
-      breaking: false,
-      minimumVersion: null,
-      hotfix: false,
-      notes: `Release ${version}.`,
-      artifacts: { 'linux/amd64': { name: 'tiny-linux-amd64.tar.gz', path, sha256: 'a'.repeat(64), length: 4 } },
-    };
+    const m = plainManifest(version, 'stable', {
+      'linux/amd64': { name: 'tiny-linux-amd64.tar.gz', path, sha256: 'a'.repeat(64), length: 4 },
+    });
     await session.putData('stable', manifestPath('stable', version), JSON.stringify(m));
     index.releases.push(indexEntry(m, manifestPath('stable', version)));
   }

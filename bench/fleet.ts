@@ -14,7 +14,8 @@ import { FeedClient } from '../src/feed/client.ts';
 import { rotateKey } from '../src/feed/maintain.ts';
 import { FeedSession } from '../src/feed/session.ts';
 import { serveFeed } from '../src/feed/serve.ts';
-import { indexEntry, manifestPath, selectUpdate, type Manifest } from '../src/core/feed/manifest.ts';
+import { indexEntry, manifestPath, selectUpdate } from '../src/core/feed/manifest.ts';
+import { plainManifest } from '../src/testing/manifests.ts';
 import { publishRelease } from '../src/release/publish-release.ts';
 import { env, newFeed, reporter, WORK } from './lib/feed-setup.ts';
 
@@ -45,19 +46,9 @@ for (const n of sizes) {
     const path = `stable/${version}/tiny-linux-amd64.tar.gz`;
     const sha256 = i.toString(16).padStart(64, '0');
     await session.putFile('stable', path, art, { sha256, length: 4 });
-    const m: Manifest = {
-      schema: 1,
-      version,
-      channel: 'stable',
-      commit: null,
-      buildTime: new Date().toISOString(),
-      security: null,
-      breaking: false,
-      minimumVersion: null,
-      hotfix: false,
-      notes: `Release ${version}.`,
-      artifacts: { 'linux/amd64': { name: 'tiny-linux-amd64.tar.gz', path, sha256, length: 4 } },
-    };
+    const m = plainManifest(version, 'stable', {
+      'linux/amd64': { name: 'tiny-linux-amd64.tar.gz', path, sha256, length: 4 },
+    });
     await session.putData('stable', manifestPath('stable', version), JSON.stringify(m));
     index.releases.push(indexEntry(m, manifestPath('stable', version)));
   }

@@ -156,28 +156,7 @@ describe('the agent with the app database on PostgreSQL', () => {
   });
 
   it('migrates up on update (a PL/pgSQL function inside StatementBegin/End) and down on rollback', async () => {
-    const feed = await sampleFeed();
-    const { publishRelease } = await import('../src/release/publish-release.ts');
-    const publish = async (version: string, schema: number) =>
-      publishRelease(feed.store, feed.keys, {
-        version,
-        channel: 'stable',
-        files: [await pgRelease(feed.base, version, schema)],
-        now: new Date(),
-      });
-    await publish('1.0.0', 1);
-    const db = await freshDatabase();
-    const root = await installRoot();
-    const r = await install({
-      root,
-      feed: feed.url,
-      channel: 'stable',
-      trustedRoot: feed.rootFile,
-      port: await freePort(),
-      database: db,
-    });
-    assert.equal(r.outcome, 'updated', r.reason);
-    const inst = await Instance.open(root);
+    const { inst, db, publish } = await pgInstance();
     assert.equal((await inst.consistency()).db, '1');
     await publish('1.1.0', 2);
     const up = await inst.update();

@@ -11,8 +11,8 @@ import {
   manifestPath,
   planShards,
   type IndexEntry,
-  type Manifest,
 } from '../src/core/feed/manifest.ts';
+import { plainManifest } from '../src/testing/manifests.ts';
 import { FeedClient } from '../src/feed/client.ts';
 import { FeedSession } from '../src/feed/session.ts';
 import { pruneChannel } from '../src/release/prune-channel.ts';
@@ -74,19 +74,7 @@ describe('a sharded channel index in a feed', () => {
     const index = await session.index('stable');
     for (let i = 1; i <= 250; i++) {
       const version = `0.${i}.0`;
-      const m: Manifest = {
-        schema: 1,
-        version,
-        channel: 'stable',
-        commit: null,
-        buildTime: new Date().toISOString(),
-        security: null,
-        breaking: false,
-        minimumVersion: null,
-        hotfix: false,
-        notes: '',
-        artifacts: {},
-      };
+      const m = plainManifest(version, 'stable');
       await session.putData('stable', manifestPath('stable', version), JSON.stringify(m));
       index.releases.push(indexEntry(m, manifestPath('stable', version)));
     }

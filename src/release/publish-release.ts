@@ -38,6 +38,8 @@ export interface PublishOptions extends ReleaseInfo {
    * tests that must build a hostile or byte-level feed; `slipway publish` always checks.
    */
   unchecked?: boolean;
+  /** The artifacts as checkArtifacts judged them already (publish's plan), so they are not read twice. */
+  checked?: Awaited<ReturnType<typeof checkArtifacts>>;
 }
 
 export interface PublishResult {
@@ -80,7 +82,9 @@ export async function publishRelease(
   // Each artifact read as an instance (or pip) will read it, then hashed; all before the lock.
   const artifacts: Record<string, Artifact> = {};
   const hashed: { file: string; artifact: Artifact }[] = [];
-  const planned = options.unchecked ? uncheckedArtifacts(options.files) : await checkArtifacts(options.files, version);
+  const planned = options.unchecked
+    ? uncheckedArtifacts(options.files)
+    : (options.checked ?? (await checkArtifacts(options.files, version)));
   for (const { file, checked: c, key } of planned) {
     const name = c.name;
     const progress = options.progress;

@@ -89,6 +89,7 @@ export async function publish(ctx: FeedContext, request: PublishRequest): Promis
     version,
     channel,
     files: request.files,
+    checked: planned,
     now: ctx.now,
     expiry: ctx.config.feed.expiry,
     commit,

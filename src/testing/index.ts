@@ -9,3 +9,4 @@ export type { SampleBuild } from './sample-app.ts';
 export { createSampleFeed, SAMPLE_PASSPHRASE_ENV } from './sample-feed.ts';
 export type { SampleFeed } from './sample-feed.ts';
 export { freePort } from '../io/free-port.ts';
+export { plainManifest } from './manifests.ts';

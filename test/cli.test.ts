@@ -118,8 +118,13 @@ Options:
         'nonConventional',
         'cancelled',
         'skippedTags',
+        'security',
+        'breaking',
+        'taken',
+        'warnings',
       ]);
       assert.deepEqual([data.current, data.next, data.bump, data.channel], ['1.0.0', '1.1.0', 'minor', 'stable']);
+      assert.deepEqual([data.security, data.breaking, data.taken, data.warnings], [null, false, [], []]);
       const [commit] = data.commits as Record<string, unknown>[];
       assert.deepEqual(
         { ...commit, sha: typeof commit!.sha },

@@ -50,7 +50,8 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
     assert.ok(published.manifest.artifacts['linux/amd64']);
 
     // Stable of another commit than the beta: refused, and the error says what is on beta.
-    await repo.commit('fix: something after the beta');
+    // (A commit with the beta's tree is the same code, and would pass: this one changes code.)
+    await repo.commit('fix: something after the beta', { 'src/app.js': 'fixed\n' });
     r = await cli('publish', '1.0.0', a, '--channel', 'stable');
     assert.equal(r.status, 1);
     assert.match(r.stderr, /needs a beta release 1\.0\.0-beta\.N of the same commit/);

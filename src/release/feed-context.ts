@@ -6,6 +6,8 @@ import type { FeedSession } from '../feed/session.ts';
 import type { FeedStore } from '../feed/store.ts';
 import { resolveCommit } from '../git/refs.ts';
 import { commitFacts } from './promotion-facts.ts';
+import { resolveVersionFiles } from '../project/version-files/index.ts';
+import { sep } from 'node:path';
 
 /** What the maintainer's feed operations work with: the strategy, the repository, the feed and the keys. */
 export interface FeedContext {
@@ -38,17 +40,29 @@ export function requireChannel(ctx: FeedContext, channel: string): void {
 export async function judgePromotion(
   ctx: FeedContext,
   session: FeedSession,
-  release: { version: string; channel: string; commit: string | null },
+  release: { version: string; channel: string; commit: string | null; allow?: string | null },
 ): Promise<PromotionVerdict> {
   if (!ctx.config.feed.enforcePromotion)
     return { hotfix: false, checks: ['promotion rules off (feed.enforcePromotion)'] };
   const { channels, tagPrefix } = ctx.config;
-  const { mainBranch, hotfixBranches } = ctx.config.feed;
+  const { mainBranch, hotfixBranches, hotfixTypes } = ctx.config.feed;
   const i = channels.indexOf(release.channel);
+  const previous = i > 0 && i === channels.length - 1 ? await session.index(channels[i - 1]!) : null;
   const facts =
     ctx.repoRoot !== null && release.commit !== null && i > 0
-      ? await commitFacts(ctx.repoRoot, release.commit, mainBranch)
+      ? await commitFacts(ctx.repoRoot, release.commit, ctx.config, { version: release.version, previous })
       : null;
-  const previous = i > 0 && i === channels.length - 1 ? await session.index(channels[i - 1]!) : null;
-  return checkPromotion({ channels, mainBranch, hotfixBranches, tagPrefix }, release, facts, previous);
+  const releaseFiles = ctx.repoRoot === null ? [] : await releaseFilesOf(ctx.repoRoot, ctx.config);
+  return checkPromotion(
+    { channels, mainBranch, hotfixBranches, tagPrefix, releaseFiles, hotfixTypes },
+    release,
+    facts,
+    previous,
+  );
+}
+
+/** What a release commit may touch: the version files and the changelog, relative to the repository. */
+export async function releaseFilesOf(root: string, config: ResolvedConfig): Promise<string[]> {
+  const files = await resolveVersionFiles(root, config).catch(() => []);
+  return [...files.map((f) => f.path.split(sep).join('/')), config.changelog.file];
 }

@@ -2,7 +2,10 @@ import { parseCommit } from '../core/commit/parse.ts';
 import type { ParsedCommit } from '../core/commit/types.ts';
 import type { ResolvedConfig } from '../core/config/schema.ts';
 import { planVersion, type VersionPlan } from '../core/version/next.ts';
-import { channelOf, isNightly, isOnOrAbove } from '../core/version/tags.ts';
+import { channelOf, isNightly, isOnOrAbove, unprefixedWarning } from '../core/version/tags.ts';
+import semver from 'semver';
+import { releaseMarkers, type ReleaseMarkers } from '../core/release/markers.ts';
+import { branchesContaining } from '../git/refs.ts';
 import { listShas } from '../git/repo.ts';
 import type { RepositoryInfo } from '../git/repo.ts';
 import { openHistory, requireCommits } from './history.ts';
@@ -18,9 +21,15 @@ export interface NextOptions {
 
 export interface NextResult extends VersionPlan {
   tag: string | null;
+  /** The tags of the versions passed over, and the branches that hold them. */
+  takenBy: { tag: string; branches: string[] }[];
+  /** The security and breaking markers, from the same commit analysis as notes and manifests. */
+  markers: ReleaseMarkers;
   head: string;
   commitsRead: number;
   skippedTags: string[];
+  /** Tags that look like releases without the configured prefix: a warning to show. */
+  warnings: string[];
 }
 
 /** `slipway next`: reads only the commits since the last release and plans the version. */
@@ -46,6 +55,15 @@ export async function computeNext(options: NextOptions): Promise<NextResult> {
   const sinceCurrent =
     currentTag !== null && currentTag !== baseTag ? await listShas(history.repo.root, 'HEAD', currentTag.commit) : null;
 
+  const prereleaseLine =
+    channel === stable
+      ? await history.latestReachable(
+          (t) =>
+            semver.prerelease(t.version) !== null &&
+            !isNightly(t.version) &&
+            (baseTag === null || semver.gt(t.version, baseTag.version)),
+        )
+      : null;
   const plan = planVersion({
     config,
     channel,
@@ -56,12 +74,32 @@ export async function computeNext(options: NextOptions): Promise<NextResult> {
     existing: history.tags.releases.map((t) => t.version),
     releaseAs: options.releaseAs,
     head,
+    prereleaseLine: prereleaseLine?.version ?? null,
+    line: maintenanceLine(history.repo.branch),
   });
+  const takenBy = await Promise.all(
+    plan.taken.map(async (v) => {
+      const tag = history.tags.releases.find((t) => t.version === v)!;
+      return { tag: tag.name, branches: await branchesContaining(history.repo.root, tag.commit) };
+    }),
+  );
+  if (takenBy.length > 0)
+    plan.reason = `${plan.reason} (${takenBy.map((t) => `${t.tag} is on ${t.branches.join(', ') || 'no branch'}`).join('; ')})`;
   return {
     ...plan,
     tag: plan.next === null ? null : `${config.tagPrefix}${plan.next}`,
+    takenBy,
+    markers: releaseMarkers(plan.selection.included),
     head: head.sha,
     commitsRead,
     skippedTags: history.tags.skipped,
+    warnings: [unprefixedWarning(history.tags, config.tagPrefix)].filter((w) => w !== null),
   };
+}
+
+/** 1.x → {major 1}; 1.4.x → {major 1, minor 4}; any other branch → null. */
+export function maintenanceLine(branch: string | null): { branch: string; major: number; minor: number | null } | null {
+  const m = branch === null ? null : /^(?:.*\/)?(\d+)\.(?:(\d+)\.)?x$/.exec(branch);
+  if (m === null) return null;
+  return { branch: branch!, major: Number(m[1]), minor: m[2] === undefined ? null : Number(m[2]) };
 }

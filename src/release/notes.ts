@@ -17,6 +17,7 @@ import { channelOf, isNightly, parseVersionArgument } from '../core/version/tags
 import { buildChangelog } from './changelog.ts';
 import type { RepositoryInfo } from '../git/repo.ts';
 import { openHistory } from './history.ts';
+import { computeNext } from './next.ts';
 
 export interface NotesOptions {
   cwd: string;
@@ -38,6 +39,28 @@ async function readOptional(path: string): Promise<string | null> {
   }
 }
 
+/** Notes for an untagged version: only the one being cut (in the changelog file already, or what `next` decides). */
+async function requireUpcoming(
+  options: NotesOptions,
+  history: Awaited<ReturnType<typeof openHistory>>,
+  version: string,
+  changelog: string | null,
+): Promise<void> {
+  const inFile =
+    changelog !== null &&
+    parseChangelog(changelog).blocks.some((b) => b.kind === 'release' && b.version === version);
+  if (inFile) return;
+  const channel = channelOf(version, options.config.stableChannel);
+  const next = options.config.channels.includes(channel)
+    ? await computeNext({ cwd: options.cwd, repo: history.repo, config: options.config, channel, releaseAs: null })
+    : null;
+  if (next?.next === version) return;
+  throw new SlipwayError(
+    'NOTES_NO_SECTION',
+    `${version} was never released (no tag ${options.config.tagPrefix}${version}) and is not the next ${channel} release (${next?.next ?? 'nothing to release'}); name a released version (git tag lists them), or write its section into ${options.config.changelog.file} first`,
+  );
+}
+
 /**
  * Release notes for a version. The entries come from the version's section in the changelog
  * file when it has one (what the maintainer curated), otherwise from the commits.
@@ -56,6 +79,7 @@ export async function buildNotes(options: NotesOptions): Promise<{ markdown: str
   const tagged = history.tags.releases.some((t) => t.version === version);
   const changelogPath = join(root, config.changelog.file);
   const existing = await readOptional(changelogPath);
+  if (!tagged) await requireUpcoming(options, history, version, existing);
   const built = await buildChangelog({
     cwd: root,
     repo: history.repo,

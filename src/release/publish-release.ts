@@ -22,6 +22,8 @@ export interface ReleaseInfo {
   breaking?: boolean;
   minimumVersion?: string | null;
   hotfix?: boolean;
+  /** Rules broken on purpose (--allow), recorded in the manifest. */
+  exceptions?: { rule: string; reason: string }[];
   notes?: string;
 }
 
@@ -149,6 +151,7 @@ export async function publishRelease(
       breaking: options.breaking ?? false,
       minimumVersion: options.minimumVersion == null ? null : checkVersion(options.minimumVersion),
       hotfix: options.hotfix ?? false,
+      ...(options.exceptions && options.exceptions.length > 0 ? { exceptions: options.exceptions } : {}),
       notes: options.notes ?? '',
       artifacts,
     };

@@ -6,6 +6,7 @@ import { pruneChannel } from './prune-channel.ts';
 import { publishRelease } from './publish-release.ts';
 import { writeReleaseView } from './release-view.ts';
 import { checkArtifacts } from './check-artifact.ts';
+import { markersOf } from './markers.ts';
 
 export interface PublishRequest {
   version: string;
@@ -18,6 +19,8 @@ export interface PublishRequest {
   security?: { severity: Severity; advisory: string | null } | null;
   breaking?: boolean;
   minimumVersion?: string | null;
+  /** `--allow <reason>`: publish a release that breaks a promotion rule; the reason goes into the manifest. */
+  allow?: string | null;
   dryRun?: boolean;
   progress?: (text: string) => void;
 }
@@ -30,6 +33,12 @@ export interface PublishOutcome {
   commit: string | null;
   checks: string[];
   hotfix: boolean;
+  security: { severity: Severity; advisory: string | null } | null;
+  breaking: boolean;
+  /** Rules broken on purpose (--allow), as recorded in the manifest. */
+  exceptions: { rule: string; reason: string }[];
+  /** For a hotfix: the diff stat since the stable tag, for the one reviewer. */
+  review: string | null;
   manifest: Manifest | null;
   targets: Artifact[];
   /** Older releases of the channel that its retention dropped. */
@@ -63,9 +72,26 @@ export async function publish(ctx: FeedContext, request: PublishRequest): Promis
   requireChannel(ctx, channel);
   const commit = await releaseCommit(ctx, request.commit);
   const session = await FeedSession.open(ctx.store);
-  const verdict = await judgePromotion(ctx, session, { version, channel, commit });
+  const verdict = await judgePromotion(ctx, session, { version, channel, commit, allow: request.allow ?? null });
   const keys = await ctx.keys.online([channel]);
-  const base = { version, channel, commit, checks: verdict.checks, hotfix: verdict.hotfix };
+  // Not given on the command line: the markers come from the commits, as the notes' do.
+  const markers =
+    ctx.repoRoot !== null && commit !== null && (request.security === undefined || request.breaking === undefined)
+      ? await markersOf(ctx.repoRoot, ctx.config, version, commit)
+      : null;
+  const security = request.security !== undefined ? request.security : (markers?.security ?? null);
+  const breaking = request.breaking !== undefined ? request.breaking : (markers?.breaking ?? false);
+  const base = {
+    version,
+    channel,
+    commit,
+    checks: verdict.checks,
+    hotfix: verdict.hotfix,
+    security,
+    breaking,
+    exceptions: verdict.exceptions ?? [],
+    review: verdict.review ?? null,
+  };
   // The artifacts are read as instances will read them, in a dry run too (the same checks).
   const planned = await checkArtifacts(request.files, version);
   if (request.dryRun)
@@ -93,8 +119,9 @@ export async function publish(ctx: FeedContext, request: PublishRequest): Promis
     now: ctx.now,
     expiry: ctx.config.feed.expiry,
     commit,
-    security: request.security ?? null,
-    breaking: request.breaking === true,
+    security,
+    breaking,
+    exceptions: verdict.exceptions ?? [],
     minimumVersion: request.minimumVersion ?? null,
     hotfix: verdict.hotfix,
     notes: request.notes ?? '',

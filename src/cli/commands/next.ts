@@ -39,11 +39,20 @@ export default defineCommand({
       nonConventional: r.selection.nonConventional.map((c) => ({ sha: c.sha, subject: c.header })),
       cancelled: r.selection.cancelled.map((p) => ({ sha: p.commit.sha, revertedBy: p.revertedBy.sha })),
       skippedTags: r.skippedTags,
+      security: r.markers.security,
+      breaking: r.markers.breaking,
+      taken: r.takenBy,
+      warnings: r.warnings,
     };
+    for (const w of r.warnings) out.warn(w);
     const lines: string[] = [];
     if (r.next === null)
       lines.push(`No release on ${r.channel}: ${r.reason}.${r.current === null ? '' : ` Current: ${r.current}.`}`);
     else lines.push(`${r.next}`, '', `${r.current ?? '(no release yet)'} -> ${r.next} on ${r.channel}: ${r.reason}`);
+    if (r.next !== null && (r.markers.security !== null || r.markers.breaking))
+      lines.push(
+        `Marked: ${[r.markers.security ? `security (${r.markers.security.severity}${r.markers.security.advisory ? `, ${r.markers.security.advisory}` : ''})` : null, r.markers.breaking ? 'breaking' : null].filter((x) => x !== null).join(', ')}`,
+      );
     if (r.deciding.length > 0) {
       lines.push('', 'Decided by:');
       for (const c of r.deciding) lines.push(`  ${c.shortSha} ${c.header}`);

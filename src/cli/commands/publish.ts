@@ -25,7 +25,14 @@ export default defineCommand({
       description: 'a security release: low, medium, high or critical (applies outside maintenance windows)',
     },
     advisory: { flags: '--advisory <id>', description: 'the advisory it fixes, e.g. GHSA-xxxx or CVE-2026-1234' },
-    breaking: { flags: '--breaking', description: 'mark it as breaking' },
+    breaking: {
+      flags: '--breaking',
+      description: 'mark it as breaking (default: from the commits, as the notes say)',
+    },
+    allow: {
+      flags: '--allow <reason>',
+      description: 'publish a hotfix that breaks the lane rule; the reason is recorded in the manifest',
+    },
     minimumVersion: {
       flags: '--minimum-version <version>',
       description: 'the lowest installed version that may upgrade to it directly',
@@ -57,8 +64,10 @@ export default defineCommand({
       files: files.map((file) => ctx.path(file)),
       ...(flags.commit ? { commit: flags.commit } : {}),
       notes,
-      security,
-      breaking: flags.breaking === true,
+      // Left out, the markers come from the commits (a security: or breaking commit).
+      ...(security !== null ? { security } : {}),
+      ...(flags.breaking ? { breaking: true } : {}),
+      allow: flags.allow ?? null,
       minimumVersion: flags.minimumVersion ?? null,
       dryRun: flags.dryRun === true,
       progress: (t) => ctx.out.progress(t),
@@ -78,6 +87,7 @@ export default defineCommand({
         `${r.outcome === 'published' ? 'published' : 'already published (same bytes)'} ${version} on ${r.channel}${r.hotfix ? ' (hotfix)' : ''}:`,
         ...r.targets.map((t) => `  ${t.path}  sha256 ${t.sha256}  ${t.length} bytes`),
         ...checkLines(r.checks),
+        ...(r.review ? ['changes since the stable tag:', r.review] : []),
         ...(r.pruned.length > 0
           ? [`pruned ${r.pruned.length} old ${r.channel} release(s): ${r.pruned.join(', ')}`]
           : []),

@@ -1,5 +1,5 @@
 import type { ParsedCommit, RawCommit, Reference } from '../commit/types.ts';
-import type { ResolvedConfig } from '../config/schema.ts';
+import { ruleFor, type CommitRules } from '../config/schema.ts';
 import { selectCommits } from '../version/bump.ts';
 
 const TYPE_AT_START = /^([A-Za-z][\w-]*)(?:\([^()\r\n]*\))?(!)?:/;
@@ -9,21 +9,22 @@ const TYPE_AT_START = /^([A-Za-z][\w-]*)(?:\([^()\r\n]*\))?(!)?:/;
  * or `chore:` commit with no breaking marker, a message that is not conventional), so that a
  * walk over a long history need not parse it at all. True means "parse it and see".
  */
-export function mayAppearRaw(raw: RawCommit, config: Pick<ResolvedConfig, 'types'>): boolean {
+export function mayAppearRaw(raw: RawCommit, config: CommitRules): boolean {
   if (raw.subject.startsWith('Revert "')) return true;
   const m = TYPE_AT_START.exec(raw.subject);
   if (m === null) return false;
   if (m[2] === '!' || (config.types[m[1]!.toLowerCase()]?.section ?? null) !== null) return true;
+  if (config.deps.section !== null && config.deps.types.includes(m[1]!.toLowerCase())) return true;
   const lower = m[1]!.toLowerCase();
   if (lower === 'revert' || lower === 'breaking' || lower === 'breaking-change') return true;
   return raw.body !== '' && (raw.body.includes('BREAKING') || raw.body.includes('eprecated:'));
 }
 
 /** Whether a commit can ever produce a changelog entry (or cancel one): the rest need not be kept. */
-export function mayAppear(c: ParsedCommit, config: Pick<ResolvedConfig, 'types'>): boolean {
+export function mayAppear(c: ParsedCommit, config: CommitRules): boolean {
   if (!c.conventional) return false;
   return (
-    c.breaking || c.reverts !== null || c.deprecations.length > 0 || (config.types[c.type!]?.section ?? null) !== null
+    c.breaking || c.reverts !== null || c.deprecations.length > 0 || (ruleFor(c, config)?.section ?? null) !== null
   );
 }
 
@@ -53,7 +54,7 @@ export interface ReleaseChanges {
  */
 export function buildEntries(
   commits: readonly ParsedCommit[],
-  config: Pick<ResolvedConfig, 'types'>,
+  config: CommitRules,
   options: { cancelReverts?: boolean } = {},
 ): ChangeEntry[] {
   const included =
@@ -61,7 +62,7 @@ export function buildEntries(
   const entries: ChangeEntry[] = [];
   for (let i = included.length - 1; i >= 0; i--) {
     const c = included[i]!;
-    let section = config.types[c.type!]?.section ?? null;
+    let section = ruleFor(c, config)?.section ?? null;
     if (section === null && c.breaking) section = 'Changed';
     if (section !== null) {
       entries.push({

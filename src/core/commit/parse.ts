@@ -2,7 +2,7 @@ import type { Footer, ParsedCommit, RawCommit, Reference } from './types.ts';
 
 // Conventional Commits 1.0.0, rule 1-5: `type(scope)!: description`. The type is a noun; we
 // also accept digits, `-` and `_` after the first letter, as commitlint does.
-const HEADER = /^([A-Za-z][\w-]*)(?:\(([^()\r\n]*)\))?(!)?: ?(\S.*)$/;
+const HEADER = /^([A-Za-z][\w-]*)(?:\(([^()\r\n]*)\))?(!)?: *(\S.*)$/;
 // git's own revert header: Revert "feat: something"
 const GIT_REVERT = /^Revert "(.+)"$/;
 const REVERTS_SHA = /This reverts commit ([0-9a-f]{7,40})\b/;

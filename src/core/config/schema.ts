@@ -139,6 +139,13 @@ const Feed = z
       .min(1)
       .default('hotfix/*')
       .describe('Branches (a glob) whose commits, cut from a stable tag, may go to stable without a beta first.'),
+    hotfixTypes: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['fix', 'security', 'perf', 'revert'])
+      .describe(
+        'Commit types a hotfix branch may carry since the stable tag it was cut from (release commits and dependency updates aside); anything else needs --allow <reason>.',
+      ),
     enforcePromotion: z
       .boolean()
       .default(true)
@@ -160,6 +167,88 @@ const Feed = z
       .prefault({}),
   })
   .strict();
+
+const argv = z
+  .array(z.string())
+  .min(1)
+  .describe(
+    'A command as an argument array (no shell): ["pytest", "tests/"]. {version}, {tag}, {channel}, {os} and {arch} are replaced.',
+  );
+
+const Gate = z
+  .object({
+    name: z.string().min(1).describe('What the gate checks, e.g. "tests"; shown in the plan and the checklist.'),
+    run: argv,
+    env: z.record(z.string(), z.string()).optional().describe('Extra environment for the command.'),
+  })
+  .strict();
+
+const Build = z
+  .object({
+    name: z.string().min(1).optional().describe('A name for the step (default: the command).'),
+    run: argv,
+    env: z.record(z.string(), z.string()).optional(),
+    matrix: z
+      .object({
+        os: z.array(z.string().regex(/^[a-z0-9_]+$/)).min(1).optional(),
+        arch: z.array(z.string().regex(/^[a-z0-9_]+$/)).min(1).optional(),
+      })
+      .strict()
+      .optional()
+      .describe('Run once per os x arch (e.g. {"os": ["linux"], "arch": ["amd64", "arm64"]}); {os} and {arch} are replaced.'),
+    artifacts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Globs of the files this step makes, relative to the repository (e.g. "dist/*.whl"); each must match.'),
+  })
+  .strict();
+
+const Release = z
+  .object({
+    commitMessage: z
+      .string()
+      .min(1)
+      .default('chore(release): v{version}')
+      .describe('Message of the release commit; {version} and {tag} are replaced.'),
+    tagMessage: z.string().min(1).default('Release {tag}').describe('Message of the annotated tag.'),
+    sign: z
+      .boolean()
+      .nullable()
+      .default(null)
+      .describe("Sign the tag (git tag -s); null follows git's own tag.gpgSign setting."),
+    branches: z
+      .record(z.string(), z.array(z.string().min(1)).min(1))
+      .default({})
+      .describe(
+        'Per channel, the branches (globs) a release may be cut from. Left out: the main branch for prerelease channels; the main branch, hotfix branches and maintenance branches (1.x, 1.4.x) for stable.',
+      ),
+    gates: z.array(Gate).default([]).describe('Quality gates, run in order before anything is written.'),
+    checklist: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Items a person confirms before the release (asked on a terminal; --yes or "confirmed" in CI).'),
+    confirmed: z
+      .union([z.boolean(), z.array(z.string())])
+      .default(false)
+      .describe('Checklist items confirmed without asking (true: all), for CI.'),
+    build: z.array(Build).default([]).describe('Build steps, run after the tag; their artifacts are checked, hashed and published.'),
+    feed: z
+      .object({
+        dir: z.string().min(1).default('feed').describe('The feed: a folder or s3://bucket/prefix.'),
+        keys: z.string().min(1).default('keys').describe('The key folder.'),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe('Publish the artifacts to this signed feed; null publishes nowhere.'),
+    push: z
+      .union([z.literal(false), z.string().min(1)])
+      .default(false)
+      .describe('The remote to push the release commit and tag to (e.g. "origin"); false pushes nothing.'),
+    post: z.array(Gate).default([]).describe('Post-release steps (announce, docs links); a failure is reported, the release stands.'),
+  })
+  .strict();
+export type ReleaseConfig = z.output<typeof Release>;
 
 export const ConfigSchema = z
   .object({
@@ -189,10 +278,33 @@ export const ConfigSchema = z
       .record(z.string().regex(/^[a-z][\w-]*$/, 'expected a lower-case commit type'), TypeRuleInput)
       .default({})
       .describe('Commit types: changelog section and bump. Merged over the defaults.'),
+    deps: z
+      .object({
+        scopes: z.array(z.string().min(1)).default(['deps']).describe('Scopes that mark a dependency update.'),
+        types: z
+          .array(z.string().min(1))
+          .default(['fix', 'chore', 'build'])
+          .describe('Commit types that, with one of those scopes, are a dependency update.'),
+        bump: z
+          .enum(BUMPS)
+          .nullable()
+          .default('patch')
+          .describe('The release a dependency update warrants (release-please ships them as patches); null: none.'),
+        section: z
+          .string()
+          .min(1)
+          .nullable()
+          .default('Changed')
+          .describe('Changelog section for dependency updates, or null to leave them out.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Dependency updates (fix(deps), chore(deps), build(deps)): their own bump and changelog section.'),
     changelog: Changelog.prefault({}),
     notes: Notes.prefault({}),
     links: Links.prefault({}),
     feed: Feed.prefault({}),
+    release: Release.prefault({}),
     versionFiles: z
       .array(VersionFile)
       .optional()
@@ -207,6 +319,29 @@ export type Config = z.output<typeof ConfigSchema>;
 export interface ResolvedConfig extends Omit<Config, 'types'> {
   types: Readonly<Record<string, TypeRule>>;
   stableChannel: string;
+}
+
+/** What decides a commit's bump and changelog section: the type table and the dependency policy. */
+export type CommitRules = Pick<ResolvedConfig, 'types' | 'deps'>;
+
+/** fix(deps), chore(deps), build(deps): a dependency update under the `deps` policy. */
+export function isDependencyUpdate(commit: { type: string | null; scope: string | null }, rules: CommitRules): boolean {
+  return (
+    commit.type !== null &&
+    commit.scope !== null &&
+    rules.deps.scopes.includes(commit.scope) &&
+    rules.deps.types.includes(commit.type)
+  );
+}
+
+/** A dependency update follows `deps`; any other commit its type's rule. */
+export function ruleFor(
+  commit: { type: string | null; scope: string | null },
+  rules: CommitRules,
+): TypeRule | null {
+  if (commit.type === null) return null;
+  if (isDependencyUpdate(commit, rules)) return { section: rules.deps.section, bump: rules.deps.bump };
+  return rules.types[commit.type] ?? null;
 }
 
 export function resolveConfig(config: Config): ResolvedConfig {

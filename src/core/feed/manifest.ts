@@ -49,6 +49,11 @@ export const ManifestSchema = z
     /** The lowest installed version that may upgrade to this one directly; null: any. */
     minimumVersion: Version.nullable(),
     hotfix: z.boolean(),
+    /** Promotion rules broken on purpose (--allow), each with the maintainer's reason; absent when none. */
+    exceptions: z
+      .array(z.object({ rule: z.string().min(1), reason: z.string().min(1) }).strict())
+      .min(1)
+      .optional(),
     notes: z.string(),
     /**
      * Keyed by platform ("linux/amd64", or "any"), which is where an instance looks for its app

@@ -1,5 +1,5 @@
 import type { ParsedCommit } from '../commit/types.ts';
-import type { Bump, ResolvedConfig } from '../config/schema.ts';
+import { ruleFor, type Bump, type CommitRules } from '../config/schema.ts';
 
 const RANK: Record<Bump, number> = { patch: 1, minor: 2, major: 3 };
 
@@ -10,10 +10,10 @@ export function higherBump(a: Bump | null, b: Bump | null): Bump | null {
 }
 
 /** The release one commit warrants under the 1.0.0-and-later rules. */
-export function bumpForCommit(commit: ParsedCommit, types: ResolvedConfig['types']): Bump | null {
+export function bumpForCommit(commit: ParsedCommit, rules: CommitRules): Bump | null {
   if (!commit.conventional) return null;
   if (commit.breaking) return 'major';
-  let bump = types[commit.type!]?.bump ?? null;
+  let bump = ruleFor(commit, rules)?.bump ?? null;
   // A `Deprecated:` footer marks public API as deprecated: SemVer 2.0.0 item 7 asks for a minor.
   if (commit.deprecations.length > 0) bump = higherBump(bump, 'minor');
   return bump;
@@ -111,14 +111,14 @@ export interface BumpDecision {
 
 export function decideBump(
   included: readonly ParsedCommit[],
-  types: ResolvedConfig['types'],
+  rules: CommitRules,
   currentMajor: number | null,
 ): BumpDecision {
   let bump: Bump | null = null;
   let releaseAs: string | null = null;
   const perCommit: [ParsedCommit, Bump | null][] = [];
   for (const c of included) {
-    const b = applyZeroMajorRule(bumpForCommit(c, types), currentMajor);
+    const b = applyZeroMajorRule(bumpForCommit(c, rules), currentMajor);
     perCommit.push([c, b]);
     bump = higherBump(bump, b);
     if (releaseAs === null && c.releaseAs !== null) releaseAs = c.releaseAs;

@@ -24,6 +24,13 @@ export interface VersionPlanInput {
   /** `--release-as`, which wins over a `Release-As:` footer. */
   releaseAs: string | null;
   head: { sha: string; time: number } | null;
+  /**
+   * The highest prerelease (not nightly) reachable from HEAD above `base`: a prerelease line
+   * started with --release-as 1.0.0 is remembered, so stable never plans below 1.0.0-beta.N.
+   */
+  prereleaseLine?: string | null;
+  /** A maintenance branch's line (1.x: {major: 1}; 1.4.x: {major: 1, minor: 4}), which the version must stay in. */
+  line?: { branch: string; major: number; minor: number | null } | null;
 }
 
 export interface VersionPlan {
@@ -37,6 +44,8 @@ export interface VersionPlan {
   deciding: ParsedCommit[];
   /** A one-line answer to "why this version?". */
   reason: string;
+  /** Versions passed over because a tag has them already (on another branch, say). */
+  taken: string[];
 }
 
 function checkChannel(config: ResolvedConfig, channel: string): void {
@@ -58,8 +67,9 @@ export function planVersion(input: VersionPlanInput): VersionPlan {
   checkChannel(config, channel);
   const baseMajor = base === null ? null : semver.major(base);
   const selection = selectCommits(input.commits);
-  const decision = decideBump(selection.included, config.types, baseMajor);
+  const decision = decideBump(selection.included, config, baseMajor);
   const releaseAs = input.releaseAs ?? decision.releaseAs;
+  const taken: string[] = [];
   const plan = (next: string | null, reason: string): VersionPlan => ({
     channel,
     current: input.current,
@@ -70,6 +80,7 @@ export function planVersion(input: VersionPlanInput): VersionPlan {
     selection,
     deciding: decision.deciding,
     reason,
+    taken,
   });
 
   // The version the next stable release will carry.
@@ -92,6 +103,16 @@ export function planVersion(input: VersionPlanInput): VersionPlan {
     target = v;
     reason = input.releaseAs !== null ? `--release-as ${v}` : `Release-As: ${v} footer`;
   } else if (decision.bump === null) {
+    const pre = input.prereleaseLine ?? null;
+    if (
+      channel === config.stableChannel &&
+      pre !== null &&
+      semver.prerelease(pre) !== null &&
+      (base === null || semver.gt(pre, base))
+    ) {
+      const core = `${semver.major(pre)}.${semver.minor(pre)}.${semver.patch(pre)}`;
+      return plan(core, `graduates the ${core} prerelease line of ${pre}`);
+    }
     return plan(
       null,
       selection.included.length === 0
@@ -106,9 +127,41 @@ export function planVersion(input: VersionPlanInput): VersionPlan {
     reason = `${decision.bump} bump from ${base}${baseMajor === 0 && decision.deciding.some((c) => c.breaking) ? ' (breaking changes bump the minor below 1.0.0)' : ''}`;
   }
   // A prerelease already cut for a later core version (by Release-As, say) keeps its target.
-  if (input.current !== null && semver.prerelease(input.current) !== null) {
-    const core = `${semver.major(input.current)}.${semver.minor(input.current)}.${semver.patch(input.current)}`;
-    if (semver.gt(core, target) && semver.prerelease(target) === null) target = core;
+  for (const pre of [input.current, input.prereleaseLine ?? null]) {
+    if (pre === null || semver.prerelease(pre) === null) continue;
+    const core = `${semver.major(pre)}.${semver.minor(pre)}.${semver.patch(pre)}`;
+    if (semver.gt(core, target) && semver.prerelease(target) === null) {
+      target = core;
+      reason = `${reason}; continues the ${core} prerelease line of ${pre}`;
+    }
+  }
+  // Never a version some tag has already (a hotfix branch may have taken the next patch).
+  const stableTaken = new Set(input.existing.filter((v) => semver.prerelease(v) === null));
+  if (semver.prerelease(target) === null) {
+    const level: Bump =
+      semver.patch(target) !== 0
+        ? 'patch'
+        : semver.minor(target) !== 0 || semver.major(target) === 0
+          ? 'minor'
+          : 'major';
+    for (let i = 0; stableTaken.has(target) && i < 10_000; i++) {
+      taken.push(target);
+      target = applyBump(target, level);
+    }
+    if (taken.length > 0)
+      reason = `${reason}; ${taken.join(', ')} ${taken.length === 1 ? 'is' : 'are'} tagged already, so ${target}`;
+  }
+  const line = input.line ?? null;
+  if (
+    line !== null &&
+    (semver.major(target) !== line.major || (line.minor !== null && semver.minor(target) !== line.minor))
+  ) {
+    const want = line.minor === null ? `${line.major}.x.y` : `${line.major}.${line.minor}.x`;
+    const by = decision.deciding[0];
+    throw new SlipwayError(
+      'OUTSIDE_LINE',
+      `${line.branch} releases only ${want} versions, but the commits make ${target}${by ? ` (${by.shortSha} "${by.header}")` : ''}; release that change from ${config.feed.mainBranch}, or revert it on ${line.branch}`,
+    );
   }
 
   if (channel === config.stableChannel || semver.prerelease(target) !== null) return plan(target, reason);
@@ -116,7 +169,7 @@ export function planVersion(input: VersionPlanInput): VersionPlan {
   // Prerelease channels: nothing new since the last prerelease on this channel means no release.
   if (input.sinceCurrent !== null && releaseAs === null) {
     const fresh = selection.included.filter((c) => input.sinceCurrent!.has(c.sha));
-    if (decideBump(fresh, config.types, baseMajor).bump === null) {
+    if (decideBump(fresh, config, baseMajor).bump === null) {
       return plan(null, `nothing that warrants a release since ${input.current}`);
     }
   }

@@ -22,6 +22,8 @@ export interface TagClassification {
   releases: ReleaseTag[];
   /** Tags with the prefix whose rest is not a semantic version (listed with --verbose). */
   skipped: string[];
+  /** Tags that are semantic versions without the prefix (1.2.3 when the prefix is "v"): likely a wrong tagPrefix. */
+  unprefixed: string[];
 }
 
 /** Keeps the tags that are `<prefix><semver>`; the rest are skipped, never fatal. */
@@ -31,8 +33,12 @@ export function classifyTags(
 ): TagClassification {
   const releases: ReleaseTag[] = [];
   const skipped: string[] = [];
+  const unprefixed: string[] = [];
   for (const t of tags) {
-    if (!t.name.startsWith(prefix)) continue;
+    if (!t.name.startsWith(prefix)) {
+      if (versionFromTag(t.name, '') !== null || versionFromTag(t.name, 'v') !== null) unprefixed.push(t.name);
+      continue;
+    }
     const version = versionFromTag(t.name, prefix);
     if (version === null) {
       skipped.push(t.name);
@@ -40,7 +46,7 @@ export function classifyTags(
     }
     releases.push({ name: t.name, version, commit: t.commit, date: t.date });
   }
-  return { releases: sortNewestFirst(releases), skipped };
+  return { releases: sortNewestFirst(releases), skipped, unprefixed };
 }
 
 /** Sorts by version, highest first, parsing each version once (thousands of tags are common). */
@@ -84,4 +90,12 @@ export function parseVersionArgument(text: string, prefix: string, what = 'the v
     );
   }
   return version;
+}
+
+/** The warning for tags that look like releases but lack the prefix, or null when there are none. */
+export function unprefixedWarning(tags: TagClassification, prefix: string): string | null {
+  if (tags.unprefixed.length === 0) return null;
+  const shown = tags.unprefixed.slice(0, 3).join(', ') + (tags.unprefixed.length > 3 ? ', …' : '');
+  const guess = tags.unprefixed.every((t) => t.startsWith('v')) ? 'v' : '';
+  return `${tags.unprefixed.length} tag${tags.unprefixed.length === 1 ? '' : 's'} (${shown}) look${tags.unprefixed.length === 1 ? 's' : ''} like release${tags.unprefixed.length === 1 ? '' : 's'} but ${tags.unprefixed.length === 1 ? 'does' : 'do'} not start with the tag prefix "${prefix}", so ${tags.unprefixed.length === 1 ? 'it is' : 'they are'} ignored; if they are your releases, set "tagPrefix": "${guess}" in slipway.json`;
 }

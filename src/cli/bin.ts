@@ -25,6 +25,7 @@ const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
+  stdin: process.stdin,
   cwd: process.cwd(),
 });
 // Exit now rather than let the runtime tear down a large heap piece by piece (a whole-history

@@ -42,6 +42,8 @@ export interface CliIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** Where a person answers (a checklist item); absent or not a terminal in CI and tests. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   /** The folder relative paths are read from. */
   cwd: string;
 }

@@ -48,6 +48,19 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'fail unless every version file agrees with the tag and with each other',
     load: m(() => import('./commands/check-version.ts')),
   },
+  {
+    path: ['release'],
+    summary:
+      'carry out the release strategy: gates, checklist, version files, changelog, commit, tag, build, publish, push',
+    load: m(() => import('./commands/release.ts')),
+    after:
+      '\nThe steps come from "release" in slipway.json. Each is journaled in .slipway/release.json: a run that\nstops before the tag leaves the tree as it was; after the tag, --resume (or a rerun) finishes it\nwithout a second tag or a duplicate upload.',
+  },
+  {
+    path: ['checklist'],
+    summary: 'print the release checklist for the next release, gates ticked from their last results',
+    load: m(() => import('./commands/checklist.ts')),
+  },
   // Migrations.
   {
     path: ['migrate'],

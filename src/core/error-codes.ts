@@ -41,7 +41,10 @@ export const ERROR_CATALOGUE = {
   STEP_NOT_FOUND: { exit: 1, hint: 'install the command or fix "run" in slipway.json' },
   CHECKLIST_UNCONFIRMED: { exit: 1, hint: 'confirm on a terminal, pass --yes, or list the items in release.confirmed' },
   BUILD_FAILED: { exit: 1, hint: 'fix the build, then run slipway release --resume' },
-  PUSH_REJECTED: { exit: 1, hint: 'update the branch (git pull --rebase) or fix the remote, then slipway release --resume' },
+  PUSH_REJECTED: {
+    exit: 1,
+    hint: 'update the branch (git pull --rebase) or fix the remote, then slipway release --resume',
+  },
   POST_STEP_FAILED: { exit: 1, hint: 'the release stands; fix the step and run slipway release --resume' },
   RELEASE_UNFINISHED: { exit: 1, hint: 'run slipway release --resume to finish it' },
   NO_RELEASE_TO_RESUME: { exit: 1, hint: 'nothing to resume; run slipway release' },

@@ -36,8 +36,18 @@ export async function diffStat(root: string, from: string, to: string): Promise<
 /** Stages exactly these paths and commits them; returns the new commit's sha. */
 export async function commitPaths(root: string, paths: readonly string[], message: string): Promise<string> {
   await runGit(root, ['add', '--', ...paths]);
-  await runGit(root, ['commit', '-q', '--no-verify', '-m', message, '--', ...paths]);
+  await runGit(root, ['commit', '-q', '-m', message, '--', ...paths]);
   return (await runGit(root, ['rev-parse', 'HEAD'])).stdout.trim();
+}
+
+/** Takes paths out of the index again (back to HEAD's version there), leaving the files alone. */
+export async function unstage(root: string, paths: readonly string[]): Promise<void> {
+  await runGit(root, ['reset', '-q', '--', ...paths]);
+}
+
+/** Deletes a local tag (one made by a release that is being undone before it was pushed). */
+export async function deleteTag(root: string, name: string): Promise<void> {
+  await runGit(root, ['tag', '-d', name]);
 }
 
 /** Whether git is set up to sign tags (tag.gpgSign). */

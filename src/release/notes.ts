@@ -47,8 +47,7 @@ async function requireUpcoming(
   changelog: string | null,
 ): Promise<void> {
   const inFile =
-    changelog !== null &&
-    parseChangelog(changelog).blocks.some((b) => b.kind === 'release' && b.version === version);
+    changelog !== null && parseChangelog(changelog).blocks.some((b) => b.kind === 'release' && b.version === version);
   if (inFile) return;
   const channel = channelOf(version, options.config.stableChannel);
   const next = options.config.channels.includes(channel)

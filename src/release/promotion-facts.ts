@@ -39,7 +39,12 @@ async function hotfixLane(
   await readCommits(root, { revisions: [commit, `^${tagSha}`] }, (raw) => {
     if (raw.parents.length > 1) return; // a merge brings in commits listed on their own
     const c = parseCommit(raw);
-    commits.push({ shortSha: c.shortSha, type: c.type, header: c.header, routine: routine.test(c.header) || isDependencyUpdate(c, config) });
+    commits.push({
+      shortSha: c.shortSha,
+      type: c.type,
+      header: c.header,
+      routine: routine.test(c.header) || isDependencyUpdate(c, config),
+    });
   });
   return { branch, tag: from.tag, commits, diffStat: await diffStat(root, tagSha, commit) };
 }

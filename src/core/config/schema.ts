@@ -190,12 +190,20 @@ const Build = z
     env: z.record(z.string(), z.string()).optional(),
     matrix: z
       .object({
-        os: z.array(z.string().regex(/^[a-z0-9_]+$/)).min(1).optional(),
-        arch: z.array(z.string().regex(/^[a-z0-9_]+$/)).min(1).optional(),
+        os: z
+          .array(z.string().regex(/^[a-z0-9_]+$/))
+          .min(1)
+          .optional(),
+        arch: z
+          .array(z.string().regex(/^[a-z0-9_]+$/))
+          .min(1)
+          .optional(),
       })
       .strict()
       .optional()
-      .describe('Run once per os x arch (e.g. {"os": ["linux"], "arch": ["amd64", "arm64"]}); {os} and {arch} are replaced.'),
+      .describe(
+        'Run once per os x arch (e.g. {"os": ["linux"], "arch": ["amd64", "arm64"]}); {os} and {arch} are replaced.',
+      ),
     artifacts: z
       .array(z.string().min(1))
       .default([])
@@ -231,7 +239,10 @@ const Release = z
       .union([z.boolean(), z.array(z.string())])
       .default(false)
       .describe('Checklist items confirmed without asking (true: all), for CI.'),
-    build: z.array(Build).default([]).describe('Build steps, run after the tag; their artifacts are checked, hashed and published.'),
+    build: z
+      .array(Build)
+      .default([])
+      .describe('Build steps, run after the tag; their artifacts are checked, hashed and published.'),
     feed: z
       .object({
         dir: z.string().min(1).default('feed').describe('The feed: a folder or s3://bucket/prefix.'),
@@ -245,7 +256,10 @@ const Release = z
       .union([z.literal(false), z.string().min(1)])
       .default(false)
       .describe('The remote to push the release commit and tag to (e.g. "origin"); false pushes nothing.'),
-    post: z.array(Gate).default([]).describe('Post-release steps (announce, docs links); a failure is reported, the release stands.'),
+    post: z
+      .array(Gate)
+      .default([])
+      .describe('Post-release steps (announce, docs links); a failure is reported, the release stands.'),
   })
   .strict();
 export type ReleaseConfig = z.output<typeof Release>;
@@ -335,10 +349,7 @@ export function isDependencyUpdate(commit: { type: string | null; scope: string 
 }
 
 /** A dependency update follows `deps`; any other commit its type's rule. */
-export function ruleFor(
-  commit: { type: string | null; scope: string | null },
-  rules: CommitRules,
-): TypeRule | null {
+export function ruleFor(commit: { type: string | null; scope: string | null }, rules: CommitRules): TypeRule | null {
   if (commit.type === null) return null;
   if (isDependencyUpdate(commit, rules)) return { section: rules.deps.section, bump: rules.deps.bump };
   return rules.types[commit.type] ?? null;

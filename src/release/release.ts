@@ -1,0 +1,883 @@
+import { glob, mkdir, readFile, rm } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
+import semver from 'semver';
+import type { ResolvedConfig } from '../core/config/schema.ts';
+import { SlipwayError, type ErrorCode } from '../core/errors.ts';
+import type { ReleaseMarkers } from '../core/release/markers.ts';
+import { globToRegExp } from '../core/release/promotion.ts';
+import { isNightly } from '../core/version/tags.ts';
+import { KeyRing } from '../feed/key-ring.ts';
+import { FeedSession } from '../feed/session.ts';
+import { openStore } from '../feed/store.ts';
+import { resolveCommit } from '../git/refs.ts';
+import { requireFullHistory, type RepositoryInfo } from '../git/repo.ts';
+import {
+  changedTrackedFiles,
+  commitPaths,
+  createTag,
+  deleteTag,
+  pushRelease,
+  resetTo,
+  signsTags,
+  tagCommit,
+  unstage,
+} from '../git/write.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
+import { acquireLock } from '../io/lock-file.ts';
+import { hashFile } from '../io/hash.ts';
+import { planVersionWrite, resolveVersionFiles, type VersionChange } from '../project/version-files/index.ts';
+import { buildChangelog } from './changelog.ts';
+import { checkArtifacts } from './check-artifact.ts';
+import { judgePromotion, type FeedContext } from './feed-context.ts';
+import { computeNext } from './next.ts';
+import { buildNotes } from './notes.ts';
+import { publish } from './publish.ts';
+import { fill, runStep, type StepResult } from './run-step.ts';
+
+/** The steps of a release, in order (the journal and --json name them so). */
+export const RELEASE_STEPS = [
+  'gates',
+  'checklist',
+  'version-files',
+  'changelog',
+  'commit',
+  'tag',
+  'build',
+  'artifacts',
+  'publish',
+  'push',
+  'post',
+] as const;
+export type ReleaseStep = (typeof RELEASE_STEPS)[number];
+
+export interface PlannedCommand {
+  name: string;
+  argv: string[];
+  env: Record<string, string>;
+  /** For a build: the platform of this run of the matrix, and its artifact globs. */
+  os?: string;
+  arch?: string;
+  artifacts?: string[];
+}
+
+/** Everything `slipway release` will do, decided before it does anything (the --dry-run and --json plan). */
+export interface ReleasePlan {
+  version: string;
+  /** null for a nightly: nightly builds are not tagged. */
+  tag: string | null;
+  channel: string;
+  branch: string | null;
+  /** HEAD when the release starts. */
+  head: string;
+  previous: string | null;
+  reason: string;
+  markers: ReleaseMarkers;
+  /** The rules the release passed, one line each. */
+  checks: string[];
+  gates: PlannedCommand[];
+  checklist: { item: string; confirmed: boolean }[];
+  versionFiles: { path: string; from: string[]; to: string }[];
+  changelog: { file: string; changed: boolean } | null;
+  commitMessage: string | null;
+  tagMessage: string | null;
+  sign: boolean;
+  builds: PlannedCommand[];
+  feed: { dir: string; keys: string } | null;
+  push: string | null;
+  post: PlannedCommand[];
+  /** Each step and what it will do, or why it is skipped. */
+  steps: { step: ReleaseStep; does: string; skipped: boolean }[];
+}
+
+export interface StepRecord {
+  status: 'done' | 'failed' | 'skipped';
+  at: string;
+  detail: string;
+}
+
+/** `.slipway/release.json`: what a run has done, so that a failed one resumes without redoing it. */
+export interface ReleaseJournal {
+  schema: 1;
+  version: string;
+  tag: string | null;
+  channel: string;
+  branch: string | null;
+  base: string;
+  /** The commit released: the release commit, or `base` when nothing needed committing. */
+  commit: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  /** The step running when the process stopped (a SIGKILL leaves it here). */
+  running: ReleaseStep | null;
+  steps: Partial<Record<ReleaseStep, StepRecord>>;
+  /** Files the release writes, as they were before: a run stopped before the tag is put back with these. */
+  undo: { path: string; text: string | null }[];
+  artifacts: { path: string; sha256: string; length: number }[];
+  allow: string | null;
+}
+
+export interface ReleaseOptions {
+  root: string;
+  repo: RepositoryInfo;
+  config: ResolvedConfig;
+  channel: string;
+  releaseAs: string | null;
+  dryRun: boolean;
+  /** --yes: every checklist item confirmed. */
+  yes: boolean;
+  resume: boolean;
+  /** --sign: sign the tag even when git is not set to. */
+  sign: boolean;
+  allow: string | null;
+  date: string;
+  now: () => Date;
+  env: NodeJS.ProcessEnv;
+  /** Asks a person to confirm a checklist item; absent when there is no terminal. */
+  confirm?: (item: string) => Promise<boolean>;
+  /** A step starts or ends (progress on stderr). */
+  onStep?: (step: ReleaseStep, state: 'start' | 'done' | 'skipped' | 'failed', detail: string) => void;
+  /** The output of gates and builds, as it comes. */
+  onOutput?: (chunk: Buffer) => void;
+}
+
+export interface ReleaseOutcome {
+  outcome: 'released' | 'planned';
+  resumed: boolean;
+  plan: ReleasePlan;
+  journal: ReleaseJournal | null;
+  gateResults: StepResult[];
+  published: { version: string; channel: string; changed: boolean; artifacts: number } | null;
+}
+
+const JOURNAL = join('.slipway', 'release.json');
+const GATE_RESULTS = join('.slipway', 'gates.json');
+
+/** The branches a channel takes when release.branches does not say. */
+export function allowedBranches(config: ResolvedConfig, channel: string): string[] {
+  const given = config.release.branches[channel];
+  if (given !== undefined) return given;
+  if (channel !== config.stableChannel) return [config.feed.mainBranch];
+  return [config.feed.mainBranch, config.feed.hotfixBranches, '*.x'];
+}
+
+function placeholders(version: string, tag: string | null, channel: string): Record<string, string> {
+  return { version, tag: tag ?? version, channel };
+}
+
+function command(
+  name: string,
+  argv: readonly string[],
+  values: Record<string, string>,
+  env: Record<string, string> | undefined,
+): PlannedCommand {
+  const filled = argv.map((a) => fill(a, values));
+  const extra: Record<string, string> = {
+    SLIPWAY_VERSION: values.version!,
+    SLIPWAY_TAG: values.tag!,
+    SLIPWAY_CHANNEL: values.channel!,
+    ...(values.os ? { SLIPWAY_OS: values.os } : {}),
+    ...(values.arch ? { SLIPWAY_ARCH: values.arch } : {}),
+  };
+  for (const [k, v] of Object.entries(env ?? {})) extra[k] = fill(v, values);
+  return { name, argv: filled, env: extra };
+}
+
+/** The build steps with their matrix expanded: one command per os × arch, placeholders filled. */
+function expandBuilds(config: ResolvedConfig, values: Record<string, string>): PlannedCommand[] {
+  const builds: PlannedCommand[] = [];
+  for (const b of config.release.build)
+    for (const os of b.matrix?.os ?? [null])
+      for (const arch of b.matrix?.arch ?? [null]) {
+        const v = { ...values, ...(os ? { os } : {}), ...(arch ? { arch } : {}) };
+        const label = [b.name ?? b.run.join(' '), os !== null || arch !== null ? `${os ?? '*'}/${arch ?? '*'}` : null]
+          .filter((x) => x !== null)
+          .join(' ');
+        builds.push({
+          ...command(label, b.run, v, b.env),
+          ...(os ? { os } : {}),
+          ...(arch ? { arch } : {}),
+          artifacts: b.artifacts.map((a) => fill(a, v)),
+        });
+      }
+  return builds;
+}
+
+async function readJournal(root: string): Promise<ReleaseJournal | null> {
+  try {
+    return JSON.parse(await readFile(join(root, JOURNAL), 'utf8')) as ReleaseJournal;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new SlipwayError(
+      'RELEASE_UNFINISHED',
+      `${JOURNAL} cannot be read (${(error as Error).message}); delete it if no release is under way`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+async function writeJournal(root: string, journal: ReleaseJournal): Promise<void> {
+  await mkdir(join(root, '.slipway'), { recursive: true });
+  await writeFileAtomic(join(root, JOURNAL), `${JSON.stringify(journal, null, 2)}\n`);
+}
+
+function feedContext(root: string, config: ResolvedConfig, env: NodeJS.ProcessEnv, now: Date) {
+  const feed = config.release.feed!;
+  const at = (p: string): string => (p.startsWith('s3://') || isAbsolute(p) ? p : join(root, p));
+  return openStore(at(feed.dir), env).then((store): FeedContext => ({
+    config,
+    repoRoot: root,
+    store,
+    keys: new KeyRing({ dir: at(feed.keys), env }),
+    now,
+  }));
+}
+
+/**
+ * Decides the whole release and makes every check that can be made before anything is written:
+ * the version (from `next`), the branch the channel allows, a clean tree, a free tag, the
+ * version files and the changelog, the checklist, the feed's keys and the promotion rules.
+ * The dry run, --json and the real run all start here.
+ */
+export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan> {
+  const { root, repo, config, channel } = options;
+  requireFullHistory(repo);
+  if (repo.head === null)
+    throw new SlipwayError('EMPTY_REPOSITORY', `the repository at ${root} has no commits yet; commit something first`);
+  const checks: string[] = [];
+  const branchRules = allowedBranches(config, channel);
+  if (repo.branch === null)
+    throw new SlipwayError(
+      'BRANCH_NOT_ALLOWED',
+      `HEAD is detached; a ${channel} release is cut from a branch (${branchRules.join(', ')}): git switch ${config.feed.mainBranch}`,
+    );
+  if (!branchRules.some((b) => globToRegExp(b).test(repo.branch!)))
+    throw new SlipwayError(
+      'BRANCH_NOT_ALLOWED',
+      `${channel} releases are cut from ${branchRules.join(', ')}, and this is ${repo.branch}; switch branch (git switch ${config.feed.mainBranch}) or list it in release.branches.${channel} in slipway.json`,
+    );
+  checks.push(`branch ${repo.branch} may release to ${channel}`);
+  const dirty = (await changedTrackedFiles(root)).filter((p) => !p.startsWith('.slipway/'));
+  if (dirty.length > 0)
+    throw new SlipwayError(
+      'DIRTY_TREE',
+      `the working tree has uncommitted changes (${dirty.slice(0, 5).join(', ')}${dirty.length > 5 ? ', …' : ''}); a release commits only its own files: commit or stash them (git stash), then run slipway release again`,
+    );
+  checks.push('working tree clean');
+
+  const next = await computeNext({ cwd: root, repo, config, channel, releaseAs: options.releaseAs });
+  if (next.next === null)
+    throw new SlipwayError(
+      'NOTHING_TO_RELEASE',
+      `nothing to release on ${channel}: ${next.reason}; land a feat/fix commit, or give --release-as <version>`,
+    );
+  const version = next.next;
+  const nightly = isNightly(version);
+  const tag = nightly ? null : `${config.tagPrefix}${version}`;
+  if (tag !== null) {
+    const at = await tagCommit(root, tag);
+    if (at !== null)
+      throw new SlipwayError(
+        'TAG_EXISTS',
+        `tag ${tag} exists already (at ${at.slice(0, 7)}); a released version is never cut twice: run slipway next to see the next free version, or delete the tag if it was made by mistake (git tag -d ${tag})`,
+      );
+    checks.push(`tag ${tag} is free`);
+  }
+  const values = placeholders(version, tag, channel);
+
+  const gates = config.release.gates.map((g) => command(g.name, g.run, values, g.env));
+  const confirmedList = config.release.confirmed;
+  const checklist = config.release.checklist.map((item) => ({
+    item,
+    confirmed: options.yes || confirmedList === true || (Array.isArray(confirmedList) && confirmedList.includes(item)),
+  }));
+  const unconfirmed = checklist.filter((c) => !c.confirmed);
+  if (unconfirmed.length > 0 && options.confirm === undefined)
+    throw new SlipwayError(
+      'CHECKLIST_UNCONFIRMED',
+      `${unconfirmed.length} checklist item(s) are not confirmed and there is no terminal to ask on: ${unconfirmed.map((c) => `"${c.item}"`).join(', ')}; confirm them with --yes, or list them in release.confirmed in slipway.json`,
+    );
+
+  let versionFiles: VersionChange[] = [];
+  let changelog: ReleasePlan['changelog'] = null;
+  if (!nightly) {
+    const files = await resolveVersionFiles(root, config);
+    versionFiles = await planVersionWrite(root, files, version);
+    const wantChangelog = semver.prerelease(version) === null || config.changelog.prereleases;
+    if (wantChangelog) {
+      const path = join(root, config.changelog.file);
+      const existing = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return null;
+        throw error;
+      });
+      const built = await buildChangelog({
+        cwd: root,
+        repo,
+        config,
+        existing,
+        mode: 'update',
+        release: version,
+        date: options.date,
+      });
+      changelog = { file: config.changelog.file, changed: built.changed };
+    }
+  }
+
+  const builds = expandBuilds(config, values);
+
+  const feed = config.release.feed;
+  if (feed !== null) {
+    if (builds.every((b) => (b.artifacts ?? []).length === 0))
+      throw new SlipwayError(
+        'USAGE',
+        'release.feed is set but no build step names artifacts; add "artifacts": ["dist/*.tar.gz"] to a step of release.build',
+      );
+    const ctx = await feedContext(root, config, options.env, options.now());
+    await ctx.keys.online([channel]);
+    checks.push(`feed keys for ${channel} are present`);
+    // Judged on HEAD: the release commit adds only the version files and the changelog, which the rules allow.
+    const session = await FeedSession.open(ctx.store);
+    const verdict = await judgePromotion(ctx, session, {
+      version,
+      channel,
+      commit: repo.head.sha,
+      allow: options.allow,
+    });
+    checks.push(...verdict.checks);
+  }
+
+  const sign = options.sign || (config.release.sign ?? (await signsTags(root)));
+  const push = config.release.push === false ? null : config.release.push;
+  const post = config.release.post.map((p) => command(p.name, p.run, values, p.env));
+  const commitMessage = nightly ? null : fill(config.release.commitMessage, values);
+  const tagMessage = tag === null ? null : fill(config.release.tagMessage, values);
+  const willCommit = versionFiles.some((c) => c.from.some((f) => f !== c.to)) || changelog?.changed === true;
+  const steps: ReleasePlan['steps'] = [
+    {
+      step: 'gates',
+      does: gates.map((g) => g.name).join(', ') || 'no gates (release.gates)',
+      skipped: gates.length === 0,
+    },
+    {
+      step: 'checklist',
+      does:
+        checklist.map((c) => `${c.confirmed ? '[x]' : '[ ]'} ${c.item}`).join('; ') ||
+        'no checklist (release.checklist)',
+      skipped: checklist.length === 0,
+    },
+    {
+      step: 'version-files',
+      does: nightly
+        ? 'nightly builds leave the version files alone'
+        : versionFiles.map((c) => `${c.path}: ${[...new Set(c.from)].join(', ')} -> ${c.to}`).join('; ') ||
+          'no version files',
+      skipped: nightly || versionFiles.length === 0,
+    },
+    {
+      step: 'changelog',
+      does:
+        changelog === null
+          ? nightly
+            ? 'nightly builds get no changelog section'
+            : 'prerelease sections are off (changelog.prereleases)'
+          : `${changelog.file}: section ${version}`,
+      skipped: changelog === null,
+    },
+    {
+      step: 'commit',
+      does:
+        commitMessage === null
+          ? 'nothing to commit'
+          : willCommit
+            ? `"${commitMessage}"`
+            : 'nothing changed: the tag goes on HEAD',
+      skipped: commitMessage === null || !willCommit,
+    },
+    {
+      step: 'tag',
+      does: tag === null ? 'nightly builds are not tagged' : `annotated tag ${tag}${sign ? ', signed' : ''}`,
+      skipped: tag === null,
+    },
+    {
+      step: 'build',
+      does: builds.map((b) => b.name).join(', ') || 'no build (release.build)',
+      skipped: builds.length === 0,
+    },
+    {
+      step: 'artifacts',
+      does: builds.flatMap((b) => b.artifacts ?? []).join(', ') || 'no artifacts',
+      skipped: builds.every((b) => (b.artifacts ?? []).length === 0),
+    },
+    {
+      step: 'publish',
+      does: feed === null ? 'no feed (release.feed)' : `${version} on ${channel} in ${feed.dir}`,
+      skipped: feed === null,
+    },
+    {
+      step: 'push',
+      does:
+        push === null
+          ? 'not pushed (release.push)'
+          : `${repo.branch}${tag === null ? '' : ` and ${tag}`} to ${push}, atomically`,
+      skipped: push === null || (tag === null && !willCommit),
+    },
+    { step: 'post', does: post.map((p) => p.name).join(', ') || 'no post-release steps', skipped: post.length === 0 },
+  ];
+  return {
+    version,
+    tag,
+    channel,
+    branch: repo.branch,
+    head: repo.head.sha,
+    previous: next.current,
+    reason: next.reason,
+    markers: next.markers,
+    checks,
+    gates,
+    checklist,
+    versionFiles: versionFiles.map(({ path, from, to }) => ({ path, from, to })),
+    changelog,
+    commitMessage,
+    tagMessage,
+    sign,
+    builds,
+    feed,
+    push,
+    post,
+    steps,
+  };
+}
+
+/**
+ * Puts back a release stopped before its tag: the release commit undone (also one a SIGKILL left
+ * unrecorded: a commit on top of `base` made while the release held the lock), a tag made but
+ * not recorded deleted, and the files as they were.
+ */
+async function undoBeforeTag(root: string, journal: ReleaseJournal): Promise<void> {
+  const head = await resolveCommit(root, 'HEAD');
+  const parent = await resolveCommit(root, 'HEAD^');
+  const ours = head !== null && head !== journal.base && (head === journal.commit || parent === journal.base);
+  if (journal.tag !== null) {
+    const at = await tagCommit(root, journal.tag);
+    if (at !== null && (at === journal.base || (ours && at === head))) await deleteTag(root, journal.tag);
+  }
+  if (ours) await resetTo(root, journal.base);
+  const paths = journal.undo.map((u) => u.path);
+  if (paths.length > 0) await unstage(root, paths);
+  for (const u of journal.undo) {
+    if (u.text === null) await rm(join(root, u.path), { force: true });
+    else await writeFileAtomic(join(root, u.path), u.text);
+  }
+}
+
+function stepFailed(step: ReleaseStep, error: unknown, fix: string): SlipwayError {
+  const inner = error instanceof SlipwayError ? (error as SlipwayError) : null;
+  const code: ErrorCode = inner?.code ?? 'BUILD_FAILED';
+  return new SlipwayError(
+    code,
+    `release step "${step}" failed: ${(error as Error).message}${fix === '' ? '' : `; ${fix}`}`,
+    { cause: error, ...(inner?.details ? { details: inner.details } : {}) },
+  );
+}
+
+/**
+ * `slipway release`: carries out the strategy in `slipway.json`'s release section. A run that
+ * stops before the tag (a gate failed, SIGKILL) leaves the tree as it was; after the tag, the
+ * journal lets `--resume` (or a plain rerun) finish without a second tag or a duplicate upload.
+ */
+export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcome> {
+  const { root, config } = options;
+  const stamp = (): string => options.now().toISOString();
+  const say = options.onStep ?? (() => undefined);
+  await mkdir(join(root, '.slipway'), { recursive: true });
+  const unlock = options.dryRun
+    ? () => Promise.resolve()
+    : await acquireLock(join(root, '.slipway', 'release.lock'), {
+        held: (pid) =>
+          new SlipwayError(
+            'RELEASE_BUSY',
+            `another slipway release (pid ${pid ?? 'unknown'}) is running in ${root}; wait for it to finish`,
+          ),
+      });
+  try {
+    let journal = await readJournal(root);
+    const unfinished = journal !== null && journal.finishedAt === null;
+    const pastTag = unfinished && journal!.steps.tag !== undefined && journal!.steps.tag.status !== 'failed';
+    if (options.resume && !unfinished)
+      throw new SlipwayError(
+        'NO_RELEASE_TO_RESUME',
+        `there is no unfinished release to resume (${journal === null ? `no ${JOURNAL}` : `${journal.version} finished at ${journal.finishedAt}`}); run slipway release`,
+      );
+    if (unfinished && !pastTag && !options.dryRun) {
+      // Stopped before its tag: nothing of it stands. Put the tree back and plan afresh.
+      await undoBeforeTag(root, journal!);
+      journal = null;
+    }
+    if (unfinished && pastTag) {
+      if (options.dryRun)
+        return {
+          outcome: 'planned',
+          resumed: true,
+          plan: planResume(options, journal!),
+          journal,
+          gateResults: [],
+          published: null,
+        };
+      return await finish(options, journal!, true);
+    }
+
+    const plan = await planRelease(options);
+    if (options.dryRun) {
+      const gateResults = await runGates(options, plan);
+      return { outcome: 'planned', resumed: false, plan, journal: null, gateResults, published: null };
+    }
+
+    const undo: ReleaseJournal['undo'] = [];
+    for (const c of plan.versionFiles) undo.push({ path: c.path, text: await readFile(join(root, c.path), 'utf8') });
+    if (plan.changelog !== null)
+      undo.push({
+        path: plan.changelog.file,
+        text: await readFile(join(root, plan.changelog.file), 'utf8').catch(() => null),
+      });
+    journal = {
+      schema: 1,
+      version: plan.version,
+      tag: plan.tag,
+      channel: plan.channel,
+      branch: plan.branch,
+      base: plan.head,
+      commit: null,
+      startedAt: stamp(),
+      finishedAt: null,
+      running: null,
+      steps: {},
+      undo,
+      artifacts: [],
+      allow: options.allow,
+    };
+    const j = journal;
+    const record = async (step: ReleaseStep, status: StepRecord['status'], detail: string): Promise<void> => {
+      j.steps[step] = { status, at: stamp(), detail };
+      j.running = null;
+      await writeJournal(root, j);
+      say(step, status === 'done' ? 'done' : status === 'skipped' ? 'skipped' : 'failed', detail);
+    };
+    const begin = async (step: ReleaseStep, detail: string): Promise<void> => {
+      j.running = step;
+      await writeJournal(root, j);
+      say(step, 'start', detail);
+      crashAfter(options.env, `${step}:start`);
+    };
+    await writeJournal(root, j);
+
+    let gateResults: StepResult[] = [];
+    try {
+      await begin('gates', plan.steps[0]!.does);
+      gateResults = await runGates(options, plan);
+      await record('gates', plan.gates.length === 0 ? 'skipped' : 'done', `${gateResults.length} gate(s) passed`);
+
+      await begin('checklist', plan.steps[1]!.does);
+      for (const c of plan.checklist) {
+        if (c.confirmed) continue;
+        if (!(await options.confirm!(c.item)))
+          throw new SlipwayError(
+            'CHECKLIST_UNCONFIRMED',
+            `checklist item "${c.item}" was not confirmed; take care of it and run slipway release again`,
+          );
+        c.confirmed = true;
+      }
+      await record('checklist', plan.checklist.length === 0 ? 'skipped' : 'done', `${plan.checklist.length} confirmed`);
+
+      // Version files and changelog, re-planned now (the gates ran in between) and written together.
+      const writes: { path: string; text: string }[] = [];
+      await begin('version-files', plan.steps[2]!.does);
+      if (plan.tag !== null) {
+        const changes = await planVersionWrite(root, await resolveVersionFiles(root, config), plan.version);
+        for (const c of changes) if (c.from.some((f) => f !== c.to)) writes.push({ path: c.path, text: c.text });
+      }
+      for (const w of writes) await writeFileAtomic(join(root, w.path), w.text);
+      await record('version-files', writes.length === 0 ? 'skipped' : 'done', writes.map((w) => w.path).join(', '));
+      crashAfter(options.env, 'version-files');
+
+      await begin('changelog', plan.steps[3]!.does);
+      if (plan.changelog !== null) {
+        const path = join(root, plan.changelog.file);
+        const existing = await readFile(path, 'utf8').catch(() => null);
+        const built = await buildChangelog({
+          cwd: root,
+          repo: options.repo,
+          config,
+          existing,
+          mode: 'update',
+          release: plan.version,
+          date: options.date,
+        });
+        if (built.changed) {
+          await writeFileAtomic(path, built.text);
+          writes.push({ path: plan.changelog.file, text: built.text });
+        }
+      }
+      await record('changelog', plan.changelog === null ? 'skipped' : 'done', plan.changelog?.file ?? '');
+
+      await begin('commit', plan.steps[4]!.does);
+      if (plan.tag !== null) {
+        const stray = (await changedTrackedFiles(root)).filter(
+          (p) => !p.startsWith('.slipway/') && !writes.some((w) => w.path === p),
+        );
+        if (stray.length > 0)
+          throw new SlipwayError(
+            'DIRTY_TREE',
+            `files changed during the release that it did not write (${stray.join(', ')}): a gate changed tracked files; make the gate leave the tree alone`,
+          );
+      }
+      if (writes.length > 0 && plan.commitMessage !== null) {
+        j.commit = await commitPaths(
+          root,
+          writes.map((w) => w.path),
+          plan.commitMessage,
+        );
+        await record('commit', 'done', `${j.commit.slice(0, 7)} ${plan.commitMessage}`);
+      } else {
+        j.commit = plan.head;
+        await record('commit', 'skipped', 'nothing to commit');
+      }
+      crashAfter(options.env, 'commit');
+
+      await begin('tag', plan.steps[5]!.does);
+      if (plan.tag !== null) {
+        await createTag(root, plan.tag, j.commit, plan.tagMessage!, plan.sign);
+        await record('tag', 'done', `${plan.tag} at ${j.commit.slice(0, 7)}`);
+      } else await record('tag', 'skipped', 'nightly builds are not tagged');
+    } catch (error) {
+      // Before the tag nothing stands: the tree goes back to how it was.
+      const step = j.running ?? 'gates';
+      await undoBeforeTag(root, j).catch(() => undefined);
+      j.steps[step] = { status: 'failed', at: stamp(), detail: (error as Error).message };
+      j.finishedAt = stamp();
+      j.running = null;
+      await writeJournal(root, j);
+      say(step, 'failed', (error as Error).message);
+      throw stepFailed(step, error, 'nothing was committed or tagged, and the tree is as it was');
+    }
+    const done = await finish(options, j, false, plan);
+    return { ...done, plan, gateResults };
+  } finally {
+    await unlock();
+  }
+}
+
+/** With SLIPWAY_RELEASE_CRASH_AT=<point> the process dies there as a power cut would (the fault tests walk them). */
+function crashAfter(env: NodeJS.ProcessEnv, point: string): void {
+  if (env.SLIPWAY_RELEASE_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
+}
+
+async function runGates(options: ReleaseOptions, plan: ReleasePlan): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  for (const gate of plan.gates) {
+    const r = await runStep({ ...gate, cwd: options.root }, options.onOutput ?? (() => undefined));
+    results.push(r);
+    await recordGate(options.root, r, options.now());
+    if (r.status !== 0)
+      throw new SlipwayError(
+        'GATE_FAILED',
+        `gate "${gate.name}" failed (${r.signal ?? `exit ${r.status}`}): ${gate.argv.join(' ')}${r.tail === '' ? '' : `\n${r.tail}`}`,
+      );
+  }
+  return results;
+}
+
+/** The last result of each gate, for `slipway checklist`. */
+async function recordGate(root: string, r: StepResult, now: Date): Promise<void> {
+  const path = join(root, GATE_RESULTS);
+  const all = JSON.parse(await readFile(path, 'utf8').catch(() => '{}')) as Record<string, unknown>;
+  all[r.name] = { status: r.status, at: now.toISOString(), ms: r.ms, argv: r.argv };
+  await mkdir(join(root, '.slipway'), { recursive: true });
+  await writeFileAtomic(path, `${JSON.stringify(all, null, 2)}\n`);
+}
+
+export async function lastGateResults(root: string): Promise<Record<string, { status: number; at: string }>> {
+  return JSON.parse(await readFile(join(root, GATE_RESULTS), 'utf8').catch(() => '{}')) as Record<
+    string,
+    { status: number; at: string }
+  >;
+}
+
+/** The plan of a resumed release: what the journal holds, the rest planned from the config. */
+function planResume(options: ReleaseOptions, journal: ReleaseJournal): ReleasePlan {
+  const values = placeholders(journal.version, journal.tag, journal.channel);
+  const { config } = options;
+  const builds = expandBuilds(config, values);
+  return {
+    version: journal.version,
+    tag: journal.tag,
+    channel: journal.channel,
+    branch: journal.branch,
+    head: journal.base,
+    previous: null,
+    reason: `resuming the release of ${journal.version} started ${journal.startedAt}`,
+    markers: { security: null, breaking: false, because: { security: [], breaking: [] } },
+    checks: [],
+    gates: [],
+    checklist: [],
+    versionFiles: [],
+    changelog: null,
+    commitMessage: null,
+    tagMessage: null,
+    sign: false,
+    builds,
+    feed: config.release.feed,
+    push: config.release.push === false ? null : config.release.push,
+    post: config.release.post.map((p) => command(p.name, p.run, values, p.env)),
+    steps: RELEASE_STEPS.map((step) => ({
+      step,
+      does: journal.steps[step]?.status === 'done' ? `done: ${journal.steps[step].detail}` : 'to do',
+      skipped: journal.steps[step]?.status === 'done' || journal.steps[step]?.status === 'skipped',
+    })),
+  };
+}
+
+/** The steps after the tag, each skipped when the journal has it done. */
+async function finish(
+  options: ReleaseOptions,
+  journal: ReleaseJournal,
+  resumed: boolean,
+  planned?: ReleasePlan,
+): Promise<ReleaseOutcome> {
+  const { root, config } = options;
+  const stamp = (): string => options.now().toISOString();
+  const say = options.onStep ?? (() => undefined);
+  const plan = planned ?? planResume(options, journal);
+  if (journal.tag !== null) {
+    const at = await tagCommit(root, journal.tag);
+    if (at === null)
+      throw new SlipwayError(
+        'RELEASE_UNFINISHED',
+        `the journal says ${journal.tag} was tagged, but the tag is gone; recreate it (git tag -a ${journal.tag} ${journal.commit}) or delete ${JOURNAL} to start over`,
+      );
+    if (at !== journal.commit)
+      throw new SlipwayError(
+        'RELEASE_UNFINISHED',
+        `${journal.tag} points at ${at.slice(0, 7)}, not the release commit ${journal.commit?.slice(0, 7)} the journal recorded; fix the tag or delete ${JOURNAL}`,
+      );
+  }
+  const done = (s: ReleaseStep): boolean =>
+    journal.steps[s]?.status === 'done' || journal.steps[s]?.status === 'skipped';
+  const record = async (step: ReleaseStep, status: StepRecord['status'], detail: string): Promise<void> => {
+    journal.steps[step] = { status, at: stamp(), detail };
+    journal.running = null;
+    await writeJournal(root, journal);
+    say(step, status === 'failed' ? 'failed' : status === 'skipped' ? 'skipped' : 'done', detail);
+  };
+  const begin = async (step: ReleaseStep, detail: string): Promise<void> => {
+    journal.running = step;
+    await writeJournal(root, journal);
+    say(step, 'start', detail);
+    crashAfter(options.env, `${step}:start`);
+  };
+  const attempt = async (step: ReleaseStep, fix: string, work: () => Promise<[StepRecord['status'], string]>) => {
+    if (done(step)) return;
+    await begin(step, plan.steps.find((s) => s.step === step)!.does);
+    try {
+      const [status, detail] = await work();
+      await record(step, status, detail);
+    } catch (error) {
+      await record(step, 'failed', (error as Error).message);
+      throw stepFailed(step, error, fix);
+    }
+  };
+  const resumeHint = `${journal.tag ?? journal.version} stands; fix it and run slipway release --resume`;
+
+  const files: string[] = [];
+  await attempt('build', resumeHint, async () => {
+    for (const b of plan.builds) {
+      const r = await runStep({ ...b, cwd: root }, options.onOutput ?? (() => undefined));
+      if (r.status !== 0)
+        throw new SlipwayError(
+          'BUILD_FAILED',
+          `build "${b.name}" failed (${r.signal ?? `exit ${r.status}`}): ${b.argv.join(' ')}${r.tail === '' ? '' : `\n${r.tail}`}`,
+        );
+    }
+    return plan.builds.length === 0 ? ['skipped', 'no build steps'] : ['done', `${plan.builds.length} build(s)`];
+  });
+
+  await attempt('artifacts', resumeHint, async () => {
+    for (const b of plan.builds)
+      for (const pattern of b.artifacts ?? []) {
+        const found: string[] = [];
+        for await (const f of glob(pattern, { cwd: root })) found.push(join(root, f));
+        if (found.length === 0)
+          throw new SlipwayError(
+            'ARTIFACT_MISSING',
+            `the artifact glob "${pattern}" of build "${b.name}" matched nothing in ${root}`,
+          );
+        files.push(...found.sort());
+      }
+    if (files.length === 0) return ['skipped', 'no artifacts'];
+    const checked = await checkArtifacts(files, journal.version);
+    journal.artifacts = [];
+    for (const f of files) {
+      const h = await hashFile(f);
+      journal.artifacts.push({ path: relative(root, f), sha256: h.sha256, length: h.length });
+    }
+    return ['done', checked.map((c) => `${c.checked.name} (${c.checked.kind}, ${c.checked.platform})`).join(', ')];
+  });
+
+  let published: ReleaseOutcome['published'] = null;
+  await attempt('publish', resumeHint, async () => {
+    if (config.release.feed === null) return ['skipped', 'no feed'];
+    const ctx = await feedContext(root, config, options.env, options.now());
+    const notes = await buildNotes({
+      cwd: root,
+      config,
+      version: journal.version,
+      template: null,
+      date: options.date,
+    });
+    const r = await publish(ctx, {
+      version: journal.version,
+      channel: journal.channel,
+      files: journal.artifacts.map((a) => join(root, a.path)),
+      commit: journal.commit ?? 'HEAD',
+      notes: notes.markdown,
+      allow: journal.allow,
+    });
+    published = {
+      version: r.version,
+      channel: r.channel,
+      changed: r.outcome === 'published',
+      artifacts: r.targets.length,
+    };
+    return [
+      'done',
+      `${r.outcome === 'published' ? 'published' : 'already published'} ${r.version} on ${r.channel}${r.security ? `, security ${r.security.severity}` : ''}${r.breaking ? ', breaking' : ''}${r.checks.length > 0 ? `; ${r.checks.join('; ')}` : ''}`,
+    ];
+  });
+
+  await attempt(
+    'push',
+    `${journal.tag ?? journal.version} stands locally; fix the remote and run slipway release --resume`,
+    async () => {
+      if (plan.push === null) return ['skipped', 'release.push is off'];
+      if (journal.tag === null) return ['skipped', 'nothing to push for a nightly'];
+      await pushRelease(root, plan.push, journal.branch, journal.tag);
+      return ['done', `${journal.branch} and ${journal.tag} to ${plan.push}`];
+    },
+  );
+
+  await attempt('post', 'the release stands; fix the step and run slipway release --resume', async () => {
+    for (const p of plan.post) {
+      const r = await runStep({ ...p, cwd: root }, options.onOutput ?? (() => undefined));
+      if (r.status !== 0)
+        throw new SlipwayError(
+          'POST_STEP_FAILED',
+          `post-release step "${p.name}" failed (${r.signal ?? `exit ${r.status}`}): ${p.argv.join(' ')}${r.tail === '' ? '' : `\n${r.tail}`}`,
+        );
+    }
+    return plan.post.length === 0 ? ['skipped', 'none'] : ['done', plan.post.map((p) => p.name).join(', ')];
+  });
+
+  journal.finishedAt = stamp();
+  await writeJournal(root, journal);
+  return { outcome: 'released', resumed, plan, journal, gateResults: [], published };
+}

@@ -231,3 +231,56 @@ describe('buildChangelog', () => {
     assert.match(r.text, /\*\*ïntl:\*\* übersetzung 🚀 x{20000}/);
   });
 });
+
+describe('hand-written text and line ends (issue: lines lost under [Unreleased])', () => {
+  const FILE = [
+    '# Changelog',
+    '',
+    '## [Unreleased]',
+    '',
+    'A hand-written note about the next release.',
+    '',
+    '### Fixed',
+    '',
+    '- a fix described by hand',
+    '',
+    '## [1.0.1] - 2026-01-01',
+    '',
+    '### Fixed',
+    '',
+    '- handle empty body',
+    '',
+  ].join('\n');
+
+  it('keeps a line written directly under [Unreleased] (no ### heading), and moves it into the release being cut', async () => {
+    const repo = await history();
+    const update = await build(repo, FILE, { cfg: plain });
+    assert.match(update.text, /## \[Unreleased\]\n\nA hand-written note about the next release\.\n/);
+    assert.match(update.text, /## \[Unreleased\][^#]*\n\n### Added[\s\S]*- a fix described by hand\n\n## \[1\.0\.1\]/);
+    assert.match(
+      update.text,
+      /- handle empty body\n\n## \[1\.0\.0\]/,
+      'an older release added late gets its blank line',
+    );
+    assert.doesNotMatch(
+      update.text,
+      /## \[1\.0\.0\][\s\S]*a fix described by hand/,
+      "an older release never takes the next one's lines",
+    );
+
+    const cut = await build(repo, FILE, { cfg: plain, release: '2.0.0' });
+    assert.match(
+      cut.text,
+      /## \[Unreleased\]\n\n## \[2\.0\.0\] - 2026-11-22\n\nA hand-written note about the next release\.\n/,
+    );
+    assert.match(cut.text, /## \[2\.0\.0\][\s\S]*- a fix described by hand[\s\S]*## \[1\.0\.1\]/);
+  });
+
+  it('writes a CRLF file back with CRLF', async () => {
+    const repo = await history();
+    const crlf = FILE.replace(/\n/g, '\r\n');
+    const r = await build(repo, crlf, { cfg: plain, release: '2.0.0' });
+    assert.equal(r.text.split('\r\n').length, r.text.split('\n').length, 'every line ends with CRLF');
+    assert.ok(r.text.includes('## [2.0.0] - 2026-11-22\r\n'));
+  });
+});

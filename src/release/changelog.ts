@@ -220,7 +220,9 @@ export async function buildChangelog(options: ChangelogOptions): Promise<Changel
     releasing,
   });
   doc = result.doc;
-  const text = serializeChangelog(doc);
+  // A file written with CRLF line ends keeps them.
+  const lf = serializeChangelog(doc);
+  const text = options.existing?.includes('\r\n') ? lf.replace(/\n/g, '\r\n') : lf;
   return {
     text,
     changed: text !== options.existing,

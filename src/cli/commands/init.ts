@@ -1,5 +1,6 @@
 import { defineCommand, dryRun, json } from '../command.ts';
-import { join, relative } from 'node:path';
+import { glob, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { SlipwayError } from '../../core/errors.ts';
 import { DEFAULT_PREAMBLE } from '../../core/changelog/merge.ts';
 import { remoteUrl } from '../../git/refs.ts';
@@ -14,6 +15,34 @@ export function webUrl(remote: string): string | null {
   const http = /^https?:\/\/(?:[^@/]+@)?([^/]+)\/(.+?)(?:\.git)?\/?$/.exec(remote);
   if (http) return `https://${http[1]}/${http[2]}`;
   return null;
+}
+
+/**
+ * A Python package's own version module: src/<pkg>/version.py (or __version__.py, or the
+ * package's __init__.py when that is where __version__ is assigned), one per package.
+ */
+async function pythonVersionFiles(root: string): Promise<string[]> {
+  const found = new Map<string, string>();
+  const rank = (f: string): number => (f.endsWith('/__init__.py') ? 2 : 1);
+  for (const pattern of [
+    'src/*/version.py',
+    'src/*/__version__.py',
+    'src/*/__init__.py',
+    '*/version.py',
+    '*/__version__.py',
+    '*/__init__.py',
+  ]) {
+    for await (const file of glob(pattern, { cwd: root })) {
+      const rel = file.split(sep).join('/');
+      if (/^(tests?|docs|node_modules|\.[^/]*)\//.test(rel)) continue;
+      const text = await readFile(join(root, rel), 'utf8').catch(() => '');
+      if (!/^__version__\s*(?::[^=]*)?=\s*["']/m.test(text)) continue;
+      const pkg = rel.slice(0, rel.lastIndexOf('/'));
+      const had = found.get(pkg);
+      if (had === undefined || rank(rel) < rank(had)) found.set(pkg, rel);
+    }
+  }
+  return [...found.values()].sort();
 }
 
 export default defineCommand({
@@ -38,6 +67,7 @@ export default defineCommand({
     const versionFiles: string[] = [];
     for (const name of ['package.json', 'pyproject.toml', 'Cargo.toml'])
       if (await exists(join(root, name))) versionFiles.push(name);
+    versionFiles.push(...(await pythonVersionFiles(root)));
     const hasSchema = await exists(join(root, 'node_modules/slipway/schema/slipway.schema.json'));
     const config: Record<string, unknown> = {
       $schema: hasSchema

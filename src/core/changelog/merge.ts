@@ -50,7 +50,7 @@ export function mergeBlockLines(
   existing: readonly string[],
   entries: readonly ChangeEntry[],
   opts: Pick<MergeOptions, 'order' | 'ctx' | 'ownTexts'>,
-): { lines: string[]; userItems: Map<string, Item[]> } {
+): { lines: string[]; userItems: Map<string, Item[]>; intro: string[] } {
   const parsed = parseBlock(existing);
   const kept = new Map<string, Item[]>();
   const userShas = new Set<string>();
@@ -79,7 +79,7 @@ export function mergeBlockLines(
     lines.push('', `### ${title}`);
     if (items.length > 0) lines.push('', ...items.map((i) => i.text));
   }
-  return { lines: lines.length > 0 ? [...lines, ''] : [''], userItems: kept };
+  return { lines: lines.length > 0 ? [...lines, ''] : [''], userItems: kept, intro: parsed.intro };
 }
 
 function releaseIndex(blocks: readonly Block[], version: string | null): number {
@@ -117,11 +117,23 @@ export function mergeChangelog(input: ChangelogDocument | null, opts: MergeOptio
   const updated: string[] = [];
 
   // Hand-written items of [Unreleased] move into the release being cut.
-  let carried: ReadonlyMap<string, Item[]> | null = null;
+  // Only into a release newer than every one in the file: an older release added late (a tag
+  // made without updating the file) never takes what is written for the next one.
+  let carried: { items: ReadonlyMap<string, Item[]>; intro: string[] } | null = null;
   const unreleasedAt = releaseIndex(doc.blocks, null);
-  if (opts.releasing !== null && unreleasedAt !== -1 && releaseIndex(doc.blocks, opts.releasing) === -1) {
-    const { userItems } = mergeBlockLines(doc.blocks[unreleasedAt]!.lines, [], opts);
-    carried = userItems;
+  const newest = doc.blocks.reduce<string | null>(
+    (max, b) =>
+      b.kind === 'release' && b.version !== null && (max === null || semver.gt(b.version, max)) ? b.version : max,
+    null,
+  );
+  if (
+    opts.releasing !== null &&
+    unreleasedAt !== -1 &&
+    releaseIndex(doc.blocks, opts.releasing) === -1 &&
+    (newest === null || semver.gt(opts.releasing, newest))
+  ) {
+    const { userItems, intro } = mergeBlockLines(doc.blocks[unreleasedAt]!.lines, [], opts);
+    carried = { items: userItems, intro };
     doc.blocks[unreleasedAt]!.lines = [''];
   }
 
@@ -131,10 +143,16 @@ export function mergeChangelog(input: ChangelogDocument | null, opts: MergeOptio
     const at = present.has(release.version) ? releaseIndex(doc.blocks, release.version) : -1;
     const label = release.version ?? 'Unreleased';
     if (at === -1) {
-      const seed = carried !== null && release.version === opts.releasing ? itemsToLines(carried) : [];
+      const seed =
+        carried !== null && release.version === opts.releasing
+          ? [...carried.intro, ...itemsToLines(carried.items)]
+          : [];
       const { lines } = mergeBlockLines(seed, release.entries, opts);
       const index = insertionIndex(doc.blocks, release.version, release.version === null ? 0 : cursor);
       cursor = index + 1;
+      // The block above ends with a blank line, as every block Slipway writes does.
+      const above = doc.blocks[index - 1];
+      if (above !== undefined && above.lines[above.lines.length - 1]?.trim() !== '') above.lines.push('');
       doc.blocks.splice(index, 0, {
         kind: 'release',
         version: release.version,

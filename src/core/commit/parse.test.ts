@@ -153,3 +153,16 @@ describe('parseCommit', () => {
     });
   });
 });
+
+describe('headers as large projects write them', () => {
+  it('reads two (or more) spaces after the colon as conventional', () => {
+    const c = parseCommit({
+      sha: 'a'.repeat(40),
+      parents: [],
+      time: 0,
+      subject: 'fix(scope):  text with two spaces',
+      body: '',
+    });
+    assert.deepEqual([c.conventional, c.type, c.scope, c.subject], [true, 'fix', 'scope', 'text with two spaces']);
+  });
+});

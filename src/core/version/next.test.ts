@@ -235,3 +235,56 @@ describe('selectCommits', () => {
     assert.equal(s.nonConventional.length, 0);
   });
 });
+
+describe('planning that never collides (issue: versions across branches)', () => {
+  it('passes over a version a tag has already, at the same level, and says so', () => {
+    const p = plan({ commits: commits('fix: on main'), existing: ['1.2.3', '1.2.4'] });
+    assert.equal(p.next, '1.2.5');
+    assert.deepEqual(p.taken, ['1.2.4']);
+    assert.match(p.reason, /1\.2\.4 is tagged already, so 1\.2\.5/);
+    const beta = plan({ channel: 'beta', commits: commits('fix: on main'), existing: ['1.2.3', '1.2.4'] });
+    assert.equal(beta.next, '1.2.5-beta.1', 'a beta is never cut below a stable that exists');
+  });
+
+  it('remembers a prerelease line: after 1.0.0-beta.1, stable plans 1.0.0, not the next 0.x', () => {
+    const p = plan({ base: '0.2.0', current: '0.2.0', commits: commits('feat: x'), prereleaseLine: '1.0.0-beta.1' });
+    assert.equal(p.next, '1.0.0');
+    assert.match(p.reason, /continues the 1\.0\.0 prerelease line of 1\.0\.0-beta\.1/);
+    const graduate = plan({
+      base: '0.2.0',
+      current: '0.2.0',
+      commits: commits('chore(release): v1.0.0-beta.1'),
+      prereleaseLine: '1.0.0-beta.1',
+    });
+    assert.equal(graduate.next, '1.0.0', 'with nothing new since the beta, stable graduates it');
+  });
+
+  it('keeps a maintenance branch in its line and names the commit that would leave it', () => {
+    const fix = plan({ commits: commits('fix: x'), line: { branch: '1.2.x', major: 1, minor: 2 } });
+    assert.equal(fix.next, '1.2.4');
+    assert.throws(
+      () => plan({ commits: commits('feat: new thing'), line: { branch: '1.2.x', major: 1, minor: 2 } }),
+      (e: unknown) =>
+        e instanceof SlipwayError &&
+        e.code === 'OUTSIDE_LINE' &&
+        /1\.2\.x releases only 1\.2\.x versions, but the commits make 1\.3\.0 \([0-9a-f]{7} "feat: new thing"\)/.test(
+          e.message,
+        ),
+    );
+    const major = plan({ commits: commits('feat: new thing'), line: { branch: '1.x', major: 1, minor: null } });
+    assert.equal(major.next, '1.3.0', 'a 1.x branch takes minors');
+  });
+
+  it('dependency updates follow the deps policy: a patch by default, configurable', () => {
+    for (const m of ['fix(deps): bump redis to 5.0', 'chore(deps): bump pytest', 'build(deps): bump hatchling'])
+      assert.equal(plan({ commits: commits(m) }).next, '1.2.4', m);
+    assert.equal(plan({ commits: commits('chore: tidy') }).next, null);
+    const off = plan({ config: parseConfig('{"deps": {"bump": null}}'), commits: commits('chore(deps): bump x') });
+    assert.equal(off.next, null);
+    const minor = plan({
+      config: parseConfig('{"deps": {"bump": "minor", "scopes": ["deps", "deps-dev"]}}'),
+      commits: commits('build(deps-dev): x'),
+    });
+    assert.equal(minor.next, '1.3.0');
+  });
+});

@@ -47,3 +47,21 @@ export function normalizePep440(text: string): string {
     )
     .replace(/[-_.]?dev[-_.]?(\d*)/, (_all, n: string) => `.dev${n === '' ? '0' : n}`);
 }
+
+const SEMVER_PRE = new Map([
+  ['a', 'alpha'],
+  ['b', 'beta'],
+  ['rc', 'rc'],
+]);
+
+/**
+ * Reads a PEP 440 release or prerelease as a semantic version: 1.0.0b1 -> 1.0.0-beta.1,
+ * 1.0.0rc2 -> 1.0.0-rc.2, 1.0.0a1 -> 1.0.0-alpha.1 (spellings normalized first: 1.0.0-beta1,
+ * 1.0.0.b1). Null for anything else (dev, post and local versions have no faithful semver form).
+ */
+export function fromPep440(text: string): string | null {
+  const m = /^(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?$/.exec(normalizePep440(text));
+  if (m === null) return null;
+  const core = `${Number(m[1])}.${Number(m[2])}.${Number(m[3])}`;
+  return m[4] === undefined ? core : `${core}-${SEMVER_PRE.get(m[4])!}.${Number(m[5])}`;
+}

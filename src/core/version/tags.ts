@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { SlipwayError } from '../errors.ts';
+import { fromPep440 } from './pep440.ts';
 
 export interface ReleaseTag {
   name: string;
@@ -82,11 +83,13 @@ export function isOnOrAbove(version: string, channel: string, channels: readonly
  */
 export function parseVersionArgument(text: string, prefix: string, what = 'the version'): string {
   const bare = text.replace(/^refs\/tags\//, '');
-  const version = versionFromTag(bare, bare.startsWith(prefix) ? prefix : '');
+  const rest = bare.startsWith(prefix) ? bare.slice(prefix.length) : bare;
+  // A Python project's tag may be spelled the PEP 440 way: v1.0.0b1 is 1.0.0-beta.1.
+  const version = versionFromTag(rest, '') ?? fromPep440(rest);
   if (version === null) {
     throw new SlipwayError(
       'INVALID_VERSION',
-      `${what} "${text}" is not a semantic version; expected something like 1.2.3 or ${prefix}1.2.3`,
+      `${what} "${text}" is not a semantic version; expected something like 1.2.3, ${prefix}1.2.3 or (PEP 440) ${prefix}1.2.3b1`,
     );
   }
   return version;

@@ -1,4 +1,4 @@
-import { applyEdits, modify, parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { applyEdits, modify, parse, printParseErrorCode, visit, type ParseError } from 'jsonc-parser';
 import type { VersionFormat, VersionLocation } from './types.ts';
 import { unparsable } from './errors.ts';
 
@@ -9,6 +9,21 @@ function parseJson(text: string, path: string): Record<string, unknown> {
     throw unparsable(path, `invalid JSON: ${printParseErrorCode(errors[0]!.error)} at offset ${errors[0]!.offset}`);
   if (data === null || typeof data !== 'object' || Array.isArray(data))
     throw unparsable(path, 'expected a JSON object');
+  // {"version":"0.1.0","version":"0.2.0"} is valid JSON, and readers disagree on which one counts:
+  // reading one and writing the other would leave the file saying two things.
+  const lines = new Map<string, number[]>();
+  visit(text, {
+    onObjectProperty(name, _offset, _length, startLine, _startCharacter, pathSupplier) {
+      if (pathSupplier().length !== 0 || (name !== 'version' && name !== 'packages')) return;
+      lines.set(name, [...(lines.get(name) ?? []), startLine + 1]);
+    },
+  });
+  for (const [name, at] of lines)
+    if (at.length > 1)
+      throw unparsable(
+        path,
+        `"${name}" appears ${at.length} times at the top level (lines ${at.join(', ')}); JSON readers disagree on which one counts, so keep exactly one`,
+      );
   return data as Record<string, unknown>;
 }
 

@@ -19,7 +19,8 @@ function table(data: Record<string, unknown>, dotted: string): Record<string, un
   return t !== null && typeof t === 'object' ? (t as Record<string, unknown>) : undefined;
 }
 
-const VERSION_LINE = /^(\s*version\s*=\s*)(["'])([^"'\n]*)\2(.*)$/;
+// Basic, literal and (single-line) multi-line strings: "1.2.3", '1.2.3', """1.2.3""", '''1.2.3'''.
+const VERSION_LINE = /^(\s*version\s*=\s*)("""|'''|"|')([^"'\n]*)\2(.*)$/;
 
 /** Rewrites `version = "…"` inside `[name]` only, keeping every other byte of the file. */
 function replaceInTable(text: string, name: string, version: string, path: string): string {
@@ -33,9 +34,11 @@ function replaceInTable(text: string, name: string, version: string, path: strin
       continue;
     }
     if (!inTable || done) continue;
-    const m = VERSION_LINE.exec(lines[i]!);
+    // A CRLF file keeps its line ends.
+    const cr = lines[i]!.endsWith('\r') ? '\r' : '';
+    const m = VERSION_LINE.exec(cr === '' ? lines[i]! : lines[i]!.slice(0, -1));
     if (m) {
-      lines[i] = `${m[1]}${m[2]}${version}${m[2]}${m[4]}`;
+      lines[i] = `${m[1]}${m[2]}${version}${m[2]}${m[4]}${cr}`;
       done = true;
     }
   }

@@ -180,3 +180,57 @@ describe('PEP 440', () => {
       assert.equal(normalizePep440(v), '1.2.0b2', v);
   });
 });
+
+describe('version files as real projects write them', () => {
+  const cfg = (files: unknown[]) => parseConfig(JSON.stringify({ versionFiles: files }));
+
+  it('refuses a package.json with "version" twice instead of reading one key and writing another', async () => {
+    const root = await tempDir();
+    await writeFile(join(root, 'package.json'), '{"name":"x","version":"0.1.0","version":"0.2.0"}\n');
+    const files = await resolveVersionFiles(root, cfg(['package.json']));
+    await assert.rejects(
+      () => readVersions(root, files, null),
+      (e: unknown) =>
+        e instanceof SlipwayError &&
+        e.code === 'VERSION_FILE_UNPARSABLE' &&
+        /"version" appears 2 times at the top level \(lines 1, 1\)/.test(e.message),
+    );
+    await assert.rejects(() => planVersionWrite(root, files, '0.3.0'), /appears 2 times/);
+  });
+
+  it('reads and writes a TOML multi-line string version, and keeps CRLF line ends', async () => {
+    const root = await tempDir();
+    await writeFile(join(root, 'pyproject.toml'), '[project]\r\nname = "x"\r\nversion = """0.1.0"""\r\n');
+    await writeFile(join(root, 'Cargo.toml'), "[package]\nname = 'x'\nversion = '''0.1.0'''\n");
+    const files = await resolveVersionFiles(root, cfg(['pyproject.toml', 'Cargo.toml']));
+    assert.deepEqual(
+      (await readVersions(root, files, null)).map((f) => f.version),
+      ['0.1.0', '0.1.0'],
+    );
+    await applyVersionWrite(root, await planVersionWrite(root, files, '0.2.0-beta.1'));
+    assert.equal(
+      await readFile(join(root, 'pyproject.toml'), 'utf8'),
+      '[project]\r\nname = "x"\r\nversion = """0.2.0b1"""\r\n',
+    );
+    assert.equal(
+      await readFile(join(root, 'Cargo.toml'), 'utf8'),
+      "[package]\nname = 'x'\nversion = '''0.2.0-beta.1'''\n",
+    );
+  });
+
+  it('reads PEP 440 spellings as semantic versions', async () => {
+    const { fromPep440 } = await import('../../core/version/pep440.ts');
+    const { parseVersionArgument } = await import('../../core/version/tags.ts');
+    assert.deepEqual(['1.0.0b1', '1.0.0rc2', '1.0.0a1', '1.0.0-beta1', '1.0.0', '1.0.0.dev1', '1.0'].map(fromPep440), [
+      '1.0.0-beta.1',
+      '1.0.0-rc.2',
+      '1.0.0-alpha.1',
+      '1.0.0-beta.1',
+      '1.0.0',
+      null,
+      null,
+    ]);
+    assert.equal(parseVersionArgument('v1.0.0b1', 'v'), '1.0.0-beta.1');
+    assert.equal(parseVersionArgument('refs/tags/v2.1.0rc1', 'v'), '2.1.0-rc.1');
+  });
+});

@@ -433,4 +433,51 @@ describe('slipway release (the whole written release process)', () => {
     assert.equal(manifest.hotfix, true);
     assert.deepEqual(manifest.exceptions, [{ rule: 'hotfix', reason: 'customer outage, reviewed by @arman' }]);
   });
+
+  it('--tag releases a tag pushed by a person (the tag-triggered CI job): checks the version files, builds, publishes, makes no commit', async () => {
+    const { repo, remote, cli } = await project();
+    await repo.commit('feat: token bucket');
+    await repo.tag('v0.2.0', { annotated: true });
+    const mismatch = await cli('release', '--tag', 'v0.2.0');
+    assert.equal(mismatch.status, 1);
+    assert.match(
+      mismatch.stderr,
+      /the version files disagree with v0\.2\.0: pyproject\.toml says 0\.1\.0, src\/sentinel\/version\.py says 0\.1\.0/,
+    );
+    await repo.git('tag', '-d', 'v0.2.0');
+
+    assert.equal((await cli('bump', '0.2.0')).status, 0);
+    await repo.git('commit', '-qam', 'chore(release): v0.2.0');
+    await repo.tag('v0.2.0', { annotated: true });
+    const before = await state(repo, remote);
+    const r = await cli('release', '--tag', 'refs/tags/v0.2.0', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as {
+      version: string;
+      steps: Record<string, { status: string }>;
+      published: { changed: boolean };
+    };
+    assert.equal(out.version, '0.2.0');
+    assert.deepEqual(Object.fromEntries(Object.entries(out.steps).map(([k, v]) => [k, v.status])), {
+      gates: 'done',
+      checklist: 'skipped',
+      'version-files': 'skipped',
+      changelog: 'skipped',
+      commit: 'skipped',
+      tag: 'skipped',
+      push: 'skipped',
+      build: 'done',
+      artifacts: 'done',
+      publish: 'done',
+      post: 'skipped',
+    });
+    assert.equal(out.published.changed, true);
+    assert.deepEqual(await state(repo, remote), before, 'no commit, no tag, no push');
+
+    // On every push to main, --if-needed makes "nothing to release" a success.
+    const idle = await cli('release', '--if-needed', '--json');
+    assert.equal(idle.status, 0, idle.stderr);
+    assert.equal((JSON.parse(idle.stdout) as { outcome: string }).outcome, 'nothing');
+    assert.equal((await cli('release')).status, 1);
+  });
 });

@@ -57,6 +57,11 @@ export const COMMANDS: readonly CommandEntry[] = [
       '\nThe steps come from "release" in slipway.json. Each is journaled in .slipway/release.json: a run that\nstops before the tag leaves the tree as it was; after the tag, --resume (or a rerun) finishes it\nwithout a second tag or a duplicate upload.',
   },
   {
+    path: ['ci'],
+    summary: 'write the release job for GitHub Actions (--github) or GitLab CI (--gitlab)',
+    load: m(() => import('./commands/ci.ts')),
+  },
+  {
     path: ['checklist'],
     summary: 'print the release checklist for the next release, gates ticked from their last results',
     load: m(() => import('./commands/checklist.ts')),

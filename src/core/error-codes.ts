@@ -32,6 +32,7 @@ export const ERROR_CATALOGUE = {
   GIT_NOT_FOUND: { exit: 1, hint: 'install git and put it on PATH' },
   GIT_FAILED: { exit: 1, hint: "read git's message above; the repository may need repair" },
   NOTHING_TO_RELEASE: { exit: 1, hint: 'no releasable commits since the last tag; give a version explicitly' },
+  VERSION_MISMATCH: { exit: 1, hint: 'bump the version files to the tag, commit, and tag that commit' },
   OUTSIDE_LINE: { exit: 1, hint: 'a maintenance branch (1.x, 1.4.x) releases only within its line' },
   // A release (slipway release)
   BRANCH_NOT_ALLOWED: { exit: 1, hint: 'check out a branch the channel allows (release.branches in slipway.json)' },

@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../core/config/schema.ts';
 import { SlipwayError, type ErrorCode } from '../core/errors.ts';
 import type { ReleaseMarkers } from '../core/release/markers.ts';
 import { globToRegExp } from '../core/release/promotion.ts';
-import { isNightly } from '../core/version/tags.ts';
+import { channelOf, isNightly, parseVersionArgument } from '../core/version/tags.ts';
 import { KeyRing } from '../feed/key-ring.ts';
 import { FeedSession } from '../feed/session.ts';
 import { openStore } from '../feed/store.ts';
@@ -25,7 +25,12 @@ import {
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { acquireLock } from '../io/lock-file.ts';
 import { hashFile } from '../io/hash.ts';
-import { planVersionWrite, resolveVersionFiles, type VersionChange } from '../project/version-files/index.ts';
+import {
+  planVersionWrite,
+  readVersions,
+  resolveVersionFiles,
+  type VersionChange,
+} from '../project/version-files/index.ts';
 import { buildChangelog } from './changelog.ts';
 import { checkArtifacts } from './check-artifact.ts';
 import { judgePromotion, type FeedContext } from './feed-context.ts';
@@ -128,6 +133,11 @@ export interface ReleaseOptions {
   resume: boolean;
   /** --sign: sign the tag even when git is not set to. */
   sign: boolean;
+  /**
+   * --tag: release a tag that exists already, at HEAD (CI on a tag push): the version files must
+   * agree with it; the commit, tag and push steps are skipped; gates, build, publish and post run.
+   */
+  fromTag?: string | null;
   allow: string | null;
   date: string;
   now: () => Date;
@@ -527,6 +537,8 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
       return await finish(options, journal!, true);
     }
 
+    if (options.fromTag != null) return await releaseTag(options, options.fromTag);
+
     const plan = await planRelease(options);
     if (options.dryRun) {
       const gateResults = await runGates(options, plan);
@@ -880,4 +892,97 @@ async function finish(
   journal.finishedAt = stamp();
   await writeJournal(root, journal);
   return { outcome: 'released', resumed, plan, journal, gateResults: [], published };
+}
+
+/** `slipway release --tag v1.2.0`: the tag exists (a person or another job pushed it); build and publish it. */
+async function releaseTag(options: ReleaseOptions, tagName: string): Promise<ReleaseOutcome> {
+  const { root, repo, config } = options;
+  requireFullHistory(repo);
+  const name = tagName.replace(/^refs\/tags\//, '');
+  const version = parseVersionArgument(name, config.tagPrefix, '--tag');
+  const tag = `${config.tagPrefix}${version}`;
+  const at = await tagCommit(root, name);
+  if (at === null)
+    throw new SlipwayError(
+      'NO_RELEASE',
+      `there is no tag ${name} in ${root}; fetch it (git fetch --tags) or drop --tag`,
+    );
+  if (repo.head === null || at !== repo.head.sha)
+    throw new SlipwayError(
+      'USAGE',
+      `${name} is at ${at.slice(0, 7)}, but HEAD is ${repo.head?.sha.slice(0, 7) ?? 'empty'}; check the tag out first (git checkout ${name})`,
+    );
+  const channel = options.channel === config.stableChannel ? channelOf(version, config.stableChannel) : options.channel;
+  if (!config.channels.includes(channel))
+    throw new SlipwayError(
+      'UNKNOWN_CHANNEL',
+      `${version} belongs to channel "${channel}", which is not one of ${config.channels.join(', ')}; pass --channel`,
+    );
+  const found = await readVersions(root, await resolveVersionFiles(root, config), version);
+  const wrong = found.filter((f) => f.matches === false);
+  if (wrong.length > 0)
+    throw new SlipwayError(
+      'VERSION_MISMATCH',
+      `the version files disagree with ${name}: ${wrong.map((f) => `${f.path} says ${f.version}`).join(', ')}; the tag must be on the commit that sets the version (slipway bump ${version}, commit, tag again)`,
+    );
+  const values = placeholders(version, tag, channel);
+  const plan: ReleasePlan = {
+    ...planResume(options, {
+      schema: 1,
+      version,
+      tag,
+      channel,
+      branch: repo.branch,
+      base: at,
+      commit: at,
+      startedAt: '',
+      finishedAt: null,
+      running: null,
+      steps: {},
+      undo: [],
+      artifacts: [],
+      allow: options.allow,
+    }),
+    reason: `${name} exists at HEAD (released from the tag)`,
+    checks: [`${name} is at HEAD`, `version files agree with ${name}${found.length === 0 ? ' (none)' : ''}`],
+    gates: config.release.gates.map((g) => command(g.name, g.run, values, g.env)),
+  };
+  if (options.dryRun) {
+    const gateResults = await runGates(options, plan);
+    return { outcome: 'planned', resumed: false, plan, journal: null, gateResults, published: null };
+  }
+  const gateResults = await runGates(options, plan);
+  const stamp = options.now().toISOString();
+  const skipped = (detail: string): StepRecord => ({ status: 'skipped', at: stamp, detail });
+  const journal: ReleaseJournal = {
+    schema: 1,
+    version,
+    tag,
+    channel,
+    branch: repo.branch,
+    base: at,
+    commit: at,
+    startedAt: stamp,
+    finishedAt: null,
+    running: null,
+    steps: {
+      gates: {
+        status: gateResults.length === 0 ? 'skipped' : 'done',
+        at: stamp,
+        detail: `${gateResults.length} gate(s) passed`,
+      },
+      checklist: skipped('released from a tag'),
+      'version-files': skipped(`they agree with ${name}`),
+      changelog: skipped('released from a tag'),
+      commit: skipped('released from a tag'),
+      tag: skipped(`${name} exists`),
+      push: skipped(`${name} came from the remote`),
+    },
+    undo: [],
+    artifacts: [],
+    allow: options.allow,
+  };
+  await writeJournal(root, journal);
+  const done = await finish(options, journal, false, plan);
+  return { ...done, plan, gateResults };
 }

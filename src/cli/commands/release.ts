@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises';
+import { SlipwayError } from '../../core/errors.ts';
 import { defineCommand, dryRun, json } from '../command.ts';
 import { runRelease, type ReleaseOutcome, type ReleasePlan } from '../../release/release.ts';
 import { loadProject } from '../context.ts';
@@ -26,6 +27,11 @@ export default defineCommand({
     channel: { flags: '-c, --channel <channel>', description: 'the channel (default: the stable one)' },
     releaseAs: { flags: '--release-as <version>', description: 'release this version instead of the planned one' },
     yes: { flags: '-y, --yes', description: 'confirm every checklist item (CI)' },
+    tag: {
+      flags: '--tag <tag>',
+      description: 'release a tag that exists at HEAD (CI on a tag push): build, publish, post; no commit, tag or push',
+    },
+    ifNeeded: { flags: '--if-needed', description: 'exit 0 when there is nothing to release (CI on every push)' },
     resume: { flags: '--resume', description: 'finish a release that stopped after its tag, skipping the steps done' },
     sign: { flags: '--sign', description: "sign the tag (git tag -s) even when git's tag.gpgSign is off" },
     allow: {
@@ -56,7 +62,7 @@ export default defineCommand({
           }
         : undefined;
     let printed = false;
-    const r: ReleaseOutcome = await runRelease({
+    const run = runRelease({
       root,
       repo,
       config,
@@ -66,6 +72,7 @@ export default defineCommand({
       yes: flags.yes === true,
       resume: flags.resume === true,
       sign: flags.sign === true,
+      fromTag: flags.tag ?? null,
       allow: flags.allow ?? null,
       date: flags.date === undefined ? today(ctx.io.env) : checkDate(flags.date),
       now: () => new Date(),
@@ -82,6 +89,16 @@ export default defineCommand({
         ctx.io.stderr.write(chunk.toString('utf8'));
       },
     });
+    let r: ReleaseOutcome;
+    try {
+      r = await run;
+    } catch (error) {
+      if (flags.ifNeeded && error instanceof SlipwayError && error.code === 'NOTHING_TO_RELEASE') {
+        out.result(error.message, { outcome: 'nothing', reason: error.message });
+        return 0;
+      }
+      throw error;
+    }
     const data = {
       outcome: r.outcome,
       dryRun: flags.dryRun === true,

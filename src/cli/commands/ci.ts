@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SlipwayError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
-import { githubWorkflow, gitlabJob, type CiInstall, type CiTrigger } from '../../release/ci.ts';
+import { githubWorkflow, gitlabJob, type CiOptions } from '../../release/ci.ts';
 import { defineCommand, dryRun, json } from '../command.ts';
 import { loadProject } from '../context.ts';
 
@@ -33,7 +33,7 @@ export default defineCommand({
     if (flags.install !== 'binary' && flags.install !== 'npm')
       throw new SlipwayError('USAGE', `--install expects binary or npm, got "${flags.install}"`);
     const { config, root } = await loadProject(ctx, flags);
-    const options = { trigger: flags.on as CiTrigger, install: flags.install as CiInstall };
+    const options: CiOptions = { trigger: flags.on, install: flags.install };
     const file = flags.github ? join('.github', 'workflows', 'release.yml') : '.gitlab-ci.yml';
     const text = flags.github ? githubWorkflow(config, options) : gitlabJob(config, options);
     const path = join(root, file);

@@ -480,4 +480,34 @@ describe('slipway release (the whole written release process)', () => {
     assert.equal((JSON.parse(idle.stdout) as { outcome: string }).outcome, 'nothing');
     assert.equal((await cli('release')).status, 1);
   });
+
+  it('an artifact glob that matches nothing stops after the tag, naming the glob; --resume picks the file up once it is there', async () => {
+    const cfg = strategy({
+      build: [
+        {
+          name: 'docs',
+          run: ['node', '-e', 'process.exit(0)'],
+          artifacts: ['dist/manual-{version}.txt'],
+        },
+      ],
+    });
+    const { repo, remote, cli } = await project(cfg);
+    await repo.commit('feat: token bucket');
+    const r = await cli('release');
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /release step "artifacts" failed: the artifact glob "dist\/manual-0\.2\.0\.txt" of build "docs" matched nothing/,
+    );
+    assert.deepEqual((await state(repo, remote)).tags, ['v0.1.0', 'v0.2.0']);
+    await repo.write('dist/manual-0.2.0.txt', 'the manual\n');
+    const resumed = await cli('release', '--resume', '--json');
+    assert.equal(resumed.status, 0, resumed.stderr);
+    const out = JSON.parse(resumed.stdout) as { artifacts: { path: string }[] };
+    assert.deepEqual(
+      out.artifacts.map((a) => a.path),
+      ['dist/manual-0.2.0.txt'],
+    );
+    assert.deepEqual((await state(repo, remote)).remoteTags.sort(), ['v0.1.0', 'v0.2.0']);
+  });
 });

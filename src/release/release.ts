@@ -569,18 +569,7 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
       allow: options.allow,
     };
     const j = journal;
-    const record = async (step: ReleaseStep, status: StepRecord['status'], detail: string): Promise<void> => {
-      j.steps[step] = { status, at: stamp(), detail };
-      j.running = null;
-      await writeJournal(root, j);
-      say(step, status === 'done' ? 'done' : status === 'skipped' ? 'skipped' : 'failed', detail);
-    };
-    const begin = async (step: ReleaseStep, detail: string): Promise<void> => {
-      j.running = step;
-      await writeJournal(root, j);
-      say(step, 'start', detail);
-      crashAfter(options.env, `${step}:start`);
-    };
+    const { begin, record } = stepper(options, j);
     await writeJournal(root, j);
 
     let gateResults: StepResult[] = [];
@@ -679,6 +668,25 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
   }
 }
 
+/** Marks a step begun and ended in the journal (written atomically each time) and tells the caller. */
+function stepper(options: ReleaseOptions, journal: ReleaseJournal) {
+  const say = options.onStep ?? (() => undefined);
+  return {
+    begin: async (step: ReleaseStep, detail: string): Promise<void> => {
+      journal.running = step;
+      await writeJournal(options.root, journal);
+      say(step, 'start', detail);
+      crashAfter(options.env, `${step}:start`);
+    },
+    record: async (step: ReleaseStep, status: StepRecord['status'], detail: string): Promise<void> => {
+      journal.steps[step] = { status, at: options.now().toISOString(), detail };
+      journal.running = null;
+      await writeJournal(options.root, journal);
+      say(step, status, detail);
+    },
+  };
+}
+
 /** With SLIPWAY_RELEASE_CRASH_AT=<point> the process dies there as a power cut would (the fault tests walk them). */
 function crashAfter(env: NodeJS.ProcessEnv, point: string): void {
   if (env.SLIPWAY_RELEASE_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
@@ -758,7 +766,6 @@ async function finish(
 ): Promise<ReleaseOutcome> {
   const { root, config } = options;
   const stamp = (): string => options.now().toISOString();
-  const say = options.onStep ?? (() => undefined);
   const plan = planned ?? planResume(options, journal);
   if (journal.tag !== null) {
     const at = await tagCommit(root, journal.tag);
@@ -775,18 +782,7 @@ async function finish(
   }
   const done = (s: ReleaseStep): boolean =>
     journal.steps[s]?.status === 'done' || journal.steps[s]?.status === 'skipped';
-  const record = async (step: ReleaseStep, status: StepRecord['status'], detail: string): Promise<void> => {
-    journal.steps[step] = { status, at: stamp(), detail };
-    journal.running = null;
-    await writeJournal(root, journal);
-    say(step, status === 'failed' ? 'failed' : status === 'skipped' ? 'skipped' : 'done', detail);
-  };
-  const begin = async (step: ReleaseStep, detail: string): Promise<void> => {
-    journal.running = step;
-    await writeJournal(root, journal);
-    say(step, 'start', detail);
-    crashAfter(options.env, `${step}:start`);
-  };
+  const { begin, record } = stepper(options, journal);
   const attempt = async (step: ReleaseStep, fix: string, work: () => Promise<[StepRecord['status'], string]>) => {
     if (done(step)) return;
     await begin(step, plan.steps.find((s) => s.step === step)!.does);

@@ -193,6 +193,7 @@ describe('slipway release (the whole written release process)', () => {
     assert.equal(manifest.breaking, false);
     assert.equal(manifest.commit, out.commit);
     assert.match(manifest.notes, /constant-time token compare/);
+    assert.match(manifest.notes, /Security release \(high, GHSA-abcd-efgh-ijkm\)/, 'the notes and the manifest say the same');
     assert.deepEqual(Object.keys(manifest.artifacts).sort(), ['linux/amd64', 'linux/arm64']);
     assert.equal(manifest.artifacts['linux/amd64']!.sha256, out.artifacts[0]!.sha256);
 

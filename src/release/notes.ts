@@ -17,6 +17,7 @@ import { channelOf, isNightly, parseVersionArgument } from '../core/version/tags
 import { buildChangelog } from './changelog.ts';
 import type { RepositoryInfo } from '../git/repo.ts';
 import { openHistory } from './history.ts';
+import { markersOf } from './markers.ts';
 import { computeNext } from './next.ts';
 
 export interface NotesOptions {
@@ -107,6 +108,9 @@ export async function buildNotes(options: NotesOptions): Promise<{ markdown: str
     previousVersion: previousVersion ?? '',
     major: String(semver.major(version)),
   };
+  // The markers come from the commits, as `next --json` and the manifest's do.
+  const tagCommit = history.tags.releases.find((t) => t.version === version)?.commit ?? history.repo.head?.sha ?? null;
+  const markers = tagCommit === null ? null : await markersOf(root, config, version, tagCommit);
   const ctx = linkContext(config);
   const context: NotesContext = {
     name: config.name ?? basename(root),
@@ -116,8 +120,10 @@ export async function buildNotes(options: NotesOptions): Promise<{ markdown: str
     previousVersion,
     channel: channelOf(version, config.stableChannel),
     prerelease: !stable,
-    breaking: breakingChanges.length > 0,
-    security: sections.some((s) => s.title.toLowerCase() === 'security'),
+    breaking: breakingChanges.length > 0 || markers?.breaking === true,
+    security: sections.some((s) => s.title.toLowerCase() === 'security') || (markers?.security ?? null) !== null,
+    severity: markers?.security?.severity ?? null,
+    advisory: markers?.security?.advisory ?? null,
     highlights: [...breakingChanges, ...(sections.find((s) => s.title === 'Added')?.entries ?? [])].map(firstLine),
     sections,
     breakingChanges,

@@ -10,7 +10,7 @@ export const DEFAULT_NOTES_TEMPLATE = `# {{name}} v{{version}}
 {{/if}}
 {{#if security}}
 
-> **Security release.** Upgrading is recommended for everyone.
+> **Security release{{#if severity}} ({{severity}}{{#if advisory}}, {{advisory}}{{/if}}){{/if}}.** Upgrading is recommended for everyone.
 {{/if}}
 {{#if highlights.length}}
 

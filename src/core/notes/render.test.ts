@@ -14,6 +14,8 @@ const context: NotesContext = {
   prerelease: false,
   breaking: true,
   security: false,
+  severity: null,
+  advisory: null,
   highlights: ['**BREAKING** stable API', 'token bucket rate limiting'],
   sections: [
     { title: 'Added', entries: ['token bucket rate limiting', 'Redis Cluster backend'] },
@@ -27,6 +29,18 @@ const context: NotesContext = {
 };
 
 describe('renderNotes', () => {
+  it('names the severity and the advisory of a security release', () => {
+    const md = renderNotes(
+      DEFAULT_NOTES_TEMPLATE,
+      { ...context, security: true, severity: 'high', advisory: 'GHSA-abcd-efgh-ijkm' },
+      'default',
+    );
+    assert.match(
+      md,
+      /> \*\*Security release \(high, GHSA-abcd-efgh-ijkm\)\.\*\* Upgrading is recommended for everyone\./,
+    );
+  });
+
   it("follows the library strategy's template by default", () => {
     assert.equal(
       renderNotes(DEFAULT_NOTES_TEMPLATE, context),

@@ -12,6 +12,9 @@ export interface NotesContext {
   prerelease: boolean;
   breaking: boolean;
   security: boolean;
+  /** A security release's severity (low … critical) and advisory id, from the commits' Severity:/Advisory: footers. */
+  severity: string | null;
+  advisory: string | null;
   /** Breaking changes and new features, for "What's New". */
   highlights: string[];
   sections: { title: string; entries: string[] }[];

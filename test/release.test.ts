@@ -134,8 +134,8 @@ describe('slipway release (the whole written release process)', () => {
         'tag',
         'build',
         'artifacts',
-        'publish',
         'push',
+        'publish',
         'post',
       ],
     );
@@ -193,7 +193,11 @@ describe('slipway release (the whole written release process)', () => {
     assert.equal(manifest.breaking, false);
     assert.equal(manifest.commit, out.commit);
     assert.match(manifest.notes, /constant-time token compare/);
-    assert.match(manifest.notes, /Security release \(high, GHSA-abcd-efgh-ijkm\)/, 'the notes and the manifest say the same');
+    assert.match(
+      manifest.notes,
+      /Security release \(high, GHSA-abcd-efgh-ijkm\)/,
+      'the notes and the manifest say the same',
+    );
     assert.deepEqual(Object.keys(manifest.artifacts).sort(), ['linux/amd64', 'linux/arm64']);
     assert.equal(manifest.artifacts['linux/amd64']!.sha256, out.artifacts[0]!.sha256);
 
@@ -510,5 +514,97 @@ describe('slipway release (the whole written release process)', () => {
       ['dist/manual-0.2.0.txt'],
     );
     assert.deepEqual((await state(repo, remote)).remoteTags.sort(), ['v0.1.0', 'v0.2.0']);
+  });
+
+  it("never undoes a person's work: a commit made after a killed run is kept, a commit made while the gates run stops the release", async () => {
+    const { repo, remote, cli } = await project();
+    await repo.commit('feat: token bucket');
+    const killed = await spawnCli(['release'], {
+      cwd: repo.dir,
+      env: { ...env, SLIPWAY_RELEASE_CRASH_AT: 'gates:start' },
+    });
+    assert.equal(killed.status, -1);
+    const mine = await repo.commit('fix: the maintainer fixes something meanwhile', {
+      'src/sentinel/extra.py': 'x = 1\n',
+    });
+    const rerun = await cli('release', '--json');
+    assert.equal(rerun.status, 0, rerun.stderr);
+    const log = (await repo.git('log', '--format=%H %s', '-3')).split('\n');
+    assert.match(log[0]!, /chore\(release\): v0\.2\.0$/);
+    assert.equal(
+      log[1],
+      `${mine} fix: the maintainer fixes something meanwhile`,
+      'the commit made after the kill is released, not undone',
+    );
+
+    // A gate that commits (or a person committing while the gates run): HEAD moved, nothing written.
+    const moving = await project(
+      strategy({}, [
+        'git',
+        '-c',
+        'user.name=x',
+        '-c',
+        'user.email=x@x',
+        'commit',
+        '-q',
+        '--allow-empty',
+        '-m',
+        'feat!: sneaky',
+      ]),
+    );
+    await moving.repo.commit('feat: token bucket');
+    const r = await moving.cli('release');
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /HEAD moved while the gates ran \(planned [0-9a-f]{7} on main, now [0-9a-f]{7} on main\); nothing was written/,
+    );
+    assert.deepEqual((await state(moving.repo, moving.remote)).tags, ['v0.1.0']);
+    assert.deepEqual((await state(repo, remote)).remoteTags.sort(), ['v0.1.0', 'v0.2.0']);
+  });
+
+  it('checks the remote before anything is written, pushes before it publishes, and a failed post step never blocks the next release', async () => {
+    const { repo, remote, cli, feed } = await project(
+      strategy({ post: [{ name: 'announce', run: ['node', '-e', 'process.exit(5)'] }] }),
+    );
+    await repo.commit('feat: token bucket');
+    // Someone else has pushed v0.2.0 already.
+    await repo.git('push', '-q', remote, 'HEAD:refs/tags/v0.2.0');
+    const taken = await cli('release');
+    assert.equal(taken.status, 1);
+    assert.match(taken.stderr, /origin has a tag v0\.2\.0 already/);
+    assert.deepEqual((await state(repo, remote)).tags, ['v0.1.0'], 'nothing was tagged');
+    assert.deepEqual(await stableVersions(feed), [], 'nothing was published');
+    await repo.git('push', '-q', remote, ':refs/tags/v0.2.0');
+
+    const r = await cli('release');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /release step "post" failed: post-release step "announce" failed \(exit 5\)/);
+    assert.deepEqual(await stableVersions(feed), ['0.2.0']);
+    assert.deepEqual((await state(repo, remote)).remoteTags.sort(), ['v0.1.0', 'v0.2.0']);
+    // The release stands: the next one starts afresh; --resume would retry the post step.
+    await repo.commit('fix: next thing');
+    const next = await cli('release', '--dry-run', '--json');
+    assert.equal(next.status, 0, next.stderr);
+    assert.equal((JSON.parse(next.stdout) as { version: string }).version, '0.2.1');
+  });
+
+  it('--abort gives up a release stopped after its tag and lists what stands', async () => {
+    const { repo, cli } = await project();
+    await repo.commit('feat: token bucket');
+    await repo.write('fail-build', 'yes');
+    assert.equal((await cli('release')).status, 1);
+    const other = await cli('release', '--channel', 'nightly');
+    assert.equal(other.status, 1);
+    assert.match(
+      other.stderr,
+      /the release of v0\.2\.0 on stable stopped at step "build" after its tag; finish it first \(slipway release --resume\) or give it up \(slipway release --abort\)/,
+    );
+    const aborted = await cli('release', '--abort');
+    assert.equal(aborted.status, 0, aborted.stderr);
+    assert.match(aborted.stdout, /left standing: tag v0\.2\.0 \(git tag -d v0\.2\.0 if it was never pushed\)/);
+    const again = await cli('release', '--resume');
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /no unfinished release to resume/);
   });
 });

@@ -63,3 +63,8 @@ export async function listShas(root: string, include: string, exclude: string): 
   const r = await runGit(root, ['rev-list', include, `^${exclude}`, '--']);
   return new Set(r.stdout.split('\n').filter((s) => s !== ''));
 }
+
+/** The subject line of a commit. */
+export async function commitSubject(root: string, commit: string): Promise<string> {
+  return (await runGit(root, ['log', '-1', '--format=%s', commit, '--'])).stdout.trim();
+}

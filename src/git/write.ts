@@ -99,3 +99,29 @@ export async function pushRelease(root: string, remote: string, branch: string |
     `${remote} refused the push of ${refs.join(' ')} (git exit ${r.status}): ${said.slice(0, 4).join('; ') || 'no reason given'}`,
   );
 }
+
+/**
+ * What a remote has at these refs (ref → sha; absent refs are left out). Throws REMOTE_UNREACHABLE
+ * with git's words when the remote cannot be read.
+ */
+export async function lsRemote(root: string, remote: string, refs: readonly string[]): Promise<Map<string, string>> {
+  const r = await runGit(root, ['ls-remote', remote, ...refs], { okStatuses: [0, 1, 2, 128] });
+  if (r.status !== 0 && r.status !== 2)
+    throw new SlipwayError(
+      'REMOTE_UNREACHABLE',
+      `cannot read the remote "${remote}" (git exit ${r.status}): ${
+        r.stderr
+          .trim()
+          .split('\n')
+          .find((l) => l.startsWith('fatal:') || l.startsWith('error:')) ??
+        r.stderr.trim().split('\n')[0] ??
+        ''
+      }`,
+    );
+  const out = new Map<string, string>();
+  for (const line of r.stdout.split('\n')) {
+    const [sha, ref] = line.split('\t');
+    if (sha && ref) out.set(ref, sha);
+  }
+  return out;
+}

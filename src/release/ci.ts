@@ -123,6 +123,10 @@ export function gitlabJob(config: ResolvedConfig, options: CiOptions): string {
     options.trigger === 'tag'
       ? [`${run} check-version --tag "$CI_COMMIT_TAG"`, `${run} release --tag "$CI_COMMIT_TAG" --yes`]
       : [
+          // Runners check out a detached HEAD; a release is cut on the branch. Pushing needs a
+          // project access token with write_repository in the RELEASE_TOKEN variable.
+          'git checkout -B "$CI_COMMIT_BRANCH" "$CI_COMMIT_SHA"',
+          'git remote set-url origin "https://gitlab-ci-token:${RELEASE_TOKEN}@${CI_SERVER_HOST}/${CI_PROJECT_PATH}.git"',
           'git config user.name "slipway-release"',
           'git config user.email "release@${CI_SERVER_HOST}"',
           `${run} release --yes --if-needed`,

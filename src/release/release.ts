@@ -10,12 +10,14 @@ import { KeyRing } from '../feed/key-ring.ts';
 import { FeedSession } from '../feed/session.ts';
 import { openStore } from '../feed/store.ts';
 import { resolveCommit } from '../git/refs.ts';
-import { requireFullHistory, type RepositoryInfo } from '../git/repo.ts';
+import { commitSubject, isAncestor, openRepository, requireFullHistory, type RepositoryInfo } from '../git/repo.ts';
 import {
   changedTrackedFiles,
   commitPaths,
   createTag,
   deleteTag,
+  filesChanged,
+  lsRemote,
   pushRelease,
   resetTo,
   signsTags,
@@ -49,8 +51,8 @@ export const RELEASE_STEPS = [
   'tag',
   'build',
   'artifacts',
-  'publish',
   'push',
+  'publish',
   'post',
 ] as const;
 export type ReleaseStep = (typeof RELEASE_STEPS)[number];
@@ -115,8 +117,15 @@ export interface ReleaseJournal {
   /** The step running when the process stopped (a SIGKILL leaves it here). */
   running: ReleaseStep | null;
   steps: Partial<Record<ReleaseStep, StepRecord>>;
-  /** Files the release writes, as they were before: a run stopped before the tag is put back with these. */
-  undo: { path: string; text: string | null }[];
+  /**
+   * Files the release writes, as they were before (`text`) and as it wrote them (`wrote`): a run
+   * stopped before the tag puts back only files that still hold what it wrote.
+   */
+  undo: { path: string; text: string | null; wrote?: string }[];
+  /** The release commit's message, to know the commit as ours after a SIGKILL. */
+  commitMessage?: string | null;
+  /** Set by --abort: the release was given up; what it left is listed in `detail` of the step that stopped. */
+  abandoned?: boolean;
   artifacts: { path: string; sha256: string; length: number }[];
   allow: string | null;
 }
@@ -131,6 +140,8 @@ export interface ReleaseOptions {
   /** --yes: every checklist item confirmed. */
   yes: boolean;
   resume: boolean;
+  /** --abort: give up an unfinished release. */
+  abort?: boolean;
   /** --sign: sign the tag even when git is not set to. */
   sign: boolean;
   /**
@@ -148,10 +159,13 @@ export interface ReleaseOptions {
   onStep?: (step: ReleaseStep, state: 'start' | 'done' | 'skipped' | 'failed', detail: string) => void;
   /** The output of gates and builds, as it comes. */
   onOutput?: (chunk: Buffer) => void;
+  onWarning?: (text: string) => void;
 }
 
 export interface ReleaseOutcome {
-  outcome: 'released' | 'planned';
+  outcome: 'released' | 'planned' | 'abandoned';
+  /** For --abort: what the given-up release leaves standing. */
+  stands?: string[];
   resumed: boolean;
   plan: ReleasePlan;
   journal: ReleaseJournal | null;
@@ -214,12 +228,25 @@ function expandBuilds(config: ResolvedConfig, values: Record<string, string>): P
 
 async function readJournal(root: string): Promise<ReleaseJournal | null> {
   try {
-    return JSON.parse(await readFile(join(root, JOURNAL), 'utf8')) as ReleaseJournal;
+    const data = JSON.parse(await readFile(join(root, JOURNAL), 'utf8')) as Partial<ReleaseJournal> | null;
+    const ok =
+      data !== null &&
+      typeof data === 'object' &&
+      data.schema === 1 &&
+      typeof data.version === 'string' &&
+      typeof data.base === 'string' &&
+      typeof data.channel === 'string' &&
+      data.steps !== null &&
+      typeof data.steps === 'object' &&
+      Array.isArray(data.undo) &&
+      Array.isArray(data.artifacts);
+    if (!ok) throw new Error('it is not a journal Slipway wrote (damaged, or edited by hand)');
+    return data as ReleaseJournal;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new SlipwayError(
       'RELEASE_UNFINISHED',
-      `${JOURNAL} cannot be read (${(error as Error).message}); delete it if no release is under way`,
+      `${JOURNAL} cannot be read (${(error as Error).message}); if no release is under way, delete it (rm ${JOURNAL}) and check git status and git tag for anything a release left`,
       {
         cause: error,
       },
@@ -302,6 +329,13 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
     item,
     confirmed: options.yes || confirmedList === true || (Array.isArray(confirmedList) && confirmedList.includes(item)),
   }));
+  if (Array.isArray(confirmedList))
+    for (const c of confirmedList)
+      if (!config.release.checklist.includes(c))
+        throw new SlipwayError(
+          'CONFIG_INVALID',
+          `release.confirmed names "${c}", which is not an item of release.checklist (${config.release.checklist.map((i) => `"${i}"`).join(', ') || 'empty'}); fix the spelling`,
+        );
   const unconfirmed = checklist.filter((c) => !c.confirmed);
   if (unconfirmed.length > 0 && options.confirm === undefined)
     throw new SlipwayError(
@@ -355,10 +389,34 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
       allow: options.allow,
     });
     checks.push(...verdict.checks);
+    if ((await session.index(channel)).releases.some((r) => r.version === version))
+      throw new SlipwayError(
+        'NOTHING_TO_RELEASE',
+        `${version} is in the feed's ${channel} channel already${nightly ? ' (a nightly of this commit was published)' : ''}; nothing to release`,
+      );
   }
 
   const sign = options.sign || (config.release.sign ?? (await signsTags(root)));
   const push = config.release.push === false ? null : config.release.push;
+  if (push !== null && tag !== null) {
+    // What the push will meet, known before anything is written.
+    const remote = await lsRemote(root, push, [`refs/tags/${tag}`, `refs/heads/${repo.branch}`]);
+    if (remote.has(`refs/tags/${tag}`))
+      throw new SlipwayError(
+        'TAG_EXISTS',
+        `${push} has a tag ${tag} already (at ${remote.get(`refs/tags/${tag}`)!.slice(0, 7)}); fetch it (git fetch --tags ${push}) and run slipway next for the next free version`,
+      );
+    const theirs = remote.get(`refs/heads/${repo.branch}`);
+    if (theirs !== undefined && theirs !== repo.head.sha) {
+      const known = (await resolveCommit(root, theirs)) !== null;
+      if (!known || !(await isAncestor(root, theirs, repo.head.sha)))
+        throw new SlipwayError(
+          'REMOTE_AHEAD',
+          `${push}'s ${repo.branch} is at ${theirs.slice(0, 7)}, which this clone ${known ? 'does not build on' : 'does not have'}; git pull --no-rebase ${push} ${repo.branch}, then run slipway release again`,
+        );
+    }
+    checks.push(`${push} takes ${repo.branch} and ${tag}`);
+  }
   const post = config.release.post.map((p) => command(p.name, p.run, values, p.env));
   const commitMessage = nightly ? null : fill(config.release.commitMessage, values);
   const tagMessage = tag === null ? null : fill(config.release.tagMessage, values);
@@ -420,17 +478,17 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
       skipped: builds.every((b) => (b.artifacts ?? []).length === 0),
     },
     {
-      step: 'publish',
-      does: feed === null ? 'no feed (release.feed)' : `${version} on ${channel} in ${feed.dir}`,
-      skipped: feed === null,
-    },
-    {
       step: 'push',
       does:
         push === null
           ? 'not pushed (release.push)'
           : `${repo.branch}${tag === null ? '' : ` and ${tag}`} to ${push}, atomically`,
       skipped: push === null || (tag === null && !willCommit),
+    },
+    {
+      step: 'publish',
+      does: feed === null ? 'no feed (release.feed)' : `${version} on ${channel} in ${feed.dir}`,
+      skipped: feed === null,
     },
     { step: 'post', does: post.map((p) => p.name).join(', ') || 'no post-release steps', skipped: post.length === 0 },
   ];
@@ -460,30 +518,49 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
 }
 
 /**
- * Puts back a release stopped before its tag: the release commit undone (also one a SIGKILL left
- * unrecorded: a commit on top of `base` made while the release held the lock), a tag made but
- * not recorded deleted, and the files as they were.
+ * Puts back a release stopped before its tag, touching only what is provably its own: the
+ * release commit (the recorded one, or after a SIGKILL an unrecorded commit on top of `base`
+ * with the release's message that changes only the release's files), its tag when it points at
+ * that commit, and files that still hold exactly what the release wrote. A commit or an edit a
+ * person made since is never undone. Returns what it could not put back.
  */
-async function undoBeforeTag(root: string, journal: ReleaseJournal): Promise<void> {
+async function undoBeforeTag(root: string, journal: ReleaseJournal): Promise<string[]> {
+  const left: string[] = [];
   const head = await resolveCommit(root, 'HEAD');
-  const parent = await resolveCommit(root, 'HEAD^');
-  const ours = head !== null && head !== journal.base && (head === journal.commit || parent === journal.base);
-  if (journal.tag !== null) {
+  let ours = head !== null && head !== journal.base && head === journal.commit;
+  if (!ours && head !== null && head !== journal.base && journal.commitMessage) {
+    const parent = await resolveCommit(root, 'HEAD^');
+    const paths = new Set(journal.undo.map((u) => u.path));
+    ours =
+      parent === journal.base &&
+      (await commitSubject(root, head)) === journal.commitMessage.split('\n')[0] &&
+      (await filesChanged(root, journal.base, head)).every((f) => paths.has(f));
+  }
+  if (journal.tag !== null && ours) {
     const at = await tagCommit(root, journal.tag);
-    if (at !== null && (at === journal.base || (ours && at === head))) await deleteTag(root, journal.tag);
+    if (at === head) await deleteTag(root, journal.tag);
   }
   if (ours) await resetTo(root, journal.base);
-  const paths = journal.undo.map((u) => u.path);
-  if (paths.length > 0) await unstage(root, paths);
+  const mine: string[] = [];
   for (const u of journal.undo) {
+    const now = await readFile(join(root, u.path), 'utf8').catch(() => null);
+    if (now === u.text) continue;
+    if (u.wrote !== undefined && now === u.wrote) mine.push(u.path);
+    else if (!ours || now !== null) left.push(u.path);
+  }
+  if (mine.length > 0) await unstage(root, mine);
+  for (const u of journal.undo) {
+    if (!mine.includes(u.path)) continue;
     if (u.text === null) await rm(join(root, u.path), { force: true });
     else await writeFileAtomic(join(root, u.path), u.text);
   }
+  return left;
 }
 
 function stepFailed(step: ReleaseStep, error: unknown, fix: string): SlipwayError {
   const inner = error instanceof SlipwayError ? (error as SlipwayError) : null;
-  const code: ErrorCode = inner?.code ?? 'BUILD_FAILED';
+  const aborted = (error as { code?: string } | null)?.code === 'ABORT_ERR';
+  const code: ErrorCode = inner?.code ?? (aborted ? 'CHECKLIST_UNCONFIRMED' : 'RELEASE_STEP_FAILED');
   return new SlipwayError(
     code,
     `release step "${step}" failed: ${(error as Error).message}${fix === '' ? '' : `; ${fix}`}`,
@@ -500,7 +577,7 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
   const { root, config } = options;
   const stamp = (): string => options.now().toISOString();
   const say = options.onStep ?? (() => undefined);
-  await mkdir(join(root, '.slipway'), { recursive: true });
+  if (!options.dryRun) await mkdir(join(root, '.slipway'), { recursive: true });
   const unlock = options.dryRun
     ? () => Promise.resolve()
     : await acquireLock(join(root, '.slipway', 'release.lock'), {
@@ -512,19 +589,37 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
       });
   try {
     let journal = await readJournal(root);
-    const unfinished = journal !== null && journal.finishedAt === null;
+    const postFailed = journal !== null && journal.steps.post?.status === 'failed';
+    const unfinished = journal !== null && (journal.finishedAt === null || (options.resume && postFailed));
     const pastTag = unfinished && journal!.steps.tag !== undefined && journal!.steps.tag.status !== 'failed';
+    if (options.abort) return await abandon(options, journal, unfinished);
     if (options.resume && !unfinished)
       throw new SlipwayError(
         'NO_RELEASE_TO_RESUME',
         `there is no unfinished release to resume (${journal === null ? `no ${JOURNAL}` : `${journal.version} finished at ${journal.finishedAt}`}); run slipway release`,
       );
     if (unfinished && !pastTag && !options.dryRun) {
-      // Stopped before its tag: nothing of it stands. Put the tree back and plan afresh.
-      await undoBeforeTag(root, journal!);
+      // Stopped before its tag: nothing of it stands. Put back what is provably its own.
+      const left = await undoBeforeTag(root, journal!);
+      journal!.finishedAt = stamp();
+      journal!.abandoned = true;
+      await writeJournal(root, journal!);
+      if (left.length > 0)
+        options.onWarning?.(
+          `the release of ${journal!.version} that stopped at "${journal!.running ?? 'gates'}" wrote ${left.join(', ')}, which changed since; left as it is`,
+        );
       journal = null;
+      options = { ...options, repo: await openRepository(root) };
     }
     if (unfinished && pastTag) {
+      const asked =
+        (options.channel !== journal!.channel && options.channel !== config.stableChannel) ||
+        options.releaseAs !== null;
+      if (!options.resume && (asked || options.fromTag != null))
+        throw new SlipwayError(
+          'RELEASE_UNFINISHED',
+          `the release of ${journal!.tag ?? journal!.version} on ${journal!.channel} stopped at step "${firstOpen(journal!) ?? 'post'}" after its tag; finish it first (slipway release --resume) or give it up (slipway release --abort)`,
+        );
       if (options.dryRun)
         return {
           outcome: 'planned',
@@ -565,10 +660,17 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
       running: null,
       steps: {},
       undo,
+      commitMessage: plan.commitMessage,
       artifacts: [],
       allow: options.allow,
     };
     const j = journal;
+    const wrote = async (path: string, text: string): Promise<void> => {
+      const entry = j.undo.find((u) => u.path === path);
+      if (entry) entry.wrote = text;
+      await writeJournal(root, j);
+      await writeFileAtomic(join(root, path), text);
+    };
     const { begin, record } = stepper(options, j);
     await writeJournal(root, j);
 
@@ -593,11 +695,19 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
       // Version files and changelog, re-planned now (the gates ran in between) and written together.
       const writes: { path: string; text: string }[] = [];
       await begin('version-files', plan.steps[2]!.does);
+      // The gates may take long: the release is of the commit and branch it planned, nothing else.
+      const now = await openRepository(root);
+      if (now.head?.sha !== plan.head || now.branch !== plan.branch)
+        throw new SlipwayError(
+          'HEAD_MOVED',
+          `HEAD moved while the gates ran (planned ${plan.head.slice(0, 7)} on ${plan.branch}, now ${now.head?.sha.slice(0, 7) ?? 'nothing'} on ${now.branch ?? 'a detached HEAD'}); nothing was written: run slipway release again to release what is there now`,
+        );
+
       if (plan.tag !== null) {
         const changes = await planVersionWrite(root, await resolveVersionFiles(root, config), plan.version);
         for (const c of changes) if (c.from.some((f) => f !== c.to)) writes.push({ path: c.path, text: c.text });
       }
-      for (const w of writes) await writeFileAtomic(join(root, w.path), w.text);
+      for (const w of writes) await wrote(w.path, w.text);
       await record('version-files', writes.length === 0 ? 'skipped' : 'done', writes.map((w) => w.path).join(', '));
       crashAfter(options.env, 'version-files');
 
@@ -615,7 +725,7 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
           date: options.date,
         });
         if (built.changed) {
-          await writeFileAtomic(path, built.text);
+          await wrote(plan.changelog.file, built.text);
           writes.push({ path: plan.changelog.file, text: built.text });
         }
       }
@@ -647,19 +757,34 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
 
       await begin('tag', plan.steps[5]!.does);
       if (plan.tag !== null) {
+        const taken = await tagCommit(root, plan.tag);
+        if (taken !== null)
+          throw new SlipwayError(
+            'TAG_EXISTS',
+            `tag ${plan.tag} was made (at ${taken.slice(0, 7)}) while the release ran; it is left alone: check who made it, then run slipway release again`,
+          );
         await createTag(root, plan.tag, j.commit, plan.tagMessage!, plan.sign);
         await record('tag', 'done', `${plan.tag} at ${j.commit.slice(0, 7)}`);
       } else await record('tag', 'skipped', 'nightly builds are not tagged');
     } catch (error) {
       // Before the tag nothing stands: the tree goes back to how it was.
       const step = j.running ?? 'gates';
-      await undoBeforeTag(root, j).catch(() => undefined);
+      const left = await undoBeforeTag(root, j).catch(() => j.undo.map((u) => u.path));
       j.steps[step] = { status: 'failed', at: stamp(), detail: (error as Error).message };
       j.finishedAt = stamp();
       j.running = null;
       await writeJournal(root, j);
       say(step, 'failed', (error as Error).message);
-      throw stepFailed(step, error, 'nothing was committed or tagged, and the tree is as it was');
+      const differ = [
+        ...new Set([...left, ...(await changedTrackedFiles(root)).filter((f) => !f.startsWith('.slipway/'))]),
+      ];
+      throw stepFailed(
+        step,
+        error,
+        differ.length === 0
+          ? 'nothing was committed or tagged, and the tree is as it was'
+          : `nothing was committed or tagged; these files differ from HEAD and were left as they are: ${differ.join(', ')}`,
+      );
     }
     const done = await finish(options, j, false, plan);
     return { ...done, plan, gateResults };
@@ -687,6 +812,40 @@ function stepper(options: ReleaseOptions, journal: ReleaseJournal) {
   };
 }
 
+/** The first step of a journal that is neither done nor skipped. */
+function firstOpen(journal: ReleaseJournal): ReleaseStep | null {
+  return (
+    RELEASE_STEPS.find((s) => journal.steps[s]?.status !== 'done' && journal.steps[s]?.status !== 'skipped') ?? null
+  );
+}
+
+/** --abort: gives up an unfinished release. Before its tag the tree is put back; after it, what stands is listed. */
+async function abandon(
+  options: ReleaseOptions,
+  journal: ReleaseJournal | null,
+  unfinished: boolean,
+): Promise<ReleaseOutcome> {
+  if (journal === null || !unfinished)
+    throw new SlipwayError('NO_RELEASE_TO_RESUME', 'there is no unfinished release to give up');
+  const stands: string[] = [];
+  const pastTag = journal.steps.tag !== undefined && journal.steps.tag.status === 'done';
+  if (!options.dryRun) {
+    if (!pastTag) stands.push(...(await undoBeforeTag(options.root, journal)).map((p) => `${p} (changed since)`));
+    journal.finishedAt = options.now().toISOString();
+    journal.abandoned = true;
+    await writeJournal(options.root, journal);
+  }
+  if (pastTag && journal.tag !== null) {
+    stands.push(`tag ${journal.tag} (git tag -d ${journal.tag} if it was never pushed)`);
+    if (journal.steps.commit?.status === 'done') stands.push(`release commit ${journal.commit?.slice(0, 7)}`);
+  }
+  if (journal.steps.publish?.status === 'done')
+    stands.push(`${journal.version} in the feed (slipway yank ${journal.version})`);
+  if (journal.steps.push?.status === 'done') stands.push(`the push to ${options.config.release.push}`);
+  const plan = planResume(options, journal);
+  return { outcome: 'abandoned', resumed: false, plan, journal, gateResults: [], published: null, stands };
+}
+
 /** With SLIPWAY_RELEASE_CRASH_AT=<point> the process dies there as a power cut would (the fault tests walk them). */
 function crashAfter(env: NodeJS.ProcessEnv, point: string): void {
   if (env.SLIPWAY_RELEASE_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
@@ -697,7 +856,7 @@ async function runGates(options: ReleaseOptions, plan: ReleasePlan): Promise<Ste
   for (const gate of plan.gates) {
     const r = await runStep({ ...gate, cwd: options.root }, options.onOutput ?? (() => undefined));
     results.push(r);
-    await recordGate(options.root, r, options.now());
+    if (!options.dryRun) await recordGate(options.root, r, options.now());
     if (r.status !== 0)
       throw new SlipwayError(
         'GATE_FAILED',
@@ -819,7 +978,7 @@ async function finish(
             'ARTIFACT_MISSING',
             `the artifact glob "${pattern}" of build "${b.name}" matched nothing in ${root}`,
           );
-        files.push(...found.sort());
+        for (const f of found.sort()) if (!files.includes(f)) files.push(f);
       }
     if (files.length === 0) return ['skipped', 'no artifacts'];
     const checked = await checkArtifacts(files, journal.version);
@@ -832,6 +991,30 @@ async function finish(
   });
 
   let published: ReleaseOutcome['published'] = null;
+  // The tag reaches the remote before the release reaches the feed: an instance never installs a
+  // release whose tag is not public.
+  await attempt(
+    'push',
+    `${journal.tag ?? journal.version} stands locally; fix what the remote says (a moved branch: git pull --no-rebase, never a rebase, which would move the tagged commit), then slipway release --resume`,
+    async () => {
+      if (plan.push === null) return ['skipped', 'release.push is off'];
+      if (journal.tag === null) return ['skipped', 'nothing to push for a nightly'];
+      const now = await openRepository(root);
+      if (now.branch !== journal.branch)
+        throw new SlipwayError(
+          'HEAD_MOVED',
+          `the release was cut on ${journal.branch}, and HEAD is now on ${now.branch ?? 'a detached HEAD'}; git switch ${journal.branch} first`,
+        );
+      if (journal.commit !== null && now.head !== null && !(await isAncestor(root, journal.commit, now.head.sha)))
+        throw new SlipwayError(
+          'HEAD_MOVED',
+          `${journal.branch} no longer holds the release commit ${journal.commit.slice(0, 7)} that ${journal.tag} points at (was it rebased or reset?); put it back (git reset --keep ${journal.tag}, then git pull --no-rebase) and run slipway release --resume`,
+        );
+      await pushRelease(root, plan.push, journal.branch, journal.tag);
+      return ['done', `${journal.branch} and ${journal.tag} to ${plan.push}`];
+    },
+  );
+
   await attempt('publish', resumeHint, async () => {
     if (config.release.feed === null) return ['skipped', 'no feed'];
     const ctx = await feedContext(root, config, options.env, options.now());
@@ -862,18 +1045,9 @@ async function finish(
     ];
   });
 
-  await attempt(
-    'push',
-    `${journal.tag ?? journal.version} stands locally; fix the remote and run slipway release --resume`,
-    async () => {
-      if (plan.push === null) return ['skipped', 'release.push is off'];
-      if (journal.tag === null) return ['skipped', 'nothing to push for a nightly'];
-      await pushRelease(root, plan.push, journal.branch, journal.tag);
-      return ['done', `${journal.branch} and ${journal.tag} to ${plan.push}`];
-    },
-  );
-
   await attempt('post', 'the release stands; fix the step and run slipway release --resume', async () => {
+    // The release is done whatever the post steps say: a failure here never blocks the next one.
+    journal.finishedAt = stamp();
     for (const p of plan.post) {
       const r = await runStep({ ...p, cwd: root }, options.onOutput ?? (() => undefined));
       if (r.status !== 0)
@@ -921,6 +1095,15 @@ async function releaseTag(options: ReleaseOptions, tagName: string): Promise<Rel
       'VERSION_MISMATCH',
       `the version files disagree with ${name}: ${wrong.map((f) => `${f.path} says ${f.version}`).join(', ')}; the tag must be on the commit that sets the version (slipway bump ${version}, commit, tag again)`,
     );
+  if (config.release.feed !== null) {
+    const ctx = await feedContext(root, config, options.env, options.now());
+    const session = await FeedSession.open(ctx.store);
+    if ((await session.index(channel)).releases.some((r) => r.version === version))
+      throw new SlipwayError(
+        'NOTHING_TO_RELEASE',
+        `${name} is in the feed's ${channel} channel already; nothing to release`,
+      );
+  }
   const values = placeholders(version, tag, channel);
   const plan: ReleasePlan = {
     ...planResume(options, {

@@ -36,11 +36,29 @@ export function runStep(command: StepCommand, onOutput: (chunk: Buffer) => void)
   const started = Date.now();
   const [file, ...args] = command.argv;
   return new Promise((resolve, reject) => {
+    // Its own process group, so that a stop (SIGTERM from a CI cancel, SIGINT) reaches the
+    // command and everything it started, and the release then fails cleanly (and undoes).
     const child = spawn(file!, args, {
       cwd: command.cwd,
       env: { ...process.env, ...command.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    const forward = (signal: NodeJS.Signals): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
+    const onTerm = (): void => forward('SIGTERM');
+    const onInt = (): void => forward('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+    const unhook = (): void => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+    };
     let tail = Buffer.alloc(0);
     const take = (chunk: Buffer): void => {
       onOutput(chunk);
@@ -50,6 +68,7 @@ export function runStep(command: StepCommand, onOutput: (chunk: Buffer) => void)
     child.stdout.on('data', take);
     child.stderr.on('data', take);
     child.on('error', (error: NodeJS.ErrnoException) => {
+      unhook();
       reject(
         new SlipwayError(
           'STEP_NOT_FOUND',
@@ -61,6 +80,7 @@ export function runStep(command: StepCommand, onOutput: (chunk: Buffer) => void)
       );
     });
     child.on('close', (status, signal) => {
+      unhook();
       const text = tail.toString('utf8');
       resolve({
         name: command.name,

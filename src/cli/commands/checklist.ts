@@ -3,6 +3,7 @@ import { readVersions, resolveVersionFiles, spell } from '../../project/version-
 import { tagCommit } from '../../git/write.ts';
 import { computeNext } from '../../release/next.ts';
 import { lastGateResults } from '../../release/release.ts';
+import { fill } from '../../release/run-step.ts';
 import { defineCommand, json } from '../command.ts';
 import { loadProject } from '../context.ts';
 
@@ -35,13 +36,14 @@ export default defineCommand({
       );
     const version = next.next;
     const tag = `${config.tagPrefix}${version}`;
+    const fillIn = (t: string): string => fill(t, { version, tag, channel });
     const gates = await lastGateResults(root);
     const items: Item[] = [];
     for (const g of config.release.gates) {
       const last = gates[g.name];
       items.push({
         section: 'Pre-release',
-        item: `${g.name} (\`${g.run.join(' ')}\`)`,
+        item: `${g.name} (\`${g.run.map(fillIn).join(' ')}\`)`,
         done: last?.status === 0,
         automated: true,
         detail:
@@ -88,13 +90,18 @@ export default defineCommand({
       },
     );
     for (const b of config.release.build)
-      items.push({
-        section: 'Release day',
-        item: `Built: ${b.name ?? b.run.join(' ')}${b.artifacts.length > 0 ? ` (${b.artifacts.join(', ')})` : ''}`,
-        done: false,
-        automated: true,
-        detail: null,
-      });
+      for (const os of b.matrix?.os ?? [null])
+        for (const arch of b.matrix?.arch ?? [null]) {
+          const v = { version, tag, channel, ...(os ? { os } : {}), ...(arch ? { arch } : {}) };
+          const where = os !== null || arch !== null ? ` ${os ?? '*'}/${arch ?? '*'}` : '';
+          items.push({
+            section: 'Release day',
+            item: `Built: ${b.name ?? b.run.join(' ')}${where}${b.artifacts.length > 0 ? ` (${b.artifacts.map((a) => fill(a, v)).join(', ')})` : ''}`,
+            done: false,
+            automated: true,
+            detail: null,
+          });
+        }
     if (config.release.feed !== null)
       items.push({
         section: 'Release day',
@@ -114,7 +121,7 @@ export default defineCommand({
     for (const p of config.release.post)
       items.push({
         section: 'Post-release',
-        item: `${p.name} (\`${p.run.join(' ')}\`)`,
+        item: `${p.name} (\`${p.run.map(fillIn).join(' ')}\`)`,
         done: false,
         automated: true,
         detail: null,

@@ -38,7 +38,7 @@ export default defineCommand({
     const text = flags.github ? githubWorkflow(config, options) : gitlabJob(config, options);
     const path = join(root, file);
     const existing = await readFile(path, 'utf8').catch(() => null);
-    if (existing !== null && existing !== text && !flags.force)
+    if (existing !== null && existing !== text && !flags.force && !flags.dryRun)
       throw new SlipwayError(
         'CONFIG_EXISTS',
         `${file} exists already and differs; pass --force to overwrite it (or --dry-run to see what would be written)`,
@@ -47,6 +47,8 @@ export default defineCommand({
       await mkdir(dirname(path), { recursive: true });
       await writeFileAtomic(path, text);
     }
+    if (flags.dryRun && existing !== null && existing !== text && !flags.force)
+      ctx.out.warn(`${file} exists and differs: the real run needs --force to overwrite it`);
     ctx.out.result(flags.dryRun ? text : `${existing === text ? 'unchanged' : 'wrote'} ${file}`, {
       file,
       written: !flags.dryRun && existing !== text,

@@ -32,6 +32,11 @@ export default defineCommand({
       description: 'release a tag that exists at HEAD (CI on a tag push): build, publish, post; no commit, tag or push',
     },
     ifNeeded: { flags: '--if-needed', description: 'exit 0 when there is nothing to release (CI on every push)' },
+    abort: {
+      flags: '--abort',
+      description:
+        'give up an unfinished release: before its tag the tree is put back; after it, what stands is listed',
+    },
     resume: { flags: '--resume', description: 'finish a release that stopped after its tag, skipping the steps done' },
     sign: { flags: '--sign', description: "sign the tag (git tag -s) even when git's tag.gpgSign is off" },
     allow: {
@@ -71,6 +76,8 @@ export default defineCommand({
       dryRun: flags.dryRun === true,
       yes: flags.yes === true,
       resume: flags.resume === true,
+      abort: flags.abort === true,
+      onWarning: (text) => out.warn(text),
       sign: flags.sign === true,
       fromTag: flags.tag ?? null,
       allow: flags.allow ?? null,
@@ -113,6 +120,16 @@ export default defineCommand({
       artifacts: r.journal?.artifacts ?? [],
       published: r.published,
     };
+    if (r.outcome === 'abandoned') {
+      out.result(
+        [
+          `gave up the release of ${r.plan.tag ?? r.plan.version}${flags.dryRun ? ' (dry run: nothing changed)' : ''}`,
+          ...(r.stands ?? []).map((x) => `  left standing: ${x}`),
+        ].join('\n'),
+        { ...data, stands: r.stands ?? [] },
+      );
+      return 0;
+    }
     if (r.outcome === 'planned') {
       out.result(
         [

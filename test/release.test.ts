@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FeedSession } from '../src/feed/session.ts';
 import { openStore } from '../src/feed/store.ts';
 import type { ScratchRepo } from '../src/testing/scratch-repo.ts';
-import { runCli, scratchRepo, spawnCli, tempDir } from './helpers.ts';
+import { BIN, runCli, scratchRepo, spawnCli, tempDir } from './helpers.ts';
 
 const env = { SLIPWAY_KEY_PASSPHRASE: 'correct horse battery' };
 
@@ -606,5 +607,35 @@ describe('slipway release (the whole written release process)', () => {
     const again = await cli('release', '--resume');
     assert.equal(again.status, 1);
     assert.match(again.stderr, /no unfinished release to resume/);
+  });
+
+  it('a SIGTERM (a cancelled CI job) stops the running gate and everything it started, and the release fails cleanly', async () => {
+    const marker = join(await tempDir(), 'gate-survived');
+    const { repo, remote, cli } = await project(
+      strategy({}, ['sh', '-c', `echo gate-started; sleep 4; echo survived > '${marker}'`]),
+    );
+    await repo.commit('feat: token bucket');
+    const child = spawn(process.execPath, [BIN, 'release'], {
+      cwd: repo.dir,
+      env: { ...process.env, ...env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && stderr.includes('gate-started')) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    });
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(status, 1, stderr);
+    assert.match(stderr, /gate "tests" failed \(SIGTERM\)/);
+    await new Promise((r) => setTimeout(r, 4500));
+    assert.equal(await readFile(marker, 'utf8').catch(() => null), null, "the gate's own children were stopped too");
+    const s = await state(repo, remote);
+    assert.deepEqual([s.tags, s.dirty], [['v0.1.0'], '']);
+    assert.equal((await cli('release', '--dry-run')).status, 0, 'nothing blocks the next run');
   });
 });

@@ -561,6 +561,31 @@ describe('slipway release (the whole written release process)', () => {
       /HEAD moved while the gates ran \(planned [0-9a-f]{7} on main, now [0-9a-f]{7} on main\); nothing was written/,
     );
     assert.deepEqual((await state(moving.repo, moving.remote)).tags, ['v0.1.0']);
+
+    // An edit made while the gates run is the person's: the release stops, and the edit stays.
+    const editing = await project(strategy({}, ['sh', '-c', 'echo "# mine" >> pyproject.toml']));
+    await editing.repo.commit('feat: token bucket');
+    const edited = await editing.cli('release');
+    assert.equal(edited.status, 1);
+    assert.match(edited.stderr, /tracked files changed while the gates ran \(pyproject\.toml\)/);
+    assert.match(await readFile(join(editing.repo.dir, 'pyproject.toml'), 'utf8'), /# mine\n$/);
+    assert.deepEqual((await state(editing.repo, editing.remote)).tags, ['v0.1.0']);
+
+    // Killed right after its release commit, then a person commits on top: their history and
+    // files stand, and the rerun tags what is there.
+    const late = await project();
+    await late.repo.commit('feat: token bucket');
+    const k = await spawnCli(['release'], { cwd: late.repo.dir, env: { ...env, SLIPWAY_RELEASE_CRASH_AT: 'commit' } });
+    assert.equal(k.status, -1);
+    await late.repo.commit('docs: a note', { 'NOTES.md': 'x\n' });
+    const after = await late.cli('release');
+    assert.equal(after.status, 0, after.stderr);
+    const ls = await late.repo.git('status', '--porcelain', '--untracked-files=no');
+    assert.equal(ls, '', 'no file was reverted behind the person');
+    assert.equal(
+      await late.repo.git('show', 'v0.2.0:pyproject.toml'),
+      '[project]\nname = "aiogram-sentinel"\nversion = "0.2.0"',
+    );
     assert.deepEqual((await state(repo, remote)).remoteTags.sort(), ['v0.1.0', 'v0.2.0']);
   });
 

@@ -1,4 +1,4 @@
-import { glob, mkdir, readFile, rm } from 'node:fs/promises';
+import { glob, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import semver from 'semver';
 import type { ResolvedConfig } from '../core/config/schema.ts';
@@ -128,6 +128,8 @@ export interface ReleaseJournal {
   abandoned?: boolean;
   artifacts: { path: string; sha256: string; length: number }[];
   allow: string | null;
+  /** When the build step began (ms): artifacts older than this are left by an earlier build. */
+  builtFrom?: number;
 }
 
 export interface ReleaseOptions {
@@ -541,6 +543,9 @@ async function undoBeforeTag(root: string, journal: ReleaseJournal): Promise<str
     if (at === head) await deleteTag(root, journal.tag);
   }
   if (ours) await resetTo(root, journal.base);
+  // A person committed on top (of the release commit, or of base): their history stands, and the
+  // files are theirs now.
+  if (!ours && head !== null && head !== journal.base) return [];
   const mine: string[] = [];
   for (const u of journal.undo) {
     const now = await readFile(join(root, u.path), 'utf8').catch(() => null);
@@ -697,6 +702,12 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
       await begin('version-files', plan.steps[2]!.does);
       // The gates may take long: the release is of the commit and branch it planned, nothing else.
       const now = await openRepository(root);
+      const touched = (await changedTrackedFiles(root)).filter((p) => !p.startsWith('.slipway/'));
+      if (touched.length > 0)
+        throw new SlipwayError(
+          'DIRTY_TREE',
+          `tracked files changed while the gates ran (${touched.join(', ')}); a release commits only its own writes: commit or stash them, then run slipway release again`,
+        );
       if (now.head?.sha !== plan.head || now.branch !== plan.branch)
         throw new SlipwayError(
           'HEAD_MOVED',
@@ -957,6 +968,7 @@ async function finish(
 
   const files: string[] = [];
   await attempt('build', resumeHint, async () => {
+    journal.builtFrom = Date.now();
     for (const b of plan.builds) {
       const r = await runStep({ ...b, cwd: root }, options.onOutput ?? (() => undefined));
       if (r.status !== 0)
@@ -972,11 +984,17 @@ async function finish(
     for (const b of plan.builds)
       for (const pattern of b.artifacts ?? []) {
         const found: string[] = [];
-        for await (const f of glob(pattern, { cwd: root })) found.push(join(root, f));
+        const stale: string[] = [];
+        for await (const f of glob(pattern, { cwd: root })) {
+          // Only what this release's build wrote: a file left by an earlier build is not this release.
+          const at = journal.builtFrom === undefined ? Infinity : (await stat(join(root, f))).mtimeMs;
+          if (journal.builtFrom !== undefined && at < journal.builtFrom - 2000) stale.push(f);
+          else found.push(join(root, f));
+        }
         if (found.length === 0)
           throw new SlipwayError(
             'ARTIFACT_MISSING',
-            `the artifact glob "${pattern}" of build "${b.name}" matched nothing in ${root}`,
+            `the artifact glob "${pattern}" of build "${b.name}" matched nothing${stale.length > 0 ? ` this build wrote (only older files: ${stale.slice(0, 3).join(', ')}; clean the output folder in the build)` : ''} in ${root}`,
           );
         for (const f of found.sort()) if (!files.includes(f)) files.push(f);
       }

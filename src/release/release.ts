@@ -1123,32 +1123,6 @@ async function releaseTag(options: ReleaseOptions, tagName: string): Promise<Rel
       );
   }
   const values = placeholders(version, tag, channel);
-  const plan: ReleasePlan = {
-    ...planResume(options, {
-      schema: 1,
-      version,
-      tag,
-      channel,
-      branch: repo.branch,
-      base: at,
-      commit: at,
-      startedAt: '',
-      finishedAt: null,
-      running: null,
-      steps: {},
-      undo: [],
-      artifacts: [],
-      allow: options.allow,
-    }),
-    reason: `${name} exists at HEAD (released from the tag)`,
-    checks: [`${name} is at HEAD`, `version files agree with ${name}${found.length === 0 ? ' (none)' : ''}`],
-    gates: config.release.gates.map((g) => command(g.name, g.run, values, g.env)),
-  };
-  if (options.dryRun) {
-    const gateResults = await runGates(options, plan);
-    return { outcome: 'planned', resumed: false, plan, journal: null, gateResults, published: null };
-  }
-  const gateResults = await runGates(options, plan);
   const stamp = options.now().toISOString();
   const skipped = (detail: string): StepRecord => ({ status: 'skipped', at: stamp, detail });
   const journal: ReleaseJournal = {
@@ -1162,6 +1136,23 @@ async function releaseTag(options: ReleaseOptions, tagName: string): Promise<Rel
     startedAt: stamp,
     finishedAt: null,
     running: null,
+    steps: {},
+    undo: [],
+    artifacts: [],
+    allow: options.allow,
+  };
+  const plan: ReleasePlan = {
+    ...planResume(options, journal),
+    reason: `${name} exists at HEAD (released from the tag)`,
+    checks: [`${name} is at HEAD`, `version files agree with ${name}${found.length === 0 ? ' (none)' : ''}`],
+    gates: config.release.gates.map((g) => command(g.name, g.run, values, g.env)),
+  };
+  if (options.dryRun) {
+    const gateResults = await runGates(options, plan);
+    return { outcome: 'planned', resumed: false, plan, journal: null, gateResults, published: null };
+  }
+  const gateResults = await runGates(options, plan);
+  Object.assign(journal, {
     steps: {
       gates: {
         status: gateResults.length === 0 ? 'skipped' : 'done',
@@ -1175,10 +1166,7 @@ async function releaseTag(options: ReleaseOptions, tagName: string): Promise<Rel
       tag: skipped(`${name} exists`),
       push: skipped(`${name} came from the remote`),
     },
-    undo: [],
-    artifacts: [],
-    allow: options.allow,
-  };
+  });
   await writeJournal(root, journal);
   const done = await finish(options, journal, false, plan);
   return { ...done, plan, gateResults };

@@ -601,7 +601,7 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
     if (options.resume && !unfinished)
       throw new SlipwayError(
         'NO_RELEASE_TO_RESUME',
-        `there is no unfinished release to resume (${journal === null ? `no ${JOURNAL}` : `${journal.version} finished at ${journal.finishedAt}`}); run slipway release`,
+        `there is no unfinished release to resume (${journal === null ? `no ${JOURNAL}` : `${journal.version} ${journal.abandoned ? 'was given up' : 'finished'} at ${journal.finishedAt}`}); run slipway release`,
       );
     if (unfinished && !pastTag && !options.dryRun) {
       // Stopped before its tag: nothing of it stands. Put back what is provably its own.

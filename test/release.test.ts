@@ -292,7 +292,6 @@ describe('slipway release (the whole written release process)', () => {
     const other = await scratchRepo();
     await other.git('clone', '-q', '-b', 'main', remote, 'c');
     const clone = join(other.dir, 'c');
-    await runCli(['--help'], {}); // (keeps the serial CLI queue in order)
     const { runGit } = await import('../src/git/run.ts');
     await runGit(clone, [
       '-c',

@@ -862,17 +862,33 @@ function crashAfter(env: NodeJS.ProcessEnv, point: string): void {
   if (env.SLIPWAY_RELEASE_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
 }
 
+/** The failure of a strategy's command: its kind and name, how it ended, the command and its last lines. */
+function commandFailed(code: ErrorCode, what: string, r: StepResult): SlipwayError {
+  return new SlipwayError(
+    code,
+    `${what} failed (${r.signal ?? `exit ${r.status}`}): ${r.argv.join(' ')}${r.tail === '' ? '' : `\n${r.tail}`}`,
+  );
+}
+
+/** Runs one of the strategy's commands in the repository, its output streamed; a non-zero exit throws `code`. */
+async function runChecked(
+  options: ReleaseOptions,
+  cmd: PlannedCommand,
+  code: ErrorCode,
+  what: string,
+): Promise<StepResult> {
+  const r = await runStep({ ...cmd, cwd: options.root }, options.onOutput ?? (() => undefined));
+  if (r.status !== 0) throw commandFailed(code, what, r);
+  return r;
+}
+
 async function runGates(options: ReleaseOptions, plan: ReleasePlan): Promise<StepResult[]> {
   const results: StepResult[] = [];
   for (const gate of plan.gates) {
     const r = await runStep({ ...gate, cwd: options.root }, options.onOutput ?? (() => undefined));
     results.push(r);
     if (!options.dryRun) await recordGate(options.root, r, options.now());
-    if (r.status !== 0)
-      throw new SlipwayError(
-        'GATE_FAILED',
-        `gate "${gate.name}" failed (${r.signal ?? `exit ${r.status}`}): ${gate.argv.join(' ')}${r.tail === '' ? '' : `\n${r.tail}`}`,
-      );
+    if (r.status !== 0) throw commandFailed('GATE_FAILED', `gate "${gate.name}"`, r);
   }
   return results;
 }
@@ -969,14 +985,7 @@ async function finish(
   const files: string[] = [];
   await attempt('build', resumeHint, async () => {
     journal.builtFrom = Date.now();
-    for (const b of plan.builds) {
-      const r = await runStep({ ...b, cwd: root }, options.onOutput ?? (() => undefined));
-      if (r.status !== 0)
-        throw new SlipwayError(
-          'BUILD_FAILED',
-          `build "${b.name}" failed (${r.signal ?? `exit ${r.status}`}): ${b.argv.join(' ')}${r.tail === '' ? '' : `\n${r.tail}`}`,
-        );
-    }
+    for (const b of plan.builds) await runChecked(options, b, 'BUILD_FAILED', `build "${b.name}"`);
     return plan.builds.length === 0 ? ['skipped', 'no build steps'] : ['done', `${plan.builds.length} build(s)`];
   });
 
@@ -1066,14 +1075,7 @@ async function finish(
   await attempt('post', 'the release stands; fix the step and run slipway release --resume', async () => {
     // The release is done whatever the post steps say: a failure here never blocks the next one.
     journal.finishedAt = stamp();
-    for (const p of plan.post) {
-      const r = await runStep({ ...p, cwd: root }, options.onOutput ?? (() => undefined));
-      if (r.status !== 0)
-        throw new SlipwayError(
-          'POST_STEP_FAILED',
-          `post-release step "${p.name}" failed (${r.signal ?? `exit ${r.status}`}): ${p.argv.join(' ')}${r.tail === '' ? '' : `\n${r.tail}`}`,
-        );
-    }
+    for (const p of plan.post) await runChecked(options, p, 'POST_STEP_FAILED', `post-release step "${p.name}"`);
     return plan.post.length === 0 ? ['skipped', 'none'] : ['done', plan.post.map((p) => p.name).join(', ')];
   });
 

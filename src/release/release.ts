@@ -39,6 +39,7 @@ import { judgePromotion, type FeedContext } from './feed-context.ts';
 import { computeNext } from './next.ts';
 import { buildNotes } from './notes.ts';
 import { publish } from './publish.ts';
+import { publishNpm } from './publish-npm.ts';
 import { fill, runStep, type StepResult } from './run-step.ts';
 
 /** The steps of a release, in order (the journal and --json name them so). */
@@ -372,7 +373,22 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
 
   const builds = expandBuilds(config, values);
 
-  const feed = config.release.feed;
+  const targets = config.release.publish;
+  const feed = targets.includes('feed') ? config.release.feed : null;
+  if (targets.includes('npm')) {
+    const npm = config.release.npm;
+    if (npm.registry !== null && options.env[npm.tokenEnv] === undefined)
+      throw new SlipwayError(
+        'TOKEN_MISSING',
+        `release.publish has "npm", and publishing to ${npm.registry} needs a token in $${npm.tokenEnv}; set it, or name another variable in release.npm.tokenEnv`,
+      );
+    for (const dir of npm.packages) {
+      const pkg = await readFile(join(root, dir, 'package.json'), 'utf8').catch(() => null);
+      if (pkg === null)
+        throw new SlipwayError('NPM_PACKAGE', `release.npm.packages names ${dir}, which has no package.json`);
+    }
+    checks.push(`npm: ${npm.packages.join(', ')} to ${npm.registry ?? "npm's configured registry"}`);
+  }
   if (feed !== null) {
     if (builds.every((b) => (b.artifacts ?? []).length === 0))
       throw new SlipwayError(
@@ -489,8 +505,19 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
     },
     {
       step: 'publish',
-      does: feed === null ? 'no feed (release.feed)' : `${version} on ${channel} in ${feed.dir}`,
-      skipped: feed === null,
+      does:
+        targets
+          .map((t) =>
+            t === 'feed'
+              ? feed === null
+                ? 'feed: none (release.feed)'
+                : `${version} on ${channel} in ${feed.dir}`
+              : t === 'npm'
+                ? `npm (dist-tag ${config.release.npm.distTags[channel] ?? channel})`
+                : t.name,
+          )
+          .join('; ') || 'nowhere (release.publish)',
+      skipped: targets.length === 0 || (targets.length === 1 && targets[0] === 'feed' && feed === null),
     },
     { step: 'post', does: post.map((p) => p.name).join(', ') || 'no post-release steps', skipped: post.length === 0 },
   ];
@@ -1043,33 +1070,69 @@ async function finish(
   );
 
   await attempt('publish', resumeHint, async () => {
-    if (config.release.feed === null) return ['skipped', 'no feed'];
-    const ctx = await feedContext(root, config, options.env, options.now());
-    const notes = await buildNotes({
-      cwd: root,
-      config,
-      version: journal.version,
-      template: null,
-      date: options.date,
-    });
-    const r = await publish(ctx, {
-      version: journal.version,
-      channel: journal.channel,
-      files: journal.artifacts.map((a) => join(root, a.path)),
-      commit: journal.commit ?? 'HEAD',
-      notes: notes.markdown,
-      allow: journal.allow,
-    });
-    published = {
-      version: r.version,
-      channel: r.channel,
-      changed: r.outcome === 'published',
-      artifacts: r.targets.length,
-    };
-    return [
-      'done',
-      `${r.outcome === 'published' ? 'published' : 'already published'} ${r.version} on ${r.channel}${r.security ? `, security ${r.security.severity}` : ''}${r.breaking ? ', breaking' : ''}${r.checks.length > 0 ? `; ${r.checks.join('; ')}` : ''}`,
-    ];
+    const said: string[] = [];
+    for (const target of config.release.publish) {
+      if (target === 'feed') {
+        if (config.release.feed === null) {
+          said.push('feed: none (release.feed)');
+          continue;
+        }
+        const ctx = await feedContext(root, config, options.env, options.now());
+        const notes = await buildNotes({
+          cwd: root,
+          config,
+          version: journal.version,
+          template: null,
+          date: options.date,
+        });
+        const r = await publish(ctx, {
+          version: journal.version,
+          channel: journal.channel,
+          files: journal.artifacts.map((a) => join(root, a.path)),
+          commit: journal.commit ?? 'HEAD',
+          notes: notes.markdown,
+          allow: journal.allow,
+        });
+        published = {
+          version: r.version,
+          channel: r.channel,
+          changed: r.outcome === 'published',
+          artifacts: r.targets.length,
+        };
+        said.push(
+          `${r.outcome === 'published' ? 'published' : 'already published'} ${r.version} on ${r.channel}${r.security ? `, security ${r.security.severity}` : ''}${r.breaking ? ', breaking' : ''}${r.checks.length > 0 ? `; ${r.checks.join('; ')}` : ''}`,
+        );
+      } else if (target === 'npm') {
+        for (const dir of config.release.npm.packages) {
+          const r = await publishNpm({
+            dir: join(root, dir),
+            version: journal.version,
+            channel: journal.channel,
+            config,
+            env: options.env,
+            dryRun: false,
+          });
+          said.push(
+            `npm: ${r.outcome === 'published' ? 'published' : 'already there'} ${r.name}@${r.version} (dist-tag ${r.distTag}${r.provenance ? ', provenance' : ''})`,
+          );
+        }
+      } else {
+        const values = placeholders(journal.version, journal.tag, journal.channel);
+        const files = journal.artifacts.map((a) => join(root, a.path));
+        const argv = target.run.flatMap((arg) => (arg === '{artifacts}' ? files : [fill(arg, values)]));
+        const r = await runStep(
+          { ...command(target.name, argv, values, target.env), cwd: root },
+          options.onOutput ?? (() => undefined),
+        );
+        if (r.status !== 0)
+          throw new SlipwayError(
+            'BUILD_FAILED',
+            `publisher "${target.name}" failed (${r.signal ?? `exit ${r.status}`}): ${argv.join(' ')}${r.tail === '' ? '' : `\n${r.tail}`}`,
+          );
+        said.push(`${target.name}: done`);
+      }
+    }
+    return said.length === 0 ? ['skipped', 'no publish targets'] : ['done', said.join('; ')];
   });
 
   await attempt('post', 'the release stands; fix the step and run slipway release --resume', async () => {

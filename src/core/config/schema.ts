@@ -252,6 +252,55 @@ const Release = z
       .nullable()
       .default(null)
       .describe('Publish the artifacts to this signed feed; null publishes nowhere.'),
+    publish: z
+      .array(
+        z.union([
+          z.enum(['feed', 'npm']),
+          z
+            .object({
+              type: z.literal('command'),
+              name: z.string().min(1),
+              run: argv.describe(
+                'The command; {version}, {tag}, {channel} are replaced and an argument "{artifacts}" becomes one argument per artifact.',
+              ),
+              env: z.record(z.string(), z.string()).optional(),
+            })
+            .strict(),
+        ]),
+      )
+      .default(['feed'])
+      .describe(
+        'Where the publish step publishes, in order: "feed" (release.feed), "npm" (release.npm), or a command. Each is idempotent: the same content again is a no-op.',
+      ),
+    npm: z
+      .object({
+        registry: z
+          .string()
+          .url()
+          .nullable()
+          .default(null)
+          .describe("The registry; null: npm's own setting (publishConfig, .npmrc)."),
+        tokenEnv: z
+          .string()
+          .min(1)
+          .default('NPM_TOKEN')
+          .describe('The environment variable holding the token (never written to disk or logs).'),
+        distTags: z
+          .record(z.string(), z.string().min(1))
+          .default({ stable: 'latest', beta: 'beta', nightly: 'next' })
+          .describe('The dist-tag per channel.'),
+        access: z.enum(['public', 'restricted']).nullable().default(null),
+        provenance: z
+          .union([z.boolean(), z.literal('auto')])
+          .default('auto')
+          .describe('npm publish --provenance; "auto": when the CI offers an OIDC token.'),
+        packages: z
+          .array(z.string().min(1))
+          .default(['.'])
+          .describe('The package folders to publish (workspace packages), relative to the repository.'),
+      })
+      .strict()
+      .prefault({}),
     push: z
       .union([z.literal(false), z.string().min(1)])
       .default(false)

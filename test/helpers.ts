@@ -8,10 +8,16 @@ import { ScratchRepo } from '../src/testing/scratch-repo.ts';
 
 export const BIN = fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url));
 
-/** A temp folder removed when the test file ends. */
+const temps: string[] = [];
+// Registered once, when the test file imports this module, so on the file's root: an `after()`
+// called inside a before/beforeEach hook runs when that hook ends, which removed a folder a
+// Verdaccio started in the hook still used.
+after(() => Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true }))));
+
+/** A temp folder removed when the test file ends (also one made in a hook). */
 export async function tempDir(prefix = 'slipway-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  after(() => rm(dir, { recursive: true, force: true }));
+  temps.push(dir);
   return dir;
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { runCli, scratchRepo, tempDir } from './helpers.ts';
 import { startVerdaccio, type Verdaccio } from './verdaccio.ts';
 
@@ -19,13 +19,11 @@ function npm(args: string[], cwd: string, env: Record<string, string> = {}): Pro
 
 /** The npm publisher against a real Verdaccio registry on 127.0.0.1. */
 describe('publishing to npm (a real Verdaccio registry)', () => {
-  // One registry per test, started in the test: a registry started in a before() hook refused
-  // the first publish of its token (401) though whoami took it; not understood yet.
   let registry: Verdaccio;
-  beforeEach(async () => {
+  before(async () => {
     registry = await startVerdaccio();
   });
-  afterEach(async () => {
+  after(async () => {
     await registry.stop();
   });
 

@@ -137,6 +137,7 @@ describe('slipway release (the whole written release process)', () => {
         'artifacts',
         'push',
         'publish',
+        'announce',
         'post',
       ],
     );
@@ -474,6 +475,7 @@ describe('slipway release (the whole written release process)', () => {
       build: 'done',
       artifacts: 'done',
       publish: 'done',
+      announce: 'skipped',
       post: 'skipped',
     });
     assert.equal(out.published.changed, true);

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import semver from 'semver';
 import type { ResolvedConfig } from '../core/config/schema.ts';
 import { SlipwayError } from '../core/errors.ts';
+import { redact } from './redact.ts';
 
 /**
  * The npm publisher: the npm CLI itself does the work (pack, publish, dist-tag), with argument
@@ -56,7 +57,7 @@ function npmReason(r: Run, token: string | undefined): string {
     .map((l) => l.replace(/^npm (error|ERR!) ?/, '').trim())
     .filter((l) => l !== '' && !l.startsWith('A complete log'));
   const text = (lines.slice(0, 3).join('; ') || r.stderr.trim().split('\n').at(-1) || `exit ${r.status}`).slice(0, 400);
-  return token ? text.split(token).join('***') : text;
+  return redact(text, [token]);
 }
 
 interface PackInfo {

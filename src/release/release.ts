@@ -1,14 +1,12 @@
 import { glob, mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import semver from 'semver';
 import type { ResolvedConfig } from '../core/config/schema.ts';
 import { SlipwayError, type ErrorCode } from '../core/errors.ts';
 import type { ReleaseMarkers } from '../core/release/markers.ts';
 import { globToRegExp } from '../core/release/promotion.ts';
 import { channelOf, isNightly, parseVersionArgument } from '../core/version/tags.ts';
-import { KeyRing } from '../feed/key-ring.ts';
 import { FeedSession } from '../feed/session.ts';
-import { openStore } from '../feed/store.ts';
 import { resolveCommit } from '../git/refs.ts';
 import { commitSubject, isAncestor, openRepository, requireFullHistory, type RepositoryInfo } from '../git/repo.ts';
 import {
@@ -35,12 +33,12 @@ import {
 } from '../project/version-files/index.ts';
 import { buildChangelog } from './changelog.ts';
 import { checkArtifacts } from './check-artifact.ts';
-import { judgePromotion, type FeedContext } from './feed-context.ts';
+import { judgePromotion } from './feed-context.ts';
 import { computeNext } from './next.ts';
 import { buildNotes } from './notes.ts';
-import { publish } from './publish.ts';
-import { publishNpm } from './publish-npm.ts';
-import { fill, runStep, type StepResult } from './run-step.ts';
+import { announce, preflight, publishTarget, releaseFeed as feedContext, type TargetOutcome } from './publishers.ts';
+import { tagSigning } from '../core/publish/sign.ts';
+import { command, fill, placeholders, runStep, type PlannedCommand, type StepResult } from './run-step.ts';
 
 /** The steps of a release, in order (the journal and --json name them so). */
 export const RELEASE_STEPS = [
@@ -54,19 +52,10 @@ export const RELEASE_STEPS = [
   'artifacts',
   'push',
   'publish',
+  'announce',
   'post',
 ] as const;
 export type ReleaseStep = (typeof RELEASE_STEPS)[number];
-
-export interface PlannedCommand {
-  name: string;
-  argv: string[];
-  env: Record<string, string>;
-  /** For a build: the platform of this run of the matrix, and its artifact globs. */
-  os?: string;
-  arch?: string;
-  artifacts?: string[];
-}
 
 /** Everything `slipway release` will do, decided before it does anything (the --dry-run and --json plan). */
 export interface ReleasePlan {
@@ -187,28 +176,6 @@ export function allowedBranches(config: ResolvedConfig, channel: string): string
   return [config.feed.mainBranch, config.feed.hotfixBranches, '*.x'];
 }
 
-function placeholders(version: string, tag: string | null, channel: string): Record<string, string> {
-  return { version, tag: tag ?? version, channel };
-}
-
-function command(
-  name: string,
-  argv: readonly string[],
-  values: Record<string, string>,
-  env: Record<string, string> | undefined,
-): PlannedCommand {
-  const filled = argv.map((a) => fill(a, values));
-  const extra: Record<string, string> = {
-    SLIPWAY_VERSION: values.version!,
-    SLIPWAY_TAG: values.tag!,
-    SLIPWAY_CHANNEL: values.channel!,
-    ...(values.os ? { SLIPWAY_OS: values.os } : {}),
-    ...(values.arch ? { SLIPWAY_ARCH: values.arch } : {}),
-  };
-  for (const [k, v] of Object.entries(env ?? {})) extra[k] = fill(v, values);
-  return { name, argv: filled, env: extra };
-}
-
 /** The build steps with their matrix expanded: one command per os × arch, placeholders filled. */
 function expandBuilds(config: ResolvedConfig, values: Record<string, string>): PlannedCommand[] {
   const builds: PlannedCommand[] = [];
@@ -260,18 +227,6 @@ async function readJournal(root: string): Promise<ReleaseJournal | null> {
 async function writeJournal(root: string, journal: ReleaseJournal): Promise<void> {
   await mkdir(join(root, '.slipway'), { recursive: true });
   await writeFileAtomic(join(root, JOURNAL), `${JSON.stringify(journal, null, 2)}\n`);
-}
-
-function feedContext(root: string, config: ResolvedConfig, env: NodeJS.ProcessEnv, now: Date) {
-  const feed = config.release.feed!;
-  const at = (p: string): string => (p.startsWith('s3://') || isAbsolute(p) ? p : join(root, p));
-  return openStore(at(feed.dir), env).then((store): FeedContext => ({
-    config,
-    repoRoot: root,
-    store,
-    keys: new KeyRing({ dir: at(feed.keys), env }),
-    now,
-  }));
 }
 
 /**
@@ -375,6 +330,7 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
 
   const targets = config.release.publish;
   const feed = targets.includes('feed') ? config.release.feed : null;
+  checks.push(...preflight(config, options.env));
   if (targets.includes('npm')) {
     const npm = config.release.npm;
     if (npm.registry !== null && options.env[npm.tokenEnv] === undefined)
@@ -414,7 +370,7 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
       );
   }
 
-  const sign = options.sign || (config.release.sign ?? (await signsTags(root)));
+  const sign = options.sign || (tagSigning(config) ?? (await signsTags(root)));
   const push = config.release.push === false ? null : config.release.push;
   if (push !== null && tag !== null) {
     // What the push will meet, known before anything is written.
@@ -514,10 +470,23 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
                 : `${version} on ${channel} in ${feed.dir}`
               : t === 'npm'
                 ? `npm (dist-tag ${config.release.npm.distTags[channel] ?? channel})`
-                : t.name,
+                : t === 'pypi'
+                  ? `pypi (${config.release.pypi.repository})`
+                  : typeof t === 'string'
+                    ? `${t} release ${tag ?? '(none for a nightly)'}`
+                    : t.name,
           )
           .join('; ') || 'nowhere (release.publish)',
       skipped: targets.length === 0 || (targets.length === 1 && targets[0] === 'feed' && feed === null),
+    },
+    {
+      step: 'announce',
+      does:
+        config.release.announce
+          .filter((a) => a.channels === undefined || a.channels.includes(channel))
+          .map((a) => `${a.format} webhook`)
+          .join(', ') || 'no announcements (release.announce)',
+      skipped: !config.release.announce.some((a) => a.channels === undefined || a.channels.includes(channel)),
     },
     { step: 'post', does: post.map((p) => p.name).join(', ') || 'no post-release steps', skipped: post.length === 0 },
   ];
@@ -1069,70 +1038,44 @@ async function finish(
     },
   );
 
+  const outcomes: TargetOutcome[] = [];
+  const publishInput = async () => ({
+    root,
+    config,
+    env: options.env,
+    version: journal.version,
+    tag: journal.tag,
+    channel: journal.channel,
+    commit: journal.commit,
+    artifacts: journal.artifacts.map((a) => join(root, a.path)),
+    notes: (await buildNotes({ cwd: root, config, version: journal.version, template: null, date: options.date }))
+      .markdown,
+    now: options.now(),
+    allow: journal.allow,
+    dryRun: false,
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+  });
   await attempt('publish', resumeHint, async () => {
-    const said: string[] = [];
+    const input = await publishInput();
     for (const target of config.release.publish) {
-      if (target === 'feed') {
-        if (config.release.feed === null) {
-          said.push('feed: none (release.feed)');
-          continue;
-        }
-        const ctx = await feedContext(root, config, options.env, options.now());
-        const notes = await buildNotes({
-          cwd: root,
-          config,
-          version: journal.version,
-          template: null,
-          date: options.date,
-        });
-        const r = await publish(ctx, {
-          version: journal.version,
-          channel: journal.channel,
-          files: journal.artifacts.map((a) => join(root, a.path)),
-          commit: journal.commit ?? 'HEAD',
-          notes: notes.markdown,
-          allow: journal.allow,
-        });
+      const r = await publishTarget(target, input);
+      outcomes.push(r);
+      if (r.feed !== undefined)
         published = {
-          version: r.version,
-          channel: r.channel,
+          version: r.feed.version,
+          channel: r.feed.channel,
           changed: r.outcome === 'published',
-          artifacts: r.targets.length,
+          artifacts: r.feed.targets.length,
         };
-        said.push(
-          `${r.outcome === 'published' ? 'published' : 'already published'} ${r.version} on ${r.channel}${r.security ? `, security ${r.security.severity}` : ''}${r.breaking ? ', breaking' : ''}${r.checks.length > 0 ? `; ${r.checks.join('; ')}` : ''}`,
-        );
-      } else if (target === 'npm') {
-        for (const dir of config.release.npm.packages) {
-          const r = await publishNpm({
-            dir: join(root, dir),
-            version: journal.version,
-            channel: journal.channel,
-            config,
-            env: options.env,
-            dryRun: false,
-          });
-          said.push(
-            `npm: ${r.outcome === 'published' ? 'published' : 'already there'} ${r.name}@${r.version} (dist-tag ${r.distTag}${r.provenance ? ', provenance' : ''})`,
-          );
-        }
-      } else {
-        const values = placeholders(journal.version, journal.tag, journal.channel);
-        const files = journal.artifacts.map((a) => join(root, a.path));
-        const argv = target.run.flatMap((arg) => (arg === '{artifacts}' ? files : [fill(arg, values)]));
-        const r = await runStep(
-          { ...command(target.name, argv, values, target.env), cwd: root },
-          options.onOutput ?? (() => undefined),
-        );
-        if (r.status !== 0)
-          throw new SlipwayError(
-            'BUILD_FAILED',
-            `publisher "${target.name}" failed (${r.signal ?? `exit ${r.status}`}): ${argv.join(' ')}${r.tail === '' ? '' : `\n${r.tail}`}`,
-          );
-        said.push(`${target.name}: done`);
-      }
     }
-    return said.length === 0 ? ['skipped', 'no publish targets'] : ['done', said.join('; ')];
+    return outcomes.length === 0
+      ? ['skipped', 'no publish targets']
+      : ['done', outcomes.map((o) => o.detail).join('; ')];
+  });
+
+  await attempt('announce', 'the release stands; fix the webhook and run slipway release --resume', async () => {
+    const said = await announce(await publishInput(), outcomes);
+    return said.length === 0 ? ['skipped', 'no announcements'] : ['done', said.join('; ')];
   });
 
   await attempt('post', 'the release stands; fix the step and run slipway release --resume', async () => {

@@ -93,3 +93,35 @@ export function runStep(command: StepCommand, onOutput: (chunk: Buffer) => void)
     });
   });
 }
+
+export interface PlannedCommand {
+  name: string;
+  argv: string[];
+  env: Record<string, string>;
+  /** For a build: the platform of this run of the matrix, and its artifact globs. */
+  os?: string;
+  arch?: string;
+  artifacts?: string[];
+}
+
+export function placeholders(version: string, tag: string | null, channel: string): Record<string, string> {
+  return { version, tag: tag ?? version, channel };
+}
+
+export function command(
+  name: string,
+  argv: readonly string[],
+  values: Record<string, string>,
+  env: Record<string, string> | undefined,
+): PlannedCommand {
+  const filled = argv.map((a) => fill(a, values));
+  const extra: Record<string, string> = {
+    SLIPWAY_VERSION: values.version!,
+    SLIPWAY_TAG: values.tag!,
+    SLIPWAY_CHANNEL: values.channel!,
+    ...(values.os ? { SLIPWAY_OS: values.os } : {}),
+    ...(values.arch ? { SLIPWAY_ARCH: values.arch } : {}),
+  };
+  for (const [k, v] of Object.entries(env ?? {})) extra[k] = fill(v, values);
+  return { name, argv: filled, env: extra };
+}

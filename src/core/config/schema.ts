@@ -211,6 +211,26 @@ const Build = z
   })
   .strict();
 
+/** A forge's release settings: where its API is, which repository, and which variable holds the token. */
+const Forge = (baseUrl: string, tokenEnv: string, repository: string) =>
+  z
+    .object({
+      baseUrl: z
+        .string()
+        .url()
+        .default(baseUrl)
+        .describe('The API root (a GitHub Enterprise, self-managed GitLab or Gitea/Forgejo server has its own).'),
+      repository: z.string().min(1).nullable().default(null).describe(`The repository: ${repository}.`),
+      tokenEnv: z
+        .string()
+        .min(1)
+        .default(tokenEnv)
+        .describe('The environment variable holding the token (never written to disk or logs).'),
+      name: z.string().min(1).default('{project} {tag}').describe('The release title; {project}, {version}, {tag} are replaced.'),
+    })
+    .strict()
+    .prefault({});
+
 const Release = z
   .object({
     commitMessage: z
@@ -220,10 +240,30 @@ const Release = z
       .describe('Message of the release commit; {version} and {tag} are replaced.'),
     tagMessage: z.string().min(1).default('Release {tag}').describe('Message of the annotated tag.'),
     sign: z
-      .boolean()
-      .nullable()
+      .union([
+        z.boolean().nullable(),
+        z
+          .object({
+            tag: z
+              .boolean()
+              .nullable()
+              .default(null)
+              .describe("Sign the tag (git tag -s); null follows git's own tag.gpgSign setting."),
+            gpg: z
+              .string()
+              .min(1)
+              .nullable()
+              .default(null)
+              .describe(
+                'A GPG key (id, fingerprint or e-mail) that signs each Python package with a detached armored signature (.asc), uploaded beside it.',
+              ),
+          })
+          .strict(),
+      ])
       .default(null)
-      .describe("Sign the tag (git tag -s); null follows git's own tag.gpgSign setting."),
+      .describe(
+        'true/false/null: sign the tag (null follows git\'s tag.gpgSign); or {"tag": …, "gpg": "<key>"} to also GPG-sign Python packages.',
+      ),
     branches: z
       .record(z.string(), z.array(z.string().min(1)).min(1))
       .default({})
@@ -255,7 +295,7 @@ const Release = z
     publish: z
       .array(
         z.union([
-          z.enum(['feed', 'npm']),
+          z.enum(['feed', 'npm', 'pypi', 'github', 'gitlab', 'gitea']),
           z
             .object({
               type: z.literal('command'),
@@ -270,7 +310,7 @@ const Release = z
       )
       .default(['feed'])
       .describe(
-        'Where the publish step publishes, in order: "feed" (release.feed), "npm" (release.npm), or a command. Each is idempotent: the same content again is a no-op.',
+        'Where the publish step publishes, in order: "feed" (release.feed), "npm" (release.npm), "pypi" (release.pypi), "github", "gitlab", "gitea" (a forge release, release.<forge>), or a command. Each is idempotent: the same content again is a no-op, other content is refused.',
       ),
     npm: z
       .object({
@@ -301,6 +341,66 @@ const Release = z
       })
       .strict()
       .prefault({}),
+    pypi: z
+      .object({
+        repository: z
+          .string()
+          .url()
+          .default('https://upload.pypi.org/legacy/')
+          .describe('The legacy upload API (twine\'s --repository-url): PyPI, https://test.pypi.org/legacy/, or a private index.'),
+        index: z
+          .string()
+          .url()
+          .nullable()
+          .default(null)
+          .describe(
+            'The simple index (PEP 503) read to see what is uploaded already; null: pypi.org/simple for PyPI, test.pypi.org/simple for TestPyPI, else <repository>/../simple/.',
+          ),
+        username: z.string().min(1).default('__token__').describe('The user name sent with the token.'),
+        tokenEnv: z
+          .string()
+          .min(1)
+          .default('PYPI_TOKEN')
+          .describe('The environment variable holding the API token (never written to disk or logs).'),
+        trustedPublishing: z
+          .union([z.boolean(), z.literal('auto')])
+          .default('auto')
+          .describe(
+            'Exchange the CI\'s OIDC token for a short-lived upload token (PyPI trusted publishing); "auto": when GitHub Actions offers one and no token is set.',
+          ),
+      })
+      .strict()
+      .prefault({}),
+    github: Forge('https://api.github.com', 'GITHUB_TOKEN', 'owner/name; null: from "repository"'),
+    gitlab: Forge('https://gitlab.com/api/v4', 'GITLAB_TOKEN', 'the project path (group/name) or numeric id; null: from "repository"'),
+    gitea: Forge('https://codeberg.org/api/v1', 'GITEA_TOKEN', 'owner/name; null: from "repository"'),
+    announce: z
+      .array(
+        z
+          .object({
+            type: z.literal('webhook'),
+            format: z
+              .enum(['slack', 'discord', 'mattermost'])
+              .default('slack')
+              .describe('The JSON the receiver takes: Slack and Mattermost {"text"}, Discord {"content"}.'),
+            url: z.string().url().optional().describe('The incoming webhook (a secret: prefer urlEnv).'),
+            urlEnv: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('The environment variable holding the webhook address.'),
+            channels: z
+              .array(z.string().min(1))
+              .optional()
+              .describe('Announce only releases on these channels (left out: all).'),
+          })
+          .strict()
+          .refine((a) => (a.url === undefined) !== (a.urlEnv === undefined), {
+            message: 'give the webhook as exactly one of "url" or "urlEnv"',
+          }),
+      )
+      .default([])
+      .describe('Announcements after publishing (a summary of the notes, a link to the release).'),
     push: z
       .union([z.literal(false), z.string().min(1)])
       .default(false)

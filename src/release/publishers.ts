@@ -1,0 +1,325 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, isAbsolute, join } from 'node:path';
+import type { ResolvedConfig } from '../core/config/schema.ts';
+import { SlipwayError } from '../core/errors.ts';
+import { webhookPayload } from '../core/publish/announce.ts';
+import type { ForgeKind } from '../core/publish/forge.ts';
+import { channelOf } from '../core/version/tags.ts';
+import { sha256 } from '../io/hash.ts';
+import { KeyRing } from '../feed/key-ring.ts';
+import { openStore } from '../feed/store.ts';
+import type { FeedContext } from './feed-context.ts';
+import { markersOf } from './markers.ts';
+import { publish, type PublishOutcome } from './publish.ts';
+import { publishForge, type ForgeAsset } from './publish-forge.ts';
+import { publishNpm } from './publish-npm.ts';
+import { publishPypi } from './publish-pypi.ts';
+import { redact } from './redact.ts';
+import { renderSha256Sums, signBlob } from './release-view.ts';
+import { command, fill, placeholders, runStep } from './run-step.ts';
+
+/**
+ * The publish targets of release.publish, one function for each: what `slipway release` runs as
+ * its publish step and `slipway publish-to <target> <version>` runs alone. Every target is
+ * idempotent (the same content again is a no-op, other content is refused), so a resumed release
+ * runs them all again safely.
+ */
+
+export type PublishTarget = ResolvedConfig['release']['publish'][number];
+
+export const targetName = (t: PublishTarget): string => (typeof t === 'string' ? t : t.name);
+
+export interface PublishInput {
+  root: string;
+  config: ResolvedConfig;
+  env: NodeJS.ProcessEnv;
+  version: string;
+  tag: string | null;
+  channel: string;
+  commit: string | null;
+  /** The release's artifacts (absolute paths), checked and hashed by the release. */
+  artifacts: readonly string[];
+  notes: string;
+  now: Date;
+  allow: string | null;
+  dryRun: boolean;
+  onOutput?: (chunk: Buffer) => void;
+  onProgress?: (line: string) => void;
+}
+
+export interface TargetOutcome {
+  target: string;
+  outcome: 'published' | 'unchanged' | 'planned';
+  detail: string;
+  /** The release's page on that target, when it has one. */
+  url: string | null;
+  feed?: PublishOutcome;
+}
+
+const FORGES: readonly string[] = ['github', 'gitlab', 'gitea'];
+
+/** The feed of release.feed (a folder or s3://), its paths taken from the repository. */
+export function releaseFeed(
+  root: string,
+  config: ResolvedConfig,
+  env: NodeJS.ProcessEnv,
+  now: Date,
+): Promise<FeedContext> {
+  const feed = config.release.feed;
+  if (feed === null) throw new SlipwayError('USAGE', 'release.feed is null; set it to publish to a feed');
+  const at = (p: string): string => (p.startsWith('s3://') || isAbsolute(p) ? p : join(root, p));
+  return openStore(at(feed.dir), env).then((store): FeedContext => ({
+    config,
+    repoRoot: root,
+    store,
+    keys: new KeyRing({ dir: at(feed.keys), env }),
+    now,
+  }));
+}
+
+/**
+ * What each target needs before anything is written (a release checks it in its plan): the
+ * tokens are there, the repository is named. Returns what was checked.
+ */
+export function preflight(config: ResolvedConfig, env: NodeJS.ProcessEnv): string[] {
+  const checks: string[] = [];
+  for (const t of config.release.publish) {
+    if (t === 'pypi') {
+      const p = config.release.pypi;
+      const trusted =
+        p.trustedPublishing === true ||
+        (p.trustedPublishing === 'auto' && env.ACTIONS_ID_TOKEN_REQUEST_URL !== undefined);
+      if (env[p.tokenEnv] === undefined && !trusted)
+        throw new SlipwayError(
+          'TOKEN_MISSING',
+          `release.publish has "pypi", and uploading to ${p.repository} needs a token in $${p.tokenEnv} (or trusted publishing from CI); set it, or name another variable in release.pypi.tokenEnv`,
+        );
+      checks.push(`pypi: ${p.repository} (${env[p.tokenEnv] !== undefined ? `$${p.tokenEnv}` : 'trusted publishing'})`);
+    } else if (typeof t === 'string' && FORGES.includes(t)) {
+      const f = config.release[t as ForgeKind];
+      if (env[f.tokenEnv] === undefined || env[f.tokenEnv] === '')
+        throw new SlipwayError(
+          'TOKEN_MISSING',
+          `release.publish has "${t}", and creating its release needs a token in $${f.tokenEnv}; set it, or name another variable in release.${t}.tokenEnv`,
+        );
+      checks.push(`${t}: ${f.baseUrl} ($${f.tokenEnv})`);
+    }
+  }
+  for (const a of config.release.announce)
+    if (a.urlEnv !== undefined && env[a.urlEnv] === undefined)
+      throw new SlipwayError(
+        'TOKEN_MISSING',
+        `release.announce has a ${a.format} webhook in $${a.urlEnv}, which is not set; set it or remove the announcement`,
+      );
+  return checks;
+}
+
+/** What a forge release carries: the artifacts, SHA256SUMS, and its signature when the feed's release key is there. */
+async function forgeAssets(input: PublishInput): Promise<{ assets: ForgeAsset[]; signed: boolean }> {
+  const assets: ForgeAsset[] = [];
+  for (const path of input.artifacts) {
+    const data = await readFile(path);
+    assets.push({ name: basename(path), data, sha256: sha256(data) });
+  }
+  const sums = Buffer.from(renderSha256Sums(assets));
+  assets.push({ name: 'SHA256SUMS', data: sums, sha256: sha256(sums) });
+  let signed = false;
+  if (input.config.release.feed !== null) {
+    const ctx = await releaseFeed(input.root, input.config, input.env, input.now);
+    const pem = await ctx.keys.releasePem();
+    if (pem !== null) {
+      const key = createPrivateKey({ key: pem, format: 'pem', passphrase: ctx.keys.passphrase() });
+      const sig = Buffer.from(`${signBlob(key, sums)}\n`);
+      const pub = Buffer.from(createPublicKey(key).export({ format: 'pem', type: 'spki' }).toString());
+      assets.push({ name: 'SHA256SUMS.sig', data: sig, sha256: sha256(sig) });
+      assets.push({ name: 'cosign.pub', data: pub, sha256: sha256(pub) });
+      signed = true;
+    }
+  }
+  return { assets, signed };
+}
+
+export function projectName(config: ResolvedConfig, root: string): string {
+  return config.name ?? basename(root);
+}
+
+/** Publishes the release to one target. */
+export async function publishTarget(target: PublishTarget, input: PublishInput): Promise<TargetOutcome> {
+  const { config } = input;
+  const say = (outcome: 'published' | 'unchanged' | 'planned') =>
+    outcome === 'published' ? 'published' : outcome === 'unchanged' ? 'already there' : 'would publish';
+  if (target === 'feed') {
+    if (config.release.feed === null)
+      throw new SlipwayError('USAGE', 'release.publish has "feed", and release.feed is null; set release.feed');
+    const ctx = await releaseFeed(input.root, config, input.env, input.now);
+    if (input.dryRun) {
+      await ctx.keys.online([input.channel]);
+      return {
+        target: 'feed',
+        outcome: 'planned',
+        detail: `feed: would publish ${input.version} on ${input.channel} to ${config.release.feed.dir}`,
+        url: null,
+      };
+    }
+    const r = await publish(ctx, {
+      version: input.version,
+      channel: input.channel,
+      files: [...input.artifacts],
+      commit: input.commit ?? 'HEAD',
+      notes: input.notes,
+      allow: input.allow,
+    });
+    return {
+      target: 'feed',
+      outcome: r.outcome === 'published' ? 'published' : 'unchanged',
+      detail: `${r.outcome === 'published' ? 'published' : 'already published'} ${r.version} on ${r.channel}${r.security ? `, security ${r.security.severity}` : ''}${r.breaking ? ', breaking' : ''}${r.checks.length > 0 ? `; ${r.checks.join('; ')}` : ''}`,
+      url: r.releaseView,
+      feed: r,
+    };
+  }
+  if (target === 'npm') {
+    const said: string[] = [];
+    let changed = false;
+    for (const dir of config.release.npm.packages) {
+      const r = await publishNpm({
+        dir: join(input.root, dir),
+        version: input.version,
+        channel: input.channel,
+        config,
+        env: input.env,
+        dryRun: input.dryRun,
+      });
+      changed ||= r.outcome === 'published';
+      said.push(
+        `${say(r.outcome)} ${r.name}@${r.version} (dist-tag ${r.distTag}${r.provenance ? ', provenance' : ''})`,
+      );
+    }
+    return {
+      target: 'npm',
+      outcome: input.dryRun ? 'planned' : changed ? 'published' : 'unchanged',
+      detail: `npm: ${said.join(', ')}`,
+      url: null,
+    };
+  }
+  if (target === 'pypi') {
+    const r = await publishPypi({
+      artifacts: input.artifacts,
+      version: input.version,
+      config,
+      env: input.env,
+      dryRun: input.dryRun,
+      ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+    });
+    return {
+      target: 'pypi',
+      outcome: r.outcome,
+      detail: `pypi: ${r.files.map((f) => `${say(f.outcome)} ${f.filename}${f.signed ? ' (+.asc)' : ''}`).join(', ')} on ${r.repository}${r.warnings.length > 0 ? `; warnings: ${r.warnings.join('; ')}` : ''}`,
+      url: null,
+    };
+  }
+  if (typeof target === 'string') {
+    if (input.tag === null)
+      throw new SlipwayError(
+        'USAGE',
+        `a ${target} release needs a tag, and a nightly has none; publish nightlies to the feed`,
+      );
+    const { assets, signed } = await forgeAssets(input);
+    const r = await publishForge({
+      forge: target,
+      config,
+      env: input.env,
+      project: projectName(config, input.root),
+      version: input.version,
+      tag: input.tag,
+      commit: input.commit,
+      prerelease: input.channel !== config.stableChannel,
+      notes: input.notes,
+      signed,
+      assets,
+      dryRun: input.dryRun,
+      ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+    });
+    const files =
+      r.uploaded.length > 0
+        ? `, ${input.dryRun ? 'would upload' : 'uploaded'} ${r.uploaded.join(', ')}`
+        : r.kept.length > 0
+          ? ', assets already attached'
+          : '';
+    return {
+      target,
+      outcome: r.outcome,
+      detail: `${target}: release ${input.tag} ${r.release === 'planned' ? 'would be created or updated' : r.release} on ${r.repository}${files}${r.url ? ` (${r.url})` : ''}`,
+      url: r.url,
+    };
+  }
+  const values = placeholders(input.version, input.tag, input.channel);
+  const argv = target.run.flatMap((arg) => (arg === '{artifacts}' ? [...input.artifacts] : [fill(arg, values)]));
+  if (input.dryRun)
+    return {
+      target: target.name,
+      outcome: 'planned',
+      detail: `${target.name}: would run ${argv.join(' ')}`,
+      url: null,
+    };
+  const r = await runStep(
+    { ...command(target.name, argv, values, target.env), cwd: input.root },
+    input.onOutput ?? (() => undefined),
+  );
+  if (r.status !== 0)
+    throw new SlipwayError(
+      'BUILD_FAILED',
+      `publisher "${target.name}" failed (${r.signal ?? `exit ${r.status}`}): ${argv.join(' ')}${r.tail === '' ? '' : `\n${r.tail}`}`,
+    );
+  return { target: target.name, outcome: 'published', detail: `${target.name}: done`, url: null };
+}
+
+/** Posts the announcements of release.announce for this channel; returns what was said where. */
+export async function announce(input: PublishInput, outcomes: readonly TargetOutcome[]): Promise<string[]> {
+  const markers = await markersOf(input.root, input.config, input.version, input.commit ?? 'HEAD').catch(() => null);
+  const url = outcomes.find((o) => o.url !== null && /^https?:/.test(o.url))?.url ?? null;
+  const said: string[] = [];
+  for (const a of input.config.release.announce) {
+    if (a.channels !== undefined && !a.channels.includes(input.channel)) continue;
+    const address = a.url ?? (a.urlEnv === undefined ? undefined : input.env[a.urlEnv]);
+    if (address === undefined)
+      throw new SlipwayError('TOKEN_MISSING', `the ${a.format} webhook's address is not in $${a.urlEnv}`);
+    const where = `the ${a.format} webhook${a.urlEnv ? ` in $${a.urlEnv}` : ''}`;
+    const body = webhookPayload(a.format, {
+      project: projectName(input.config, input.root),
+      version: input.version,
+      channel: input.channel,
+      url,
+      security: markers?.security ?? null,
+      breaking: markers?.breaking ?? false,
+      notes: input.notes,
+    });
+    if (input.dryRun) {
+      said.push(`would announce on ${where}`);
+      continue;
+    }
+    let failure: string | null = null;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const r = await fetch(address, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'slipway' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      }).catch((e: Error) => e);
+      if (!(r instanceof Error) && r.ok) {
+        failure = null;
+        break;
+      }
+      failure = r instanceof Error ? r.message : `${r.status} ${r.statusText}`;
+      if (!(r instanceof Error) && r.status < 500 && r.status !== 429) break;
+      await new Promise((done) => setTimeout(done, 500 * attempt));
+    }
+    if (failure !== null)
+      throw new SlipwayError('ANNOUNCE_FAILED', redact(`announcing on ${where} failed: ${failure}`, [address]));
+    said.push(`announced on ${where}`);
+  }
+  return said;
+}
+
+/** The channel a version is published on when none is named: its own (1.2.0-beta.1 → beta). */
+export const channelFor = (config: ResolvedConfig, version: string): string => channelOf(version, config.stableChannel);

@@ -57,6 +57,13 @@ export const COMMANDS: readonly CommandEntry[] = [
       '\nThe steps come from "release" in slipway.json. Each is journaled in .slipway/release.json: a run that\nstops before the tag leaves the tree as it was; after the tag, --resume (or a rerun) finishes it\nwithout a second tag or a duplicate upload.',
   },
   {
+    path: ['publish-to'],
+    summary: 'publish a tagged release to one target alone: feed, npm, pypi, github, gitlab, gitea or a command',
+    load: m(() => import('./commands/publish-to.ts')),
+    after:
+      '\nEvery target is idempotent: what is there already with the same content is left, other content is\nrefused (PUBLISH_CONFLICT). Tokens come from the environment variables release.<target>.tokenEnv names.',
+  },
+  {
     path: ['ci'],
     summary: 'write the release job for GitHub Actions (--github) or GitLab CI (--gitlab)',
     load: m(() => import('./commands/ci.ts')),

@@ -38,6 +38,7 @@ import { computeNext } from './next.ts';
 import { buildNotes } from './notes.ts';
 import { announce, preflight, publishTarget, releaseFeed as feedContext, type TargetOutcome } from './publishers.ts';
 import { tagSigning } from '../core/publish/sign.ts';
+import { pythonPackages } from './publish-pypi.ts';
 import { command, fill, placeholders, runStep, type PlannedCommand, type StepResult } from './run-step.ts';
 
 /** The steps of a release, in order (the journal and --json name them so). */
@@ -196,7 +197,7 @@ function expandBuilds(config: ResolvedConfig, values: Record<string, string>): P
   return builds;
 }
 
-async function readJournal(root: string): Promise<ReleaseJournal | null> {
+export async function readJournal(root: string): Promise<ReleaseJournal | null> {
   try {
     const data = JSON.parse(await readFile(join(root, JOURNAL), 'utf8')) as Partial<ReleaseJournal> | null;
     const ok =
@@ -1005,6 +1006,8 @@ async function finish(
       }
     if (files.length === 0) return ['skipped', 'no artifacts'];
     const checked = await checkArtifacts(files, journal.version);
+    // What the registries would refuse is refused here, before anything is pushed or uploaded.
+    if (config.release.publish.includes('pypi')) await pythonPackages(files, journal.version);
     journal.artifacts = [];
     for (const f of files) {
       const h = await hashFile(f);

@@ -51,11 +51,20 @@ export const ERROR_CATALOGUE = {
   REMOTE_UNREACHABLE: { exit: 1, hint: 'check release.push names a remote (git remote -v) you can reach' },
   REMOTE_AHEAD: { exit: 1, hint: 'git pull --no-rebase, then run slipway release again' },
   NPM_PACKAGE: { exit: 1, hint: 'fix package.json or build the package first' },
-  NPM_PUBLISH: { exit: 1, hint: "read npm's reason; a retry or slipway release --resume completes without a duplicate" },
+  NPM_PUBLISH: {
+    exit: 1,
+    hint: "read npm's reason; a retry or slipway release --resume completes without a duplicate",
+  },
   TOKEN_MISSING: { exit: 1, hint: 'set the token in the environment variable named' },
   PYPI_PACKAGE: { exit: 1, hint: "fix the package's metadata (pyproject.toml) and build it again" },
-  PYPI_UPLOAD: { exit: 1, hint: "read the index's reason; a retry or slipway release --resume completes without a duplicate" },
-  FORGE_RELEASE: { exit: 1, hint: "read the forge's reason; a retry or slipway release --resume completes without a duplicate" },
+  PYPI_UPLOAD: {
+    exit: 1,
+    hint: "read the index's reason; a retry or slipway release --resume completes without a duplicate",
+  },
+  FORGE_RELEASE: {
+    exit: 1,
+    hint: "read the forge's reason; a retry or slipway release --resume completes without a duplicate",
+  },
   ANNOUNCE_FAILED: { exit: 1, hint: 'the release stands; fix the webhook and run slipway release --resume' },
   GPG_FAILED: { exit: 1, hint: 'check the key (gpg --list-secret-keys) and gpg-agent, or unset release.sign.gpg' },
   RELEASE_STEP_FAILED: { exit: 1, hint: 'read the step and the reason above; slipway release --resume after the tag' },

@@ -28,7 +28,14 @@ export interface ForgeAsset {
   name: string;
   data: Buffer;
   sha256: string;
+  /**
+   * Whether attached bytes count as this asset though they differ: a signature made again is
+   * other bytes (ECDSA is randomized) and as good when it verifies the same SHA256SUMS.
+   */
+  same?: (attached: Uint8Array) => boolean;
 }
+
+type Attached = ExistingAsset & { ref: number; fetch: () => Promise<Uint8Array> };
 
 export interface ForgePublishResult {
   forge: ForgeKind;
@@ -128,9 +135,11 @@ interface ForgeClient {
   find(tag: string): Promise<{ id: number; url: string | null; same: (t: ReleaseText) => boolean } | null>;
   create(text: ReleaseText): Promise<{ id: number; url: string | null }>;
   update(id: number, text: ReleaseText): Promise<void>;
-  assets(id: number, wanted: readonly ForgeAsset[]): Promise<(ExistingAsset & { ref: number })[]>;
+  assets(id: number): Promise<Attached[]>;
   remove(id: number, asset: number): Promise<void>;
-  upload(id: number, asset: ForgeAsset, tag: string): Promise<void>;
+  upload(id: number, asset: ForgeAsset): Promise<void>;
+  /** After the assets are in place: what the forge needs besides (GitLab's release links). */
+  finish?(id: number, names: readonly string[]): Promise<void>;
 }
 
 async function reconcile(
@@ -143,7 +152,8 @@ async function reconcile(
   const wanted = options.assets.map((a) => ({ name: a.name, size: a.data.length, sha256: a.sha256 }));
   const base = { forge: options.forge, repository };
   if (options.dryRun) {
-    const plan = found === null ? null : planAssets(await client.assets(found.id, options.assets), wanted);
+    const plan =
+      found === null ? null : planAssets(await settle(await client.assets(found.id), options.assets), wanted);
     if (plan !== null && plan.conflicts.length > 0) throw conflict(options, repository, plan.conflicts);
     return {
       ...base,
@@ -169,7 +179,8 @@ async function reconcile(
   let kept: string[] = [];
   // Rounds: an upload cut off mid-way is seen as missing or broken-off in the next round's list.
   for (let round = 1; ; round++) {
-    const plan = planAssets(await client.assets(id, options.assets), wanted);
+    const attached = await client.assets(id);
+    const plan = planAssets(await settle(attached, options.assets), wanted);
     if (plan.conflicts.length > 0) throw conflict(options, repository, plan.conflicts);
     kept = plan.keep.filter((k) => !uploaded.includes(k));
     const todo = [...plan.replace, ...plan.upload];
@@ -179,14 +190,13 @@ async function reconcile(
         'FORGE_RELEASE',
         `${options.forge} release of ${repository}: ${todo.join(', ')} did not upload in ${ROUNDS} tries; slipway release --resume tries again`,
       );
-    const existing = await client.assets(id, options.assets);
     for (const name of todo) {
       const asset = options.assets.find((a) => a.name === name)!;
-      const stale = existing.find((e) => e.name === name);
+      const stale = attached.find((e) => e.name === name);
       try {
         if (stale !== undefined) await client.remove(id, stale.ref);
         options.onProgress?.(`${options.forge}: uploading ${name} (${asset.data.length} bytes)`);
-        await client.upload(id, asset, text.tag);
+        await client.upload(id, asset);
         if (!uploaded.includes(name)) uploaded.push(name);
       } catch (error) {
         const status = (error as { status?: number }).status ?? 0;
@@ -196,6 +206,10 @@ async function reconcile(
       }
     }
   }
+  await client.finish?.(
+    id,
+    wanted.map((w) => w.name),
+  );
   const changed = release !== 'unchanged' || uploaded.length > 0;
   return { ...base, url, outcome: changed ? 'published' : 'unchanged', release, uploaded, kept };
 }
@@ -207,15 +221,23 @@ function conflict(options: ForgeOptions, repository: string, conflicts: string[]
   );
 }
 
-/** An asset whose forge gives no digest: hashed from a download when its size matches (a re-run only). */
-async function hashedIfNeeded(
-  asset: ExistingAsset & { ref: number },
-  wanted: readonly ForgeAsset[],
-  download: () => Promise<Uint8Array>,
-): Promise<ExistingAsset & { ref: number }> {
-  const w = wanted.find((x) => x.name === asset.name);
-  if (asset.sha256 !== null || !asset.complete || w === undefined || w.data.length !== asset.size) return asset;
-  return { ...asset, sha256: sha256(await download()) };
+/**
+ * The attached assets as comparable as they can be made: one without a digest from its forge is
+ * hashed from a download when its size matches, and one a `same` check accepts counts as equal.
+ * Downloads happen on a re-run only, for the assets already there.
+ */
+async function settle(attached: readonly Attached[], wanted: readonly ForgeAsset[]): Promise<ExistingAsset[]> {
+  return Promise.all(
+    attached.map(async (a): Promise<ExistingAsset> => {
+      const w = wanted.find((x) => x.name === a.name);
+      if (w === undefined || !a.complete) return a;
+      let known = a.sha256;
+      if (known === null && a.size === w.data.length) known = sha256(await a.fetch());
+      if (known !== w.sha256 && w.same !== undefined && w.same(await a.fetch()))
+        return { ...a, size: w.data.length, sha256: w.sha256 };
+      return { ...a, sha256: known };
+    }),
+  );
 }
 
 function github(baseUrl: string, repository: string, token: string, commit: string | null): ForgeClient {
@@ -258,24 +280,22 @@ function github(baseUrl: string, repository: string, token: string, commit: stri
         release_id: id,
       });
     },
-    async assets(id, wanted) {
+    async assets(id) {
       const list = await octokit.paginate(octokit.rest.repos.listReleaseAssets, {
         owner,
         repo,
         release_id: id,
         per_page: 100,
       });
-      return Promise.all(
-        list.map((a) => {
-          const digest = (a as { digest?: string | null }).digest;
-          const asset = {
-            ref: a.id,
-            name: a.name,
-            size: a.size,
-            sha256: typeof digest === 'string' && digest.startsWith('sha256:') ? digest.slice(7) : null,
-            complete: a.state === 'uploaded',
-          };
-          return hashedIfNeeded(asset, wanted, async () => {
+      return list.map((a): Attached => {
+        const digest = (a as { digest?: string | null }).digest;
+        return {
+          ref: a.id,
+          name: a.name,
+          size: a.size,
+          sha256: typeof digest === 'string' && digest.startsWith('sha256:') ? digest.slice(7) : null,
+          complete: a.state === 'uploaded',
+          fetch: async () => {
             const r = await octokit.rest.repos.getReleaseAsset({
               owner,
               repo,
@@ -283,9 +303,9 @@ function github(baseUrl: string, repository: string, token: string, commit: stri
               headers: { accept: 'application/octet-stream' },
             });
             return new Uint8Array(r.data as unknown as ArrayBuffer);
-          });
-        }),
-      );
+          },
+        };
+      });
     },
     async remove(_id, asset) {
       await octokit.rest.repos.deleteReleaseAsset({ owner, repo, asset_id: asset });
@@ -310,6 +330,7 @@ async function call(
   req: ForgeRequest,
   headers: Record<string, string>,
   body?: Buffer | FormData,
+  binary = false,
 ): Promise<unknown> {
   let r: Response;
   try {
@@ -327,6 +348,7 @@ async function call(
   } catch (error) {
     throw new ForgeHttpError(0, `${req.method} ${req.path.split('?')[0]}: ${(error as Error).message}`);
   }
+  if (binary && r.ok) return r.arrayBuffer();
   const text = await r.text();
   if (!r.ok) {
     let message = text.slice(0, 300);
@@ -356,6 +378,10 @@ function gitlab(baseUrl: string, project: string, token: string, tokenEnv: strin
   // The generic package the files go to: the project's own name, the release's version.
   const pkg = options.project.replace(/[^A-Za-z0-9._-]+/g, '-');
   const version = options.version;
+  const download = (file: string): ForgeRequest => ({
+    method: 'GET',
+    path: gitlabApi.packageFile(project, pkg, version, file).path.split('?')[0]!,
+  });
   interface Release {
     name: string;
     description: string | null;
@@ -378,7 +404,7 @@ function gitlab(baseUrl: string, project: string, token: string, tokenEnv: strin
     async update(_id, text) {
       await call(baseUrl, gitlabApi.updateRelease(project, text), headers);
     },
-    async assets(_id, wanted) {
+    async assets() {
       const packages = (await call(baseUrl, gitlabApi.packages(project, pkg, version), headers)) as {
         id: number;
         name: string;
@@ -392,34 +418,36 @@ function gitlab(baseUrl: string, project: string, token: string, tokenEnv: strin
         size: number;
         file_sha256?: string | null;
       }[];
+      // GitLab keeps every upload of a name, and serves the newest: that one is compared.
+      const newest = new Map(files.map((f) => [f.file_name, f]));
+      return [...newest.values()].map((f): Attached => ({
+        ref: f.id,
+        name: f.file_name,
+        size: f.size,
+        sha256: f.file_sha256 ?? null,
+        complete: true,
+        fetch: async () =>
+          new Uint8Array((await call(baseUrl, download(f.file_name), headers, undefined, true)) as ArrayBuffer),
+      }));
+    },
+    /** Every file is a link of the release (a run stopped between upload and link is linked now). */
+    async finish(_id, names) {
       const links = (await call(baseUrl, gitlabApi.links(project, options.tag), headers)) as { name: string }[];
       const linked = new Set(links.map((l) => l.name));
-      const out: (ExistingAsset & { ref: number })[] = [];
-      for (const f of files) {
-        if (!wanted.some((w) => w.name === f.file_name)) continue;
-        out.push({
-          ref: f.id,
-          name: f.file_name,
-          size: f.size,
-          sha256: f.file_sha256 ?? null,
-          // Uploaded but not linked yet (a run stopped between the two): linked in this run.
-          complete: true,
-        });
-        if (!linked.has(f.file_name)) {
-          const url = `${baseUrl}${gitlabApi.packageFile(project, pkg, version, f.file_name).path.split('?')[0]}`;
-          await call(baseUrl, gitlabApi.addLink(project, options.tag, { name: f.file_name, url }), headers);
-        }
-      }
-      return out;
+      for (const name of names)
+        if (!linked.has(name))
+          await call(
+            baseUrl,
+            gitlabApi.addLink(project, options.tag, { name, url: `${baseUrl}${download(name).path}` }),
+            headers,
+          );
     },
     async remove() {
       // GitLab keeps every upload of a generic package file; a broken one is superseded by the next.
     },
-    async upload(_id, asset, tag) {
+    async upload(_id, asset) {
       const req = gitlabApi.packageFile(project, pkg, version, asset.name);
       await call(baseUrl, req, { ...headers, 'content-type': 'application/octet-stream' }, asset.data);
-      const url = `${baseUrl}${req.path.split('?')[0]}`;
-      await call(baseUrl, gitlabApi.addLink(project, tag, { name: asset.name, url }), headers);
     },
   };
 }
@@ -457,17 +485,20 @@ function gitea(baseUrl: string, repository: string, token: string, commit: strin
       const r = (await call(baseUrl, giteaApi.updateRelease(repository, id, text), headers)) as Release;
       releases.set(id, r);
     },
-    async assets(id, wanted) {
+    async assets(id) {
       const r = (await call(baseUrl, giteaApi.release(repository, id), headers)) as Release;
-      return Promise.all(
-        (r.assets ?? []).map((a) =>
-          hashedIfNeeded({ ref: a.id, name: a.name, size: a.size, sha256: null, complete: true }, wanted, async () => {
-            const d = await fetch(a.browser_download_url, { headers, signal: AbortSignal.timeout(10 * 60_000) });
-            if (!d.ok) throw new ForgeHttpError(d.status, `GET ${a.name}: ${d.status}`);
-            return new Uint8Array(await d.arrayBuffer());
-          }),
-        ),
-      );
+      return (r.assets ?? []).map((a): Attached => ({
+        ref: a.id,
+        name: a.name,
+        size: a.size,
+        sha256: null,
+        complete: true,
+        fetch: async () => {
+          const d = await fetch(a.browser_download_url, { headers, signal: AbortSignal.timeout(10 * 60_000) });
+          if (!d.ok) throw new ForgeHttpError(d.status, `GET ${a.name}: ${d.status}`);
+          return new Uint8Array(await d.arrayBuffer());
+        },
+      }));
     },
     async remove(id, asset) {
       await call(baseUrl, giteaApi.deleteAsset(repository, id, asset), headers);

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, verify } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import type { ResolvedConfig } from '../core/config/schema.ts';
@@ -132,7 +132,20 @@ async function forgeAssets(input: PublishInput): Promise<{ assets: ForgeAsset[];
       const key = createPrivateKey({ key: pem, format: 'pem', passphrase: ctx.keys.passphrase() });
       const sig = Buffer.from(`${signBlob(key, sums)}\n`);
       const pub = Buffer.from(createPublicKey(key).export({ format: 'pem', type: 'spki' }).toString());
-      assets.push({ name: 'SHA256SUMS.sig', data: sig, sha256: sha256(sig) });
+      const publicKey = createPublicKey(key);
+      assets.push({
+        name: 'SHA256SUMS.sig',
+        data: sig,
+        sha256: sha256(sig),
+        // ECDSA signs with a fresh nonce: a signature attached by an earlier run is kept when it verifies.
+        same: (attached) =>
+          verify(
+            'sha256',
+            sums,
+            { key: publicKey, dsaEncoding: 'der' },
+            Buffer.from(Buffer.from(attached).toString('utf8').trim(), 'base64'),
+          ),
+      });
       assets.push({ name: 'cosign.pub', data: pub, sha256: sha256(pub) });
       signed = true;
     }

@@ -226,7 +226,11 @@ const Forge = (baseUrl: string, tokenEnv: string, repository: string) =>
         .min(1)
         .default(tokenEnv)
         .describe('The environment variable holding the token (never written to disk or logs).'),
-      name: z.string().min(1).default('{project} {tag}').describe('The release title; {project}, {version}, {tag} are replaced.'),
+      name: z
+        .string()
+        .min(1)
+        .default('{project} {tag}')
+        .describe('The release title; {project}, {version}, {tag} are replaced.'),
     })
     .strict()
     .prefault({});
@@ -347,7 +351,9 @@ const Release = z
           .string()
           .url()
           .default('https://upload.pypi.org/legacy/')
-          .describe('The legacy upload API (twine\'s --repository-url): PyPI, https://test.pypi.org/legacy/, or a private index.'),
+          .describe(
+            "The legacy upload API (twine's --repository-url): PyPI, https://test.pypi.org/legacy/, or a private index.",
+          ),
         index: z
           .string()
           .url()
@@ -372,7 +378,11 @@ const Release = z
       .strict()
       .prefault({}),
     github: Forge('https://api.github.com', 'GITHUB_TOKEN', 'owner/name; null: from "repository"'),
-    gitlab: Forge('https://gitlab.com/api/v4', 'GITLAB_TOKEN', 'the project path (group/name) or numeric id; null: from "repository"'),
+    gitlab: Forge(
+      'https://gitlab.com/api/v4',
+      'GITLAB_TOKEN',
+      'the project path (group/name) or numeric id; null: from "repository"',
+    ),
     gitea: Forge('https://codeberg.org/api/v1', 'GITEA_TOKEN', 'owner/name; null: from "repository"'),
     announce: z
       .array(
@@ -384,11 +394,7 @@ const Release = z
               .default('slack')
               .describe('The JSON the receiver takes: Slack and Mattermost {"text"}, Discord {"content"}.'),
             url: z.string().url().optional().describe('The incoming webhook (a secret: prefer urlEnv).'),
-            urlEnv: z
-              .string()
-              .min(1)
-              .optional()
-              .describe('The environment variable holding the webhook address.'),
+            urlEnv: z.string().min(1).optional().describe('The environment variable holding the webhook address.'),
             channels: z
               .array(z.string().min(1))
               .optional()

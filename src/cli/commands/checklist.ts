@@ -102,14 +102,34 @@ export default defineCommand({
             detail: null,
           });
         }
-    if (config.release.feed !== null)
-      items.push({
-        section: 'Release day',
-        item: `Published to the feed (${config.release.feed.dir}, ${channel})`,
-        done: false,
-        automated: true,
-        detail: null,
-      });
+    // The reference checklists' words: "PyPI package uploaded", "GitHub release created", "Announcement posted".
+    const said: Record<string, string> = {
+      npm: `npm package published (dist-tag ${config.release.npm.distTags[channel] ?? channel})`,
+      pypi: `PyPI package uploaded (${config.release.pypi.repository})`,
+      github: 'GitHub release created',
+      gitlab: 'GitLab release created',
+      gitea: 'Gitea release created',
+    };
+    for (const t of config.release.publish) {
+      const item =
+        t === 'feed'
+          ? config.release.feed === null
+            ? null
+            : `Published to the feed (${config.release.feed.dir}, ${channel})`
+          : typeof t === 'string'
+            ? said[t]!
+            : `Published: ${t.name} (\`${t.run.join(' ')}\`)`;
+      if (item !== null) items.push({ section: 'Release day', item, done: false, automated: true, detail: null });
+    }
+    for (const a of config.release.announce)
+      if (a.channels === undefined || a.channels.includes(channel))
+        items.push({
+          section: 'Post-release',
+          item: `Announcement posted (${a.format} webhook)`,
+          done: false,
+          automated: true,
+          detail: null,
+        });
     if (config.release.push !== false)
       items.push({
         section: 'Release day',

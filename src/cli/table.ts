@@ -64,6 +64,18 @@ export const COMMANDS: readonly CommandEntry[] = [
       '\nEvery target is idempotent: what is there already with the same content is left, other content is\nrefused (PUBLISH_CONFLICT). Tokens come from the environment variables release.<target>.tokenEnv names.',
   },
   {
+    path: ['lifecycle'],
+    summary: 'the version lifecycle table (current, security only, end of life) from the tags and "lifecycle"',
+    load: m(() => import('./commands/lifecycle.ts')),
+    after:
+      "\n--json gives endoflife.date's release-cycle shape: cycle, releaseDate, eol, latest, latestReleaseDate, support.",
+  },
+  {
+    path: ['calendar'],
+    summary: 'the release calendar ("calendar": released, planning, planned, late) and the cadence check',
+    load: m(() => import('./commands/calendar.ts')),
+  },
+  {
     path: ['ci'],
     summary: 'write the release job for GitHub Actions (--github) or GitLab CI (--gitlab)',
     load: m(() => import('./commands/ci.ts')),

@@ -469,6 +469,64 @@ export const ConfigSchema = z
       .strict()
       .prefault({})
       .describe('Dependency updates (fix(deps), chore(deps), build(deps)): their own bump and changelog section.'),
+    lifecycle: z
+      .object({
+        supportMonths: z
+          .number()
+          .int()
+          .positive()
+          .default(12)
+          .describe('Months an older line keeps security fixes after the line that replaced it came out.'),
+        securityLines: z
+          .number()
+          .int()
+          .min(0)
+          .nullable()
+          .default(null)
+          .describe('How many lines below the current one get security fixes; null: every line within its months.'),
+        line: z
+          .enum(['major', 'minor'])
+          .default('major')
+          .describe('A line per major (v1.x) or per minor (v1.4.x); 0.x versions make a line per minor either way.'),
+        eol: z
+          .record(
+            z.string().regex(/^\d+(\.\d+)?$/, 'expected a line such as "1" or "0.2"'),
+            z
+              .string()
+              .regex(
+                /^(\d{4}-\d{2}-\d{2}|v?\d+\.\d+\.\d+)$/,
+                'expected a date (2027-06-30) or the version whose release ends the line (v1.1.0)',
+              ),
+          )
+          .default({})
+          .describe('Explicit end of life per line: a date, or the version whose release ends it.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The support policy: `slipway lifecycle` renders the table from it and the tags.'),
+    calendar: z
+      .array(
+        z
+          .object({
+            version: semverString,
+            target: z
+              .string()
+              .regex(
+                /^\d{4}-(\d{2}|\d{2}-\d{2}|Q[1-4])$/,
+                'expected a month (2026-06), a day (2026-06-15) or a quarter (2026-Q3)',
+              ),
+            focus: z.string().min(1).optional(),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe('Planned releases: `slipway calendar` shows each as released, planning, planned or late.'),
+    cadence: z
+      .record(z.string(), z.string().regex(/^(\d+(ms|s|m|h|d|w))+$/, 'expected a duration such as 4w or 14d'))
+      .default({})
+      .describe(
+        'Per channel, the longest time between releases (e.g. {"stable": "4w"}); `slipway calendar` warns past it.',
+      ),
     changelog: Changelog.prefault({}),
     notes: Notes.prefault({}),
     links: Links.prefault({}),

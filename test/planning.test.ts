@@ -104,4 +104,37 @@ describe('planning on real histories', () => {
     const wrong = await runCli(['check-version', '--tag', 'v1.0.0rc1'], { cwd: repo.dir });
     assert.equal(wrong.status, 1);
   });
+
+  it('the deprecation policy: a removal needs a deprecation in an earlier minor (next warns, release refuses)', async () => {
+    const repo = await scratchRepo();
+    await repo.commit('feat: first', { '.gitignore': '.slipway/\n' });
+    await repo.tag('v1.0.0');
+    await repo.commit('feat: modern sites API\n\nDeprecated: `POST /api/v1/sites`, use POST /api/v2/sites');
+    await repo.tag('v1.1.0');
+    await repo.commit('remove: POST /api/v1/sites');
+    await repo.commit('remove: the --legacy flag\n\nDeprecated: the --legacy flag');
+    const next = await runCli(['next', '--json'], { cwd: repo.dir });
+    assert.equal(next.status, 0, next.stderr);
+    const data = JSON.parse(next.stdout) as { next: string; warnings: string[] };
+    assert.equal(data.next, '1.2.0');
+    assert.equal(
+      data.warnings.length,
+      1,
+      'the announced removal passes; the one deprecated in the same release does not',
+    );
+    assert.match(
+      data.warnings[0]!,
+      /removes "the --legacy flag", which no release 1 or more minors earlier deprecated/,
+    );
+    const r = await runCli(['release', '--dry-run'], { cwd: repo.dir });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /1\.2\.0 removes what was never deprecated 1 minor release\(s\) before/);
+    assert.match(r.stderr, /: the --legacy flag/);
+    assert.doesNotMatch(r.stderr, /api\/v1\/sites/);
+    await repo.write('slipway.json', '{ "deprecation": { "minMinors": 0 } }\n');
+    await repo.git('add', 'slipway.json');
+    await repo.git('commit', '-qm', 'chore: policy off');
+    const off = await runCli(['release', '--dry-run'], { cwd: repo.dir });
+    assert.equal(off.status, 0, off.stderr);
+  });
 });

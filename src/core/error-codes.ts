@@ -37,6 +37,7 @@ export const ERROR_CATALOGUE = {
   // A release (slipway release)
   BRANCH_NOT_ALLOWED: { exit: 1, hint: 'check out a branch the channel allows (release.branches in slipway.json)' },
   DIRTY_TREE: { exit: 1, hint: 'commit or stash the changes first (git status shows them)' },
+  DEPRECATION_POLICY: { exit: 1, hint: 'deprecate the item in a minor release first, or set deprecation.minMinors' },
   TAG_EXISTS: { exit: 1, hint: 'the version is tagged already; see `slipway next` for the next free one' },
   GATE_FAILED: { exit: 1, hint: 'fix what the gate reports, then run slipway release again' },
   STEP_NOT_FOUND: { exit: 1, hint: 'install the command or fix "run" in slipway.json' },

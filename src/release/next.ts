@@ -9,6 +9,8 @@ import { branchesContaining } from '../git/refs.ts';
 import { listShas } from '../git/repo.ts';
 import type { RepositoryInfo } from '../git/repo.ts';
 import { openHistory, requireCommits } from './history.ts';
+import { readCommits } from '../git/log.ts';
+import { removalsOf, unannounced, type Removal } from '../core/release/deprecation.ts';
 
 export interface NextOptions {
   cwd: string;
@@ -30,6 +32,37 @@ export interface NextResult extends VersionPlan {
   skippedTags: string[];
   /** Tags that look like releases without the configured prefix: a warning to show. */
   warnings: string[];
+  /** Removals in this release that no earlier minor deprecated (the deprecation policy). */
+  unannouncedRemovals: Removal[];
+}
+
+/**
+ * The removals among `commits` that were not deprecated in a release at least
+ * deprecation.minMinors minor lines below `version` (the deprecations reachable from that line's
+ * newest stable tag).
+ */
+export async function unannouncedRemovalsOf(
+  root: string,
+  config: ResolvedConfig,
+  version: string,
+  commits: readonly ParsedCommit[],
+  releases: readonly { version: string; commit: string }[],
+): Promise<Removal[]> {
+  const min = config.deprecation.minMinors;
+  const removals = removalsOf(commits, config);
+  if (min === 0 || removals.length === 0) return [];
+  const v = semver.parse(version)!;
+  const lineOf = (x: string): string => `${semver.major(x)}.${semver.minor(x)}`;
+  const below = releases
+    .filter((r) => semver.prerelease(r.version) === null && semver.lt(r.version, `${v.major}.${v.minor}.0`))
+    .sort((a, b) => semver.compare(a.version, b.version));
+  const lines = [...new Set(below.map((r) => lineOf(r.version)))];
+  if (lines.length < min) return removals;
+  const line = lines[lines.length - min]!;
+  const base = below.filter((r) => lineOf(r.version) === line).at(-1)!;
+  const deprecations: string[] = [];
+  await readCommits(root, { revisions: [base.commit] }, (raw) => deprecations.push(...parseCommit(raw).deprecations));
+  return unannounced(removals, deprecations);
 }
 
 /** `slipway next`: reads only the commits since the last release and plans the version. */
@@ -85,6 +118,16 @@ export async function computeNext(options: NextOptions): Promise<NextResult> {
   );
   if (takenBy.length > 0)
     plan.reason = `${plan.reason} (${takenBy.map((t) => `${t.tag} is on ${t.branches.join(', ') || 'no branch'}`).join('; ')})`;
+  const removed =
+    plan.next === null
+      ? []
+      : await unannouncedRemovalsOf(
+          history.repo.root,
+          config,
+          plan.next,
+          plan.selection.included,
+          history.tags.releases,
+        );
   return {
     ...plan,
     tag: plan.next === null ? null : `${config.tagPrefix}${plan.next}`,
@@ -93,7 +136,14 @@ export async function computeNext(options: NextOptions): Promise<NextResult> {
     head: head.sha,
     commitsRead,
     skippedTags: history.tags.skipped,
-    warnings: [unprefixedWarning(history.tags, config.tagPrefix)].filter((w) => w !== null),
+    warnings: [
+      unprefixedWarning(history.tags, config.tagPrefix),
+      ...removed.map(
+        (r) =>
+          `${r.sha} removes "${r.text}", which no release ${config.deprecation.minMinors} or more minors earlier deprecated (deprecation.minMinors); deprecate it first (a Deprecated: footer) and remove it in a later minor`,
+      ),
+    ].filter((w) => w !== null),
+    unannouncedRemovals: removed,
   };
 }
 

@@ -280,6 +280,12 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
       );
     checks.push(`tag ${tag} is free`);
   }
+  if (next.unannouncedRemovals.length > 0)
+    throw new SlipwayError(
+      'DEPRECATION_POLICY',
+      `${version} removes what was never deprecated ${config.deprecation.minMinors} minor release(s) before (the deprecation policy):\n${next.unannouncedRemovals.map((r) => `  ${r.sha}: ${r.text}`).join('\n')}\ndeprecate it first (a "Deprecated: <item>" footer in a release), remove it in a later minor; or set deprecation.minMinors`,
+    );
+  if (config.deprecation.minMinors > 0) checks.push('nothing is removed without an earlier deprecation');
   const values = placeholders(version, tag, channel);
 
   const gates = config.release.gates.map((g) => command(g.name, g.run, values, g.env));

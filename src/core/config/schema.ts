@@ -527,6 +527,19 @@ export const ConfigSchema = z
       .describe(
         'Per channel, the longest time between releases (e.g. {"stable": "4w"}); `slipway calendar` warns past it.',
       ),
+    deprecation: z
+      .object({
+        minMinors: z
+          .number()
+          .int()
+          .min(0)
+          .default(1)
+          .describe(
+            'A removal (remove: commits, Removed: footers) must have been deprecated (a Deprecated: footer) this many minor releases before; 0 turns the rule off.',
+          ),
+      })
+      .strict()
+      .prefault({}),
     changelog: Changelog.prefault({}),
     notes: Notes.prefault({}),
     links: Links.prefault({}),

@@ -1,0 +1,44 @@
+import type { ParsedCommit } from '../commit/types.ts';
+import { ruleFor, type CommitRules } from '../config/schema.ts';
+
+/**
+ * The deprecation policy: what is removed must have been deprecated in an earlier minor first.
+ * A removal is a commit whose type goes to the Removed section (`remove:`) or a `Removed:`
+ * footer; it is announced when a `Deprecated:` footer of an earlier release names the same item.
+ */
+
+export interface Removal {
+  sha: string;
+  text: string;
+}
+
+export function removalsOf(commits: readonly ParsedCommit[], rules: CommitRules): Removal[] {
+  const out: Removal[] = [];
+  for (const c of commits) {
+    if (ruleFor(c, rules)?.section === 'Removed') out.push({ sha: c.shortSha, text: c.subject });
+    for (const f of c.footers)
+      if (f.token.toLowerCase() === 'removed' && f.value.trim() !== '')
+        out.push({ sha: c.shortSha, text: f.value.trim() });
+  }
+  return out;
+}
+
+/** The item a text names: before a comma, semicolon, dash or "use …", without backticks or case. */
+export function itemOf(text: string): string {
+  return text
+    .split(/[,;(]| - | — |\buse\b|\breplaced by\b/i)[0]!
+    .replace(/`/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
+}
+
+/** The removals no deprecation names. */
+export function unannounced(removals: readonly Removal[], deprecations: readonly string[]): Removal[] {
+  const items = deprecations.map(itemOf).filter((i) => i.length >= 2);
+  return removals.filter((r) => {
+    const key = itemOf(r.text);
+    const whole = r.text.replace(/`/g, '').toLowerCase();
+    return !items.some((i) => whole.includes(i) || (key.length >= 2 && i.includes(key)));
+  });
+}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -151,7 +152,26 @@ describe('forge releases (stand-ins of the GitHub, GitLab and Gitea APIs)', () =
     const { repo, cli } = await project({ publish: ['github'], github: github('acme/faults') });
     const none = await cli(['release']);
     assert.equal(none.status, 1);
-    assert.match(none.stderr, /needs a token in \$GITHUB_TOKEN/);
+    assert.match(none.stderr, /needs a token in \$GITHUB_TOKEN \(it is not set\)/);
+    const empty = await cli(['release'], { GITHUB_TOKEN: '' });
+    assert.match(empty.stderr, /needs a token in \$GITHUB_TOKEN \(it is empty\)/);
+    // A repository that is not owner/name is a config error before anything is written.
+    const config = JSON.parse(await readFile(join(repo.dir, 'slipway.json'), 'utf8')) as {
+      repository?: string;
+      release: { github: { repository: string | null } };
+    };
+    config.release.github.repository = 'noslash';
+    await repo.commit('chore: try a bad repository', { 'slipway.json': JSON.stringify(config) });
+    const bad = await cli(['release', '--dry-run'], { GITHUB_TOKEN: TOKEN });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /release\.github\.repository is "noslash": expected owner\/name/);
+    config.release.github.repository = null;
+    delete config.repository;
+    await repo.commit('chore: and none', { 'slipway.json': JSON.stringify(config) });
+    const unnamed = await cli(['release', '--dry-run'], { GITHUB_TOKEN: TOKEN });
+    assert.equal(unnamed.status, 2);
+    assert.match(unnamed.stderr, /neither release\.github\.repository nor "repository" names the repository/);
+    await repo.git('reset', '-q', '--hard', 'HEAD~2');
     assert.deepEqual((await repo.git('tag', '--list')).split('\n'), ['v0.1.0'], 'nothing was written');
 
     forge.uploadFaults.push('cut-open', 'cut', 500);
@@ -215,10 +235,15 @@ describe('forge releases (stand-ins of the GitHub, GitLab and Gitea APIs)', () =
   it('announces on a webhook (Discord JSON) with the summary and the release link, retrying a 5xx; the address is never printed', async () => {
     const bodies: Record<string, unknown>[] = [];
     let fail = 1;
+    let gone = false;
     const receiver = createServer((req, res) => {
       let raw = '';
       req.on('data', (d: Buffer) => (raw += d.toString()));
       req.on('end', () => {
+        if (gone) {
+          res.writeHead(404).end();
+          return;
+        }
         if (fail-- > 0) {
           res.writeHead(502).end();
           return;
@@ -230,11 +255,23 @@ describe('forge releases (stand-ins of the GitHub, GitLab and Gitea APIs)', () =
     await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
     after(() => new Promise<void>((done) => receiver.close(() => done())));
     const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/api/webhooks/123/secret-part`;
-    const { cli } = await project({
+    const { repo, cli } = await project({
       publish: ['github'],
       github: github('acme/announced'),
       announce: [{ type: 'webhook', format: 'discord', urlEnv: 'DISCORD_WEBHOOK' }],
+      post: [{ name: 'mark', run: ['touch', 'post-ran'] }],
     });
+    // A webhook that answers 404: the release stands, the post steps run, the next release is not blocked.
+    const dead = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/gone`;
+    fail = 0;
+    gone = true;
+    const failed = await cli(['release', '--json'], { GITHUB_TOKEN: TOKEN, DISCORD_WEBHOOK: dead });
+    assert.equal(failed.status, 1);
+    assert.match(failed.stderr, /announcing on the discord webhook in \$DISCORD_WEBHOOK failed: 404/);
+    assert.ok(existsSync(join(repo.dir, 'post-ran')), 'the post step ran');
+    gone = false;
+    fail = 1;
+    await repo.commit('fix: later');
     const missing = await cli(['release'], { GITHUB_TOKEN: TOKEN });
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /\$DISCORD_WEBHOOK, which is not set/);
@@ -243,9 +280,9 @@ describe('forge releases (stand-ins of the GitHub, GitLab and Gitea APIs)', () =
     assert.ok(!r.stdout.includes('secret-part') && !r.stderr.includes('secret-part'));
     assert.equal(bodies.length, 1);
     const content = bodies[0]!.content as string;
-    assert.match(content, /^aiPanel 0\.2\.0 is out on stable/);
-    assert.match(content, /dashboards/);
-    assert.match(content, /http:\/\/127\.0\.0\.1:\d+\/acme\/announced\/releases\/tag\/v0\.2\.0/);
+    assert.match(content, /^aiPanel 0\.2\.1 is out on stable/, 'the next release, not a resume of the last');
+    assert.match(content, /later/);
+    assert.match(content, /http:\/\/127\.0\.0\.1:\d+\/acme\/announced\/releases\/tag\/v0\.2\.1/);
     const out = JSON.parse(r.stdout) as { steps: { announce: { status: string; detail: string } } };
     assert.deepEqual(out.steps.announce, {
       ...out.steps.announce,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, scratchRepo, tempDir } from './helpers.ts';
@@ -227,6 +227,19 @@ describe('publishing to PyPI (a stand-in of the legacy upload API; twine against
       /403 Forbidden: Invalid or non-existent authentication information.*check the token in \$PYPI_TOKEN/,
     );
     assert.ok(!wrong.stderr.includes('pypi-wrong-token-value'));
+
+    // A server echoing the Basic credentials: neither the token nor its base64 form is shown or kept.
+    pypi.faults.push('echo-auth');
+    const echoed = await runCli(['release', '--resume', '--json'], { cwd: repo.dir, env: { PYPI_TOKEN: token } });
+    assert.equal(echoed.status, 1);
+    const basic = Buffer.from(`__token__:${token}`).toString('base64');
+    assert.match(echoed.stderr, /you sent authorization=\*\*\*/);
+    const journal = await readFile(join(repo.dir, '.slipway/release.json'), 'utf8');
+    for (const text of [echoed.stdout, echoed.stderr, journal])
+      assert.ok(!text.includes(basic) && !text.includes(token));
+    const empty = await runCli(['publish-to', 'pypi', '0.2.0'], { cwd: repo.dir, env: { PYPI_TOKEN: '' } });
+    assert.equal(empty.status, 1);
+    assert.match(empty.stderr, /needs a token in \$PYPI_TOKEN \(it is empty\)/);
 
     pypi.faults.push(503);
     const busy = await runCli(['release', '--resume'], { cwd: repo.dir, env: { PYPI_TOKEN: token } });

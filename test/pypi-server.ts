@@ -21,7 +21,7 @@ export interface StoredFile {
   signature: string | null;
 }
 
-export type Fault = 'cut-before' | 'cut-after' | 503;
+export type Fault = 'cut-before' | 'cut-after' | 503 | 'echo-auth';
 
 export interface PypiStandIn {
   url: string;
@@ -104,6 +104,8 @@ export async function startPypi(token: string): Promise<PypiStandIn> {
       return bad(`Start filename for '${one('name')}' with '${prefix}'.`);
     const fault = faults.shift();
     if (fault === 'cut-before') return void req.socket.destroy();
+    // A careless server that echoes the credentials back in its error.
+    if (fault === 'echo-auth') return send(res, 400, `bad request; you sent authorization=${auth}`);
     if (fault === 503) return send(res, 503, 'Service Unavailable');
     const existing = files.get(content.name);
     if (existing !== undefined && existing.sha256 !== sha) {

@@ -9,13 +9,14 @@ import {
   gitlabApi,
   planAssets,
   releaseBody,
+  repositoryProblem,
   releaseTitle,
   type ExistingAsset,
   type ForgeKind,
   type ForgeRequest,
   type ReleaseText,
 } from '../core/publish/forge.ts';
-import { redact } from './redact.ts';
+import { networkReason, redact } from './redact.ts';
 
 /**
  * Forge releases: GitHub (through @octokit/rest; baseUrl for GitHub Enterprise), GitLab and
@@ -42,7 +43,7 @@ export interface ForgePublishResult {
   repository: string;
   url: string | null;
   outcome: 'published' | 'unchanged' | 'planned';
-  release: 'created' | 'updated' | 'unchanged' | 'planned';
+  release: 'created' | 'updated' | 'unchanged' | 'would create' | 'would update';
   uploaded: string[];
   kept: string[];
 }
@@ -81,6 +82,12 @@ function settingsOf(options: ForgeOptions) {
       'USAGE',
       `release.publish has "${options.forge}", and neither release.${options.forge}.repository nor "repository" names the repository; set release.${options.forge}.repository to owner/name`,
     );
+  const problem = repositoryProblem(options.forge, repository);
+  if (problem !== null)
+    throw new SlipwayError(
+      'CONFIG_INVALID',
+      `release.${options.forge}.repository is "${repository}": ${problem}; set release.${options.forge}.repository`,
+    );
   const token = options.env[settings.tokenEnv];
   if (token === undefined || token === '')
     throw new SlipwayError(
@@ -97,7 +104,7 @@ function explain(forge: ForgeKind, repository: string, tokenEnv: string, status:
       : status === 403 || status === 404
         ? `; the token in $${tokenEnv} may lack the right to write releases of ${repository}, or the repository is not there`
         : status >= 500 || status === 0
-          ? '; the forge is failing or unreachable: a retry or slipway release --resume completes it'
+          ? '; the forge is failing or unreachable: run it again (slipway release --resume, or the same publish-to) to complete it'
           : '';
   return `${forge} release of ${repository}: ${message}${why}`;
 }
@@ -159,7 +166,7 @@ async function reconcile(
       ...base,
       url: found?.url ?? null,
       outcome: 'planned',
-      release: 'planned',
+      release: found === null ? 'would create' : found.same(text) ? 'unchanged' : 'would update',
       uploaded: plan === null ? wanted.map((w) => w.name) : [...plan.upload, ...plan.replace],
       kept: plan?.keep ?? [],
     };
@@ -346,7 +353,7 @@ async function call(
       signal: AbortSignal.timeout(10 * 60_000),
     });
   } catch (error) {
-    throw new ForgeHttpError(0, `${req.method} ${req.path.split('?')[0]}: ${(error as Error).message}`);
+    throw new ForgeHttpError(0, `${req.method} ${req.path.split('?')[0]}: ${networkReason(error)}`);
   }
   if (binary && r.ok) return r.arrayBuffer();
   const text = await r.text();

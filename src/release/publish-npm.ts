@@ -103,7 +103,7 @@ export async function publishNpm(options: {
       `${pkg.name}'s package.json says version ${pkg.version ?? '(none)'}, and the release is ${options.version}; slipway bump ${options.version} (the release's version-files step does it)`,
     );
   const distTag = settings.distTags[options.channel] ?? options.channel;
-  const token = options.env[settings.tokenEnv];
+  const token = options.env[settings.tokenEnv] || undefined;
   const work = await mkdtemp(join(tmpdir(), 'slipway-npm-'));
   try {
     const registry = settings.registry;

@@ -9,6 +9,7 @@ import { SlipwayError } from '../core/errors.ts';
 import {
   checkDistribution,
   distributionOf,
+  field,
   normalizeProjectName,
   oidcBaseOf,
   parseCoreMetadata,
@@ -19,7 +20,7 @@ import {
 } from '../core/publish/pypi.ts';
 import { gpgKey } from '../core/publish/sign.ts';
 import { inspectArchive } from '../io/archive.ts';
-import { redact } from './redact.ts';
+import { networkReason, redact } from './redact.ts';
 
 /**
  * The PyPI publisher: the release's wheels and sdists, checked as `twine check` checks them, then
@@ -70,8 +71,12 @@ async function readMetadata(path: string): Promise<CoreMetadata | null | 'absent
     return found === undefined ? 'absent' : parseCoreMetadata(Buffer.from(found).toString('utf8'));
   }
   if (/\.tar\.gz$/.test(name)) {
-    const report = await inspectArchive(path, undefined, (p) => /^[^/]+\/PKG-INFO$/.test(p)).catch(() => null);
-    if (report === null) return null;
+    let report;
+    try {
+      report = await inspectArchive(path, undefined, (p) => /^[^/]+\/PKG-INFO$/.test(p));
+    } catch (error) {
+      throw new SlipwayError('ARTIFACT_FORMAT', `${name} is not a readable .tar.gz: ${(error as Error).message}`);
+    }
     const pkgInfo = [...report.read.entries()].find(([p]) => p.endsWith('/PKG-INFO'))?.[1];
     return pkgInfo === undefined ? null : parseCoreMetadata(pkgInfo);
   }
@@ -115,7 +120,7 @@ export async function pythonPackages(
       'PYPI_PACKAGE',
       `release.publish has "pypi", and none of the release's artifacts is a wheel or an sdist (${artifacts.map((a) => basename(a)).join(', ') || 'no artifacts'}); build them in release.build with "artifacts": ["dist/*.whl", "dist/*.tar.gz"]`,
     );
-  const names = new Set(dists.map((d) => normalizeProjectName(d.meta.headers.find(([k]) => k === 'Name')![1])));
+  const names = new Set(dists.map((d) => normalizeProjectName(field(d.meta, 'Name')!)));
   if (names.size > 1)
     throw new SlipwayError(
       'PYPI_PACKAGE',
@@ -239,10 +244,10 @@ export async function publishPypi(options: {
 }): Promise<PypiPublishResult> {
   const settings = options.config.release.pypi;
   const { dists, warnings } = await pythonPackages(options.artifacts, options.version);
-  const project = dists[0]!.meta.headers.find(([k]) => k === 'Name')![1];
+  const project = field(dists[0]!.meta, 'Name')!;
   const repository = settings.repository;
   const index = simpleIndexOf(repository, settings.index);
-  const token = options.env[settings.tokenEnv];
+  const token = options.env[settings.tokenEnv] || undefined;
   const trusted =
     token === undefined &&
     (settings.trustedPublishing === true ||
@@ -253,8 +258,9 @@ export async function publishPypi(options: {
       `uploading ${project} to ${repository} needs a token in $${settings.tokenEnv} (a PyPI API token), or trusted publishing from CI (release.pypi.trustedPublishing)`,
     );
   const secret = token ?? (options.dryRun ? null : await mintToken(repository, options.env));
-  const secrets = [secret, token].filter((s): s is string => typeof s === 'string');
   const auth = secret === null ? null : basic(settings.username, secret);
+  // The token, and the Basic credentials made of it (a server may echo the header back).
+  const secrets = [secret, token, auth, auth?.slice('Basic '.length)].filter((s): s is string => typeof s === 'string');
   const sameHost = new URL(index).origin === new URL(repository).origin;
   const there = await uploaded(index, project, sameHost ? auth : null);
   const key = gpgKey(options.config);
@@ -300,7 +306,7 @@ export async function publishPypi(options: {
           failure += `; check the token in $${settings.tokenEnv} (an API token scoped to ${project}) or the trusted publisher`;
       }
     } catch (error) {
-      failure = `the connection failed (${(error as Error).message})`;
+      failure = `the connection failed (${networkReason(error)})`;
     }
     if (failure !== null) {
       // The upload may have landed before the connection broke, or an index may refuse a

@@ -4,7 +4,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import type { ResolvedConfig } from '../core/config/schema.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { webhookPayload } from '../core/publish/announce.ts';
-import type { ForgeKind } from '../core/publish/forge.ts';
+import { forgeRepository, repositoryProblem, type ForgeKind } from '../core/publish/forge.ts';
 import { channelOf } from '../core/version/tags.ts';
 import { sha256 } from '../io/hash.ts';
 import { KeyRing } from '../feed/key-ring.ts';
@@ -15,7 +15,7 @@ import { publish, type PublishOutcome } from './publish.ts';
 import { publishForge, type ForgeAsset } from './publish-forge.ts';
 import { publishNpm } from './publish-npm.ts';
 import { publishPypi } from './publish-pypi.ts';
-import { redact } from './redact.ts';
+import { networkReason, redact } from './redact.ts';
 import { renderSha256Sums, signBlob } from './release-view.ts';
 import { command, fill, placeholders, runStep } from './run-step.ts';
 
@@ -58,6 +58,7 @@ export interface TargetOutcome {
 }
 
 const FORGES: readonly string[] = ['github', 'gitlab', 'gitea'];
+export const BUILT_IN = ['feed', 'npm', 'pypi', 'github', 'gitlab', 'gitea'] as const;
 
 /** The feed of release.feed (a folder or s3://), its paths taken from the repository. */
 export function releaseFeed(
@@ -82,36 +83,68 @@ export function releaseFeed(
  * What each target needs before anything is written (a release checks it in its plan): the
  * tokens are there, the repository is named. Returns what was checked.
  */
-export function preflight(config: ResolvedConfig, env: NodeJS.ProcessEnv): string[] {
+export function preflight(
+  config: ResolvedConfig,
+  env: NodeJS.ProcessEnv,
+  targets: readonly PublishTarget[] = config.release.publish,
+  announcements = true,
+): string[] {
   const checks: string[] = [];
-  for (const t of config.release.publish) {
+  const invalid = (why: string): SlipwayError => new SlipwayError('CONFIG_INVALID', why);
+  const channel = (where: string, c: string): void => {
+    if (!config.channels.includes(c))
+      throw invalid(
+        `${where} names the channel "${c}", which is not one of ${config.channels.join(', ')} ("channels")`,
+      );
+  };
+  for (const t of targets) {
+    if (typeof t !== 'string' && (BUILT_IN as readonly string[]).includes(t.name))
+      throw invalid(`release.publish has a command named "${t.name}", the name of a built-in target; rename it`);
+    if (t === 'npm') for (const c of Object.keys(config.release.npm.distTags)) channel('release.npm.distTags', c);
     if (t === 'pypi') {
       const p = config.release.pypi;
       const trusted =
         p.trustedPublishing === true ||
         (p.trustedPublishing === 'auto' && env.ACTIONS_ID_TOKEN_REQUEST_URL !== undefined);
-      if (env[p.tokenEnv] === undefined && !trusted)
+      if (!env[p.tokenEnv] && !trusted)
         throw new SlipwayError(
           'TOKEN_MISSING',
-          `release.publish has "pypi", and uploading to ${p.repository} needs a token in $${p.tokenEnv} (or trusted publishing from CI); set it, or name another variable in release.pypi.tokenEnv`,
+          `release.publish has "pypi", and uploading to ${p.repository} needs a token in $${p.tokenEnv} (${env[p.tokenEnv] === '' ? 'it is empty' : 'it is not set'}), or trusted publishing from CI; set it, or name another variable in release.pypi.tokenEnv`,
         );
-      checks.push(`pypi: ${p.repository} (${env[p.tokenEnv] !== undefined ? `$${p.tokenEnv}` : 'trusted publishing'})`);
+      checks.push(`pypi: ${p.repository} (${env[p.tokenEnv] ? `$${p.tokenEnv}` : 'trusted publishing'})`);
     } else if (typeof t === 'string' && FORGES.includes(t)) {
-      const f = config.release[t as ForgeKind];
-      if (env[f.tokenEnv] === undefined || env[f.tokenEnv] === '')
+      const kind = t as ForgeKind;
+      const f = config.release[kind];
+      const repository = forgeRepository(f.repository, config.repository);
+      if (repository === null)
+        throw invalid(
+          `release.publish has "${t}", and neither release.${t}.repository nor "repository" names the repository; set release.${t}.repository`,
+        );
+      const problem = repositoryProblem(kind, repository);
+      if (problem !== null) throw invalid(`release.${t}.repository is "${repository}": ${problem}`);
+      if (!env[f.tokenEnv])
         throw new SlipwayError(
           'TOKEN_MISSING',
-          `release.publish has "${t}", and creating its release needs a token in $${f.tokenEnv}; set it, or name another variable in release.${t}.tokenEnv`,
+          `release.publish has "${t}", and creating its release needs a token in $${f.tokenEnv} (${env[f.tokenEnv] === '' ? 'it is empty' : 'it is not set'}); set it, or name another variable in release.${t}.tokenEnv`,
         );
-      checks.push(`${t}: ${f.baseUrl} ($${f.tokenEnv})`);
+      checks.push(`${t}: ${repository} on ${f.baseUrl} ($${f.tokenEnv})`);
     }
   }
-  for (const a of config.release.announce)
-    if (a.urlEnv !== undefined && env[a.urlEnv] === undefined)
-      throw new SlipwayError(
-        'TOKEN_MISSING',
-        `release.announce has a ${a.format} webhook in $${a.urlEnv}, which is not set; set it or remove the announcement`,
-      );
+  (announcements ? config.release.announce : []).forEach((a, i) => {
+    for (const c of a.channels ?? []) channel(`release.announce[${i}].channels`, c);
+    if (a.urlEnv !== undefined) {
+      const value = env[a.urlEnv];
+      if (!value)
+        throw new SlipwayError(
+          'TOKEN_MISSING',
+          `release.announce has a ${a.format} webhook in $${a.urlEnv}, which is ${value === '' ? 'empty' : 'not set'}; set it or remove the announcement`,
+        );
+      if (!URL.canParse(value) || !/^https?:/.test(value))
+        throw invalid(
+          `$${a.urlEnv} does not hold a web address (expected https://…); the ${a.format} webhook cannot be posted to`,
+        );
+    }
+  });
   return checks;
 }
 
@@ -164,7 +197,10 @@ export async function publishTarget(target: PublishTarget, input: PublishInput):
     outcome === 'published' ? 'published' : outcome === 'unchanged' ? 'already there' : 'would publish';
   if (target === 'feed') {
     if (config.release.feed === null)
-      throw new SlipwayError('USAGE', 'release.publish has "feed", and release.feed is null; set release.feed');
+      throw new SlipwayError(
+        'USAGE',
+        'release.feed is null, so there is no feed to publish to; set release.feed ({"dir", "keys"})',
+      );
     const ctx = await releaseFeed(input.root, config, input.env, input.now);
     if (input.dryRun) {
       await ctx.keys.online([input.channel]);
@@ -262,7 +298,7 @@ export async function publishTarget(target: PublishTarget, input: PublishInput):
     return {
       target,
       outcome: r.outcome,
-      detail: `${target}: release ${input.tag} ${r.release === 'planned' ? 'would be created or updated' : r.release} on ${r.repository}${files}${r.url ? ` (${r.url})` : ''}`,
+      detail: `${target}: release ${input.tag} ${r.release} on ${r.repository}${files}${r.url ? ` (${r.url})` : ''}`,
       url: r.url,
     };
   }
@@ -323,7 +359,7 @@ export async function announce(input: PublishInput, outcomes: readonly TargetOut
         failure = null;
         break;
       }
-      failure = r instanceof Error ? r.message : `${r.status} ${r.statusText}`;
+      failure = r instanceof Error ? networkReason(r) : `${r.status} ${r.statusText}`;
       if (!(r instanceof Error) && r.status < 500 && r.status !== 429) break;
       await new Promise((done) => setTimeout(done, 500 * attempt));
     }

@@ -4,3 +4,10 @@ export function redact(text: string, secrets: readonly (string | undefined | nul
   for (const s of secrets) if (typeof s === 'string' && s.length >= 4) out = out.split(s).join('***');
   return out;
 }
+
+/** A failed fetch's reason with the system's code (ECONNREFUSED, ETIMEDOUT…) that "fetch failed" hides. */
+export function networkReason(error: unknown): string {
+  const e = error as Error & { cause?: { code?: string; message?: string } };
+  const code = e.cause?.code ?? null;
+  return code !== null ? `${e.message} (${code})` : e.message;
+}

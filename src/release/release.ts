@@ -340,7 +340,7 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
   checks.push(...preflight(config, options.env));
   if (targets.includes('npm')) {
     const npm = config.release.npm;
-    if (npm.registry !== null && options.env[npm.tokenEnv] === undefined)
+    if (npm.registry !== null && !options.env[npm.tokenEnv])
       throw new SlipwayError(
         'TOKEN_MISSING',
         `release.publish has "npm", and publishing to ${npm.registry} needs a token in $${npm.tokenEnv}; set it, or name another variable in release.npm.tokenEnv`,
@@ -1082,9 +1082,16 @@ async function finish(
       : ['done', outcomes.map((o) => o.detail).join('; ')];
   });
 
+  // Published, the release is done whatever the announcements and post steps say: their failure
+  // is reported (exit 1, --resume retries it) and never blocks the next release; post steps run
+  // even when an announcement failed.
+  const announced: { failure: Error | null } = { failure: null };
   await attempt('announce', 'the release stands; fix the webhook and run slipway release --resume', async () => {
+    journal.finishedAt = stamp();
     const said = await announce(await publishInput(), outcomes);
     return said.length === 0 ? ['skipped', 'no announcements'] : ['done', said.join('; ')];
+  }).catch((error: unknown) => {
+    announced.failure = error as Error;
   });
 
   await attempt('post', 'the release stands; fix the step and run slipway release --resume', async () => {
@@ -1096,6 +1103,7 @@ async function finish(
 
   journal.finishedAt = stamp();
   await writeJournal(root, journal);
+  if (announced.failure !== null) throw announced.failure;
   return { outcome: 'released', resumed, plan, journal, gateResults: [], published };
 }
 

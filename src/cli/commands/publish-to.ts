@@ -3,13 +3,20 @@ import { SlipwayError } from '../../core/errors.ts';
 import { parseVersionArgument } from '../../core/version/tags.ts';
 import { tagCommit } from '../../git/write.ts';
 import { buildNotes } from '../../release/notes.ts';
-import { announce, channelFor, publishTarget, targetName, type PublishTarget } from '../../release/publishers.ts';
+import { checkArtifacts } from '../../release/check-artifact.ts';
+import {
+  announce,
+  BUILT_IN,
+  channelFor,
+  preflight,
+  publishTarget,
+  targetName,
+  type PublishTarget,
+} from '../../release/publishers.ts';
 import { readJournal } from '../../release/release.ts';
 import { defineCommand, dryRun, json } from '../command.ts';
 import { loadProject } from '../context.ts';
 import { today } from '../output.ts';
-
-const BUILT_IN = ['feed', 'npm', 'pypi', 'github', 'gitlab', 'gitea'] as const;
 
 /** slipway publish-to <target> <version> [files...]: one publisher alone, for a tagged release. */
 export default defineCommand({
@@ -34,21 +41,15 @@ export default defineCommand({
   async run(ctx, flags, args) {
     const [name, raw, ...files] = args as [string, string, ...string[]];
     const { config, root } = await loadProject(ctx, flags);
-    const target: PublishTarget | undefined =
-      config.release.publish.find((t) => targetName(t) === name) ??
-      ((BUILT_IN as readonly string[]).find((t) => t === name) as PublishTarget | undefined);
+    const target: PublishTarget | undefined = config.release.publish.find((t) => targetName(t) === name);
     if (target === undefined)
       throw new SlipwayError(
         'USAGE',
-        `no publish target "${name}": expected ${BUILT_IN.join(', ')}${
-          config.release.publish.some((t) => typeof t !== 'string')
-            ? `, or one of the commands in release.publish (${config.release.publish
-                .filter((t) => typeof t !== 'string')
-                .map(targetName)
-                .join(', ')})`
-            : ''
-        }`,
+        (BUILT_IN as readonly string[]).includes(name)
+          ? `${name} is not in release.publish; add it there (with its settings, release.${name}) to publish to it: publish-to only publishes where the strategy says`
+          : `no publish target "${name}" in release.publish (it has ${config.release.publish.map(targetName).join(', ') || 'none'})`,
       );
+    preflight(config, ctx.io.env, [target], flags.announce === true);
     const version = parseVersionArgument(raw, config.tagPrefix);
     const tag = `${config.tagPrefix}${version}`;
     const commit = await tagCommit(root, tag);
@@ -61,18 +62,22 @@ export default defineCommand({
     if (files.length > 0) artifacts = files.map((f) => ctx.path(f));
     else {
       const journal = await readJournal(root);
-      if (journal === null || journal.version !== version)
+      if (target === 'npm')
+        artifacts = []; // npm packs the package folders itself
+      else if (journal === null || journal.version !== version)
         throw new SlipwayError(
           'USAGE',
           `no files named, and the last slipway release here ${journal === null ? 'left no journal' : `was ${journal.version}`}; name the artifacts: slipway publish-to ${name} ${version} dist/*`,
         );
-      artifacts = journal.artifacts.map((a) => `${root}/${a.path}`);
+      else artifacts = journal.artifacts.map((a) => `${root}/${a.path}`);
     }
     for (const f of artifacts) {
       const s = await stat(f).catch(() => null);
       if (s === null || !s.isFile())
         throw new SlipwayError('ARTIFACT_MISSING', `${f} ${s === null ? 'does not exist' : 'is not a file'}`);
     }
+    // Read as the release's artifacts step reads them: an unreadable archive is refused, not skipped.
+    await checkArtifacts(artifacts, version);
     const channel = flags.channel ?? channelFor(config, version);
     if (!config.channels.includes(channel))
       throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${channel}" is not one of ${config.channels.join(', ')}`);
@@ -91,6 +96,7 @@ export default defineCommand({
       allow: flags.allow ?? null,
       dryRun: flags.dryRun === true,
       onProgress: (line: string) => ctx.out.progress(line),
+      onOutput: (chunk: Buffer) => ctx.io.stderr.write(chunk.toString('utf8')),
     };
     const r = await publishTarget(target, input);
     const announced = flags.announce ? await announce(input, [r]) : [];

@@ -99,11 +99,15 @@ describe('the JSON Schema', () => {
     const schema = configJsonSchema() as { properties: Record<string, unknown>; additionalProperties: unknown };
     assert.deepEqual(Object.keys(schema.properties).sort(), [
       '$schema',
+      'cadence',
+      'calendar',
       'changelog',
       'channels',
+      'deprecation',
       'deps',
       'feed',
       'initialVersion',
+      'lifecycle',
       'links',
       'name',
       'notes',

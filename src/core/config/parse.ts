@@ -50,7 +50,9 @@ export function formatIssues(
     const issue = { ...raw, path: [...prefix, ...raw.path] } as z.core.$ZodIssue;
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       // Report the branch the value was meant for: the one that did not fail on its type.
-      const branch = issue.errors.find((errs) => !errs.some((e) => e.code === 'invalid_type' && e.path.length === 0));
+      const branch = issue.errors.find(
+        (errs) => !errs.some((e) => (e.code === 'invalid_type' || e.code === 'invalid_value') && e.path.length === 0),
+      );
       if (branch) return formatIssues(branch, input, issue.path);
     }
     if (issue.code === 'unrecognized_keys') {

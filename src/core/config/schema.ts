@@ -298,19 +298,25 @@ const Release = z
       .describe('Publish the artifacts to this signed feed; null publishes nowhere.'),
     publish: z
       .array(
-        z.union([
-          z.enum(['feed', 'npm', 'pypi', 'github', 'gitlab', 'gitea']),
-          z
-            .object({
-              type: z.literal('command'),
-              name: z.string().min(1),
-              run: argv.describe(
-                'The command; {version}, {tag}, {channel} are replaced and an argument "{artifacts}" becomes one argument per artifact.',
-              ),
-              env: z.record(z.string(), z.string()).optional(),
-            })
-            .strict(),
-        ]),
+        z.union(
+          [
+            z.enum(['feed', 'npm', 'pypi', 'github', 'gitlab', 'gitea']),
+            z
+              .object({
+                type: z.literal('command'),
+                name: z.string().min(1),
+                run: argv.describe(
+                  'The command; {version}, {tag}, {channel} are replaced and an argument "{artifacts}" becomes one argument per artifact.',
+                ),
+                env: z.record(z.string(), z.string()).optional(),
+              })
+              .strict(),
+          ],
+          {
+            error:
+              'expected one of "feed", "npm", "pypi", "github", "gitlab", "gitea", or a command {"type": "command", "name": …, "run": […]}',
+          },
+        ),
       )
       .default(['feed'])
       .describe(

@@ -33,6 +33,18 @@ export function forgeRepository(setting: string | null, repositoryUrl: string | 
   return path.includes('/') ? path : null;
 }
 
+/** Why a repository cannot name a project on this forge, or null: GitHub and Gitea take owner/name, GitLab a path or an id. */
+export function repositoryProblem(kind: ForgeKind, repository: string): string | null {
+  const parts = repository.split('/');
+  if (kind === 'gitlab') {
+    if (/^\d+$/.test(repository)) return null;
+    return parts.length >= 2 && parts.every((p) => p !== '')
+      ? null
+      : 'expected a project path (group/name) or a numeric id';
+  }
+  return parts.length === 2 && parts.every((p) => p !== '') ? null : 'expected owner/name';
+}
+
 export function releaseTitle(template: string, values: { project: string; version: string; tag: string }): string {
   return template.replace(/\{(project|version|tag)\}/g, (_m, k: 'project' | 'version' | 'tag') => values[k]);
 }

@@ -80,6 +80,11 @@ describe('core metadata and the legacy upload form (as twine and Warehouse read 
     assert.match(checkDistribution('x-1.0.0.tar.gz', rst, '1.0.0').warnings[0]!, /no Description-Content-Type/);
   });
 
+  it('reads header names in any case (core metadata is case-insensitive)', () => {
+    const m = parseCoreMetadata('metadata-version: 2.1\nname: fx-lib\nversion: 0.5.0\n\nbody\n');
+    assert.deepEqual(checkDistribution('fx_lib-0.5.0-py3-none-any.whl', m, '0.5.0').errors, []);
+  });
+
   it('builds the form fields Warehouse reads, repeated ones repeated', () => {
     const m = parseCoreMetadata(METADATA);
     const fields = uploadFields(m, distributionOf('aiogram_sentinel-1.3.0b2-py3-none-any.whl')!, {

@@ -113,10 +113,17 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
     assert.equal(r.status, 2);
 
     // Yank: instances on stable now get 1.0.1; the feed keeps 1.0.0 with the reason.
+    // The repository's CHANGELOG.md says so too, as Keep a Changelog shows a withdrawn release.
+    await writeFile(
+      join(repo.dir, 'CHANGELOG.md'),
+      '# Changelog\n\n## [1.0.1] - 2026-01-02\n\n### Fixed\n\n- login\n\n## [1.0.0] - 2026-01-01\n',
+    );
     r = await cli('yank', '1.0.1', '--reason', 'breaks login', '--dry-run');
     assert.match(r.stdout, /would yank 1\.0\.1 from stable/);
+    assert.match(r.stdout, /would mark 1\.0\.1 \[YANKED\] in CHANGELOG\.md/);
     r = await cli('yank', '1.0.1', '--reason', 'breaks login');
     assert.equal(r.status, 0, r.stderr);
+    assert.match(await readFile(join(repo.dir, 'CHANGELOG.md'), 'utf8'), /^## \[1\.0\.1\] - 2026-01-02 \[YANKED\]$/m);
     r = await cli('feed', 'verify', '--json');
     assert.equal(r.status, 0, r.stderr);
     const seen = JSON.parse(r.stdout) as { channels: { channel: string; newest: string | null; yanked: string[] }[] };

@@ -1,6 +1,9 @@
 import semver from 'semver';
 import { ReleaseAttributor } from '../core/changelog/attribute.ts';
-import { parseChangelog, serializeChangelog, type ChangelogDocument } from '../core/changelog/document.ts';
+import { join } from 'node:path';
+import { markYanked, parseChangelog, serializeChangelog, type ChangelogDocument } from '../core/changelog/document.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
+import { readOptional } from '../io/optional-read.ts';
 import { buildEntries, mayAppear, mayAppearRaw, type ReleaseChanges } from '../core/changelog/entries.ts';
 import { linkContext } from '../core/changelog/links.ts';
 import { mergeChangelog } from '../core/changelog/merge.ts';
@@ -232,4 +235,27 @@ export async function buildChangelog(options: ChangelogOptions): Promise<Changel
     walks: ordered ? 1 : 2,
     skippedTags: history.tags.skipped,
   };
+}
+
+/**
+ * `slipway yank` in the repository: the version's changelog section marked [YANKED] (written
+ * atomically, left for the maintainer to commit). Null when there is no changelog or no section.
+ */
+export async function markYankedInChangelog(
+  root: string,
+  config: ResolvedConfig,
+  version: string,
+  dryRun: boolean,
+): Promise<{ file: string; changed: boolean } | null> {
+  const file = join(root, config.changelog.file);
+  const text = await readOptional(file, 'utf8');
+  if (text === null) return null;
+  const doc = parseChangelog(text);
+  if (!doc.blocks.some((b) => b.kind === 'release' && b.version === version)) return null;
+  const changed = markYanked(doc, version);
+  if (changed && !dryRun) {
+    const out = serializeChangelog(doc);
+    await writeFileAtomic(file, text.includes('\r\n') ? out.replace(/\n/g, '\r\n') : out);
+  }
+  return { file: config.changelog.file, changed };
 }

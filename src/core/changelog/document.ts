@@ -146,3 +146,14 @@ export function parseBlock(lines: readonly string[]): ParsedBlock {
   while (intro.length > 0 && intro[0]!.trim() === '') intro.shift();
   return { intro, sections };
 }
+
+/**
+ * Marks a release's heading `[YANKED]`, as Keep a Changelog says a withdrawn release is shown
+ * ("## [0.0.5] - 2014-12-13 [YANKED]"). False when the version has no section or is marked already.
+ */
+export function markYanked(doc: ChangelogDocument, version: string): boolean {
+  const block = doc.blocks.find((b) => b.kind === 'release' && b.version === version);
+  if (block === undefined || /\[YANKED\]/i.test(block.heading)) return false;
+  block.heading = `${block.heading.trimEnd()} [YANKED]`;
+  return true;
+}

@@ -137,4 +137,39 @@ describe('planning on real histories', () => {
     const off = await runCli(['release', '--dry-run'], { cwd: repo.dir });
     assert.equal(off.status, 0, off.stderr);
   });
+
+  it('a new major writes its UPGRADING.md section in the release commit, and the notes link to it', async () => {
+    const repo = await scratchRepo();
+    await repo.commit('feat: first', {
+      '.gitignore': '.slipway/\n',
+      'slipway.json': '{ "upgrading": { "steps": ["Run `aipanel update`: migrations apply automatically."] } }\n',
+    });
+    await repo.tag('v1.0.0');
+    await repo.commit(
+      'feat(config)!: rename server.ssl_mode to server.tls.mode\n\nBREAKING CHANGE: Automatic migration handles this. No action needed.',
+    );
+    await repo.commit('feat(api)!: drop the v1 sites endpoint');
+    const dry = await runCli(['release', '--dry-run', '--json'], { cwd: repo.dir });
+    assert.equal(dry.status, 0, dry.stderr);
+    const planned = JSON.parse(dry.stdout) as { plan: { checks: string[]; steps: { step: string; does: string }[] } };
+    assert.ok(
+      planned.plan.checks.some((c) => /"drop the v1 sites endpoint" is breaking and has no migration note/.test(c)),
+    );
+    assert.match(
+      planned.plan.steps.find((s) => s.step === 'changelog')!.does,
+      /UPGRADING\.md: Upgrading from v1\.x to v2\.0/,
+    );
+    const r = await runCli(['release'], { cwd: repo.dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(await repo.git('show', '--stat', '--format=', 'HEAD'), /UPGRADING\.md/);
+    const guide = await readFile(join(repo.dir, 'UPGRADING.md'), 'utf8');
+    assert.match(
+      guide,
+      /## Upgrading from v1\.x to v2\.0\n\n### Breaking changes\n\n1\. \*\*config: rename server\.ssl_mode to server\.tls\.mode\*\*\n   - Automatic migration handles this\. No action needed\.\n\n2\. \*\*api: drop the v1 sites endpoint\*\*/,
+    );
+    assert.match(guide, /### Migration steps\n\n1\. Run `aipanel update`/);
+    const notes = await runCli(['notes', '2.0.0'], { cwd: repo.dir });
+    assert.equal(notes.status, 0, notes.stderr);
+    assert.match(notes.stdout, /\(UPGRADING\.md#upgrading-from-v1x-to-v20\)/);
+  });
 });

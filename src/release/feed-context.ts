@@ -61,8 +61,12 @@ export async function judgePromotion(
   );
 }
 
-/** What a release commit may touch: the version files and the changelog, relative to the repository. */
+/** What a release commit may touch: the version files, the changelog and UPGRADING.md, relative to the repository. */
 export async function releaseFilesOf(root: string, config: ResolvedConfig): Promise<string[]> {
   const files = await resolveVersionFiles(root, config).catch(() => []);
-  return [...files.map((f) => f.path.split(sep).join('/')), config.changelog.file];
+  return [
+    ...files.map((f) => f.path.split(sep).join('/')),
+    config.changelog.file,
+    ...(config.upgrading.file === null ? [] : [config.upgrading.file]),
+  ];
 }

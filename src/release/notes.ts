@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import semver from 'semver';
+import { headingAnchor, upgradingHeading } from '../core/changelog/upgrading.ts';
 import { parseChangelog } from '../core/changelog/document.ts';
 import { compareUrl, linkContext } from '../core/changelog/links.ts';
 import type { ResolvedConfig } from '../core/config/schema.ts';
@@ -127,7 +128,10 @@ export async function buildNotes(options: NotesOptions): Promise<{ markdown: str
     highlights: [...breakingChanges, ...(sections.find((s) => s.title === 'Added')?.entries ?? [])].map(firstLine),
     sections,
     breakingChanges,
-    migrationGuide: config.notes.migrationGuide === null ? null : fillPlaceholders(config.notes.migrationGuide, values),
+    migrationGuide:
+      config.notes.migrationGuide !== null
+        ? fillPlaceholders(config.notes.migrationGuide, values)
+        : upgradingLink(config, version, versions, values.tag),
     install: config.notes.install === null ? null : fillPlaceholders(config.notes.install, values),
     compareUrl: compareUrl(ctx, previousVersion, version),
     links: config.notes.links.map((l) => ({ label: l.label, url: fillPlaceholders(l.url, values) })),
@@ -152,4 +156,23 @@ export async function buildNotes(options: NotesOptions): Promise<{ markdown: str
     source = templatePath;
   }
   return { markdown: renderNotes(template, context, source), context };
+}
+
+/**
+ * Where the notes' migration guide points when notes.migrationGuide is not set: the section of
+ * UPGRADING.md a new major opens (on the repository at the tag, or the file path without one).
+ */
+function upgradingLink(
+  config: ResolvedConfig,
+  version: string,
+  versions: readonly string[],
+  tag: string,
+): string | null {
+  if (config.upgrading.file === null) return null;
+  const base = versions.find((v) => semver.lt(v, version) && semver.prerelease(v) === null) ?? null;
+  const heading = upgradingHeading(version, base);
+  if (heading === null) return null;
+  const repo = linkContext(config).repository;
+  const file = config.upgrading.file;
+  return `${repo === null ? file : `${repo}/blob/${tag}/${file}`}#${headingAnchor(heading)}`;
 }

@@ -38,6 +38,8 @@ import { computeNext } from './next.ts';
 import { buildNotes } from './notes.ts';
 import { announce, preflight, publishTarget, releaseFeed as feedContext, type TargetOutcome } from './publishers.ts';
 import { tagSigning } from '../core/publish/sign.ts';
+import { mergeUpgrading, upgradingHeading, type BreakingItem } from '../core/changelog/upgrading.ts';
+import type { ParsedCommit } from '../core/commit/types.ts';
 import { pythonPackages } from './publish-pypi.ts';
 import { command, fill, placeholders, runStep, type PlannedCommand, type StepResult } from './run-step.ts';
 
@@ -76,6 +78,8 @@ export interface ReleasePlan {
   checklist: { item: string; confirmed: boolean }[];
   versionFiles: { path: string; from: string[]; to: string }[];
   changelog: { file: string; changed: boolean } | null;
+  /** The UPGRADING.md section a new major opens, when it has breaking changes. */
+  upgrading: { file: string; heading: string; changed: boolean; items: BreakingItem[] } | null;
   commitMessage: string | null;
   tagMessage: string | null;
   sign: boolean;
@@ -310,6 +314,7 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
 
   let versionFiles: VersionChange[] = [];
   let changelog: ReleasePlan['changelog'] = null;
+  let upgrading: ReleasePlan['upgrading'] = null;
   if (!nightly) {
     const files = await resolveVersionFiles(root, config);
     versionFiles = await planVersionWrite(root, files, version);
@@ -330,6 +335,16 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
         date: options.date,
       });
       changelog = { file: config.changelog.file, changed: built.changed };
+    }
+    const heading = config.upgrading.file === null ? null : upgradingHeading(version, next.base);
+    const items = breakingItems(next.selection.included);
+    if (heading !== null && items.length > 0) {
+      const existing = await readFile(join(root, config.upgrading.file!), 'utf8').catch(() => null);
+      const merged = mergeUpgrading(existing, heading, items, config.upgrading.steps);
+      upgrading = { file: config.upgrading.file!, heading, changed: merged.changed, items };
+      for (const i of items)
+        if (i.notes.length === 0)
+          checks.push(`warning: "${i.subject}" is breaking and has no migration note (a BREAKING CHANGE: footer)`);
     }
   }
 
@@ -401,7 +416,10 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
   const post = config.release.post.map((p) => command(p.name, p.run, values, p.env));
   const commitMessage = nightly ? null : fill(config.release.commitMessage, values);
   const tagMessage = tag === null ? null : fill(config.release.tagMessage, values);
-  const willCommit = versionFiles.some((c) => c.from.some((f) => f !== c.to)) || changelog?.changed === true;
+  const willCommit =
+    versionFiles.some((c) => c.from.some((f) => f !== c.to)) ||
+    changelog?.changed === true ||
+    upgrading?.changed === true;
   const steps: ReleasePlan['steps'] = [
     {
       step: 'gates',
@@ -430,7 +448,7 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
           ? nightly
             ? 'nightly builds get no changelog section'
             : 'prerelease sections are off (changelog.prereleases)'
-          : `${changelog.file}: section ${version}`,
+          : `${changelog.file}: section ${version}${upgrading === null ? '' : `; ${upgrading.file}: ${upgrading.heading.replace(/^#+\s*/, '')}`}`,
       skipped: changelog === null,
     },
     {
@@ -511,6 +529,7 @@ export async function planRelease(options: ReleaseOptions): Promise<ReleasePlan>
     checklist,
     versionFiles: versionFiles.map(({ path, from, to }) => ({ path, from, to })),
     changelog,
+    upgrading,
     commitMessage,
     tagMessage,
     sign,
@@ -655,6 +674,11 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
         path: plan.changelog.file,
         text: await readFile(join(root, plan.changelog.file), 'utf8').catch(() => null),
       });
+    if (plan.upgrading !== null)
+      undo.push({
+        path: plan.upgrading.file,
+        text: await readFile(join(root, plan.upgrading.file), 'utf8').catch(() => null),
+      });
     journal = {
       schema: 1,
       version: plan.version,
@@ -743,7 +767,19 @@ export async function runRelease(options: ReleaseOptions): Promise<ReleaseOutcom
           writes.push({ path: plan.changelog.file, text: built.text });
         }
       }
-      await record('changelog', plan.changelog === null ? 'skipped' : 'done', plan.changelog?.file ?? '');
+      if (plan.upgrading !== null) {
+        const existing = await readFile(join(root, plan.upgrading.file), 'utf8').catch(() => null);
+        const merged = mergeUpgrading(existing, plan.upgrading.heading, plan.upgrading.items, config.upgrading.steps);
+        if (merged.changed) {
+          await wrote(plan.upgrading.file, merged.text);
+          writes.push({ path: plan.upgrading.file, text: merged.text });
+        }
+      }
+      await record(
+        'changelog',
+        plan.changelog === null && plan.upgrading === null ? 'skipped' : 'done',
+        [plan.changelog?.file, plan.upgrading?.file].filter((f) => f !== undefined).join(', '),
+      );
 
       await begin('commit', plan.steps[4]!.does);
       if (plan.tag !== null) {
@@ -931,6 +967,7 @@ function planResume(options: ReleaseOptions, journal: ReleaseJournal): ReleasePl
     checklist: [],
     versionFiles: [],
     changelog: null,
+    upgrading: null,
     commitMessage: null,
     tagMessage: null,
     sign: false,
@@ -1066,7 +1103,13 @@ async function finish(
   });
   await attempt('publish', resumeHint, async () => {
     const input = await publishInput();
+    const skipped: string[] = [];
     for (const target of config.release.publish) {
+      // "feed" is the default target: without release.feed there is no feed, and nothing to do.
+      if (target === 'feed' && config.release.feed === null) {
+        skipped.push('feed: none (release.feed)');
+        continue;
+      }
       const r = await publishTarget(target, input);
       outcomes.push(r);
       if (r.feed !== undefined)
@@ -1078,8 +1121,8 @@ async function finish(
         };
     }
     return outcomes.length === 0
-      ? ['skipped', 'no publish targets']
-      : ['done', outcomes.map((o) => o.detail).join('; ')];
+      ? ['skipped', skipped.join('; ') || 'no publish targets']
+      : ['done', [...outcomes.map((o) => o.detail), ...skipped].join('; ')];
   });
 
   // Published, the release is done whatever the announcements and post steps say: their failure
@@ -1195,4 +1238,12 @@ async function releaseTag(options: ReleaseOptions, tagName: string): Promise<Rel
   await writeJournal(root, journal);
   const done = await finish(options, journal, false, plan);
   return { ...done, plan, gateResults };
+}
+
+/** The breaking changes of a release's commits, with their BREAKING CHANGE notes. */
+function breakingItems(commits: readonly ParsedCommit[]): BreakingItem[] {
+  return commits
+    .filter((c) => c.breaking)
+    .reverse()
+    .map((c) => ({ subject: c.subject, scope: c.scope, notes: c.breakingNotes }));
 }

@@ -546,6 +546,26 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    upgrading: z
+      .object({
+        file: z
+          .string()
+          .min(1)
+          .nullable()
+          .default('UPGRADING.md')
+          .describe('The upgrade guide a new major writes its section into (null: none).'),
+        steps: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            'The numbered migration steps of each section (e.g. "Run `aipanel update`: migrations apply automatically.").',
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        'UPGRADING.md: per major, the breaking changes with their BREAKING CHANGE notes, then the migration steps.',
+      ),
     changelog: Changelog.prefault({}),
     notes: Notes.prefault({}),
     links: Links.prefault({}),

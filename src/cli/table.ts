@@ -76,6 +76,38 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: m(() => import('./commands/calendar.ts')),
   },
   {
+    path: ['advisory'],
+    summary: 'security advisories (OSV): new, list, show, publish',
+    after:
+      '\nAdvisories are OSV JSON files in security.advisories (default advisories/), private until published.\nA commit with a "Fixes-Advisory: <id>" footer fixes one: its ranges are computed from the releases.',
+  },
+  {
+    path: ['advisory', 'new'],
+    summary: 'write a new advisory (private until published)',
+    load: m(() => import('./commands/advisory-new.ts')),
+  },
+  {
+    path: ['advisory', 'list'],
+    summary: 'list the advisories, their severity and fixed releases',
+    load: m(() => import('./commands/advisory-list.ts')),
+  },
+  {
+    path: ['advisory', 'show'],
+    summary: "print an advisory's OSV JSON, ranges computed from the tags",
+    load: m(() => import('./commands/advisory-show.ts')),
+  },
+  {
+    path: ['advisory', 'publish'],
+    summary: 'make an advisory public once fixed (after its disclosure time)',
+    load: m(() => import('./commands/advisory-publish.ts')),
+  },
+  { path: ['security'], summary: 'the security lane' },
+  {
+    path: ['security', 'status'],
+    summary: 'open advisories against the fix SLA (security.slaHours); exit 1 past it',
+    load: m(() => import('./commands/security-status.ts')),
+  },
+  {
     path: ['ci'],
     summary: 'write the release job for GitHub Actions (--github) or GitLab CI (--gitlab)',
     load: m(() => import('./commands/ci.ts')),

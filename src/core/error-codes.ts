@@ -37,6 +37,10 @@ export const ERROR_CATALOGUE = {
   // A release (slipway release)
   BRANCH_NOT_ALLOWED: { exit: 1, hint: 'check out a branch the channel allows (release.branches in slipway.json)' },
   DIRTY_TREE: { exit: 1, hint: 'commit or stash the changes first (git status shows them)' },
+  ADVISORY_INVALID: { exit: 1, hint: 'fix the advisory file, or write a new one with slipway advisory new' },
+  ADVISORY_UNKNOWN: { exit: 1, hint: 'slipway advisory list shows the advisories' },
+  ADVISORY_EMBARGOED: { exit: 1, hint: 'wait for the disclosure time' },
+  ADVISORY_UNFIXED: { exit: 1, hint: 'release the fix first' },
   DEPRECATION_POLICY: { exit: 1, hint: 'deprecate the item in a minor release first, or set deprecation.minMinors' },
   TAG_EXISTS: { exit: 1, hint: 'the version is tagged already; see `slipway next` for the next free one' },
   GATE_FAILED: { exit: 1, hint: 'fix what the gate reports, then run slipway release again' },

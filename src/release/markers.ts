@@ -8,6 +8,9 @@ import { selectCommits } from '../core/version/bump.ts';
 import { readCommits } from '../git/log.ts';
 import { tagsMergedInto } from '../git/refs.ts';
 import { listTags } from '../git/tags.ts';
+import { isEmbargoed } from '../core/advisory/osv.ts';
+import { SEVERITIES } from '../core/feed/manifest.ts';
+import { loadAdvisories } from './advisory.ts';
 
 /**
  * The security and breaking markers of `version` built from `commit`: the commits since the
@@ -29,5 +32,30 @@ export async function markersOf(
   await readCommits(root, { revisions: base === null ? [commit] : [commit, `^${base.commit}`] }, (raw) =>
     commits.push(parseCommit(raw)),
   );
-  return releaseMarkers(selectCommits(commits).included);
+  const included = selectCommits(commits).included;
+  const markers = releaseMarkers(included);
+  // A "Fixes-Advisory: <id>" footer makes a security release of the advisory's severity; the
+  // advisory is named only once it is public (an embargoed one stays out of notes and manifests).
+  const ids = included.flatMap((c) =>
+    c.footers.filter((f) => f.token.toLowerCase() === 'fixes-advisory').map((f) => f.value.trim()),
+  );
+  if (ids.length === 0) return markers;
+  const all = await loadAdvisories(root, config).catch(() => []);
+  const now = new Date();
+  let severity = markers.security?.severity ?? null;
+  let advisory = markers.security?.advisory ?? null;
+  for (const id of ids) {
+    const a = all.find((x) => x.id === id);
+    const own = a?.database_specific.severity ?? 'medium';
+    if (severity === null || SEVERITIES.indexOf(own) > SEVERITIES.indexOf(severity)) severity = own;
+    if (advisory === null && a !== undefined && !isEmbargoed(a, now)) advisory = a.aliases?.[0] ?? a.id;
+  }
+  return {
+    ...markers,
+    security: { severity: severity!, advisory },
+    because: {
+      ...markers.because,
+      security: [...markers.because.security, ...ids.map((id) => `Fixes-Advisory: ${id}`)],
+    },
+  };
 }

@@ -546,6 +546,34 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    security: z
+      .object({
+        advisories: z
+          .string()
+          .min(1)
+          .default('advisories')
+          .describe('The folder of advisories (OSV JSON, one file per advisory), relative to the repository.'),
+        idPrefix: z
+          .string()
+          .regex(/^[A-Z][A-Z0-9-]*$/, 'expected upper-case letters, digits and dashes, e.g. "AIPANEL-SA"')
+          .nullable()
+          .default(null)
+          .describe('Advisory ids are <idPrefix>-<year>-<n>; null: the project name in capitals, then -SA.'),
+        slaHours: z
+          .number()
+          .positive()
+          .default(48)
+          .describe('Hours from disclosure within which a fix must be released (slipway security status checks it).'),
+        ecosystem: z
+          .string()
+          .min(1)
+          .nullable()
+          .default(null)
+          .describe('The OSV ecosystem of the package (npm, PyPI, crates.io, …); null: from the version files.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The security lane: advisories, their ids, and the time a fix may take.'),
     upgrading: z
       .object({
         file: z

@@ -1,0 +1,283 @@
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import semver from 'semver';
+import {
+  computeRanges,
+  fixedVersions,
+  isEmbargoed,
+  nextAdvisoryId,
+  type OsvAdvisory,
+  type OsvEvent,
+} from '../core/advisory/osv.ts';
+import type { ResolvedConfig } from '../core/config/schema.ts';
+import { SlipwayError } from '../core/errors.ts';
+import type { Severity } from '../core/feed/manifest.ts';
+import { classifyTags } from '../core/version/tags.ts';
+import { commitsMentioning, resolveCommit, tagsContaining } from '../git/refs.ts';
+import { listTags } from '../git/tags.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
+import { resolveVersionFiles } from '../project/version-files/index.ts';
+
+/**
+ * The security lane's advisories: OSV JSON files in the repository (security.advisories), their
+ * ranges computed from the tags (introduced at the first release holding the vulnerable commit,
+ * fixed at each release holding a commit with a `Fixes-Advisory: <id>` footer), kept private
+ * until published and disclosed.
+ */
+
+export const FIXES_FOOTER = 'Fixes-Advisory';
+
+const dirOf = (root: string, config: ResolvedConfig): string => join(root, config.security.advisories);
+
+export function idPrefixOf(config: ResolvedConfig, root: string): string {
+  return config.security.idPrefix ?? `${(config.name ?? basename(root)).toUpperCase().replace(/[^A-Z0-9]+/g, '-')}-SA`;
+}
+
+async function ecosystemOf(root: string, config: ResolvedConfig): Promise<string> {
+  if (config.security.ecosystem !== null) return config.security.ecosystem;
+  const files = await resolveVersionFiles(root, config).catch(() => []);
+  const kinds = files.map((f) => basename(f.path));
+  if (kinds.includes('package.json')) return 'npm';
+  if (kinds.includes('pyproject.toml')) return 'PyPI';
+  if (kinds.includes('Cargo.toml')) return 'crates.io';
+  return 'GIT';
+}
+
+function parse(text: string, file: string): OsvAdvisory {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new SlipwayError('ADVISORY_INVALID', `${file} is not JSON: ${(error as Error).message}`);
+  }
+  const a = data as Partial<OsvAdvisory> | null;
+  if (
+    a === null ||
+    typeof a !== 'object' ||
+    typeof a.id !== 'string' ||
+    typeof a.summary !== 'string' ||
+    !Array.isArray(a.affected) ||
+    typeof a.database_specific !== 'object'
+  )
+    throw new SlipwayError(
+      'ADVISORY_INVALID',
+      `${file} is not an advisory (expected OSV JSON with id, summary, affected and database_specific); slipway advisory new writes one`,
+    );
+  return a as OsvAdvisory;
+}
+
+export async function loadAdvisories(root: string, config: ResolvedConfig): Promise<OsvAdvisory[]> {
+  const dir = dirOf(root, config);
+  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [] as string[];
+    throw error;
+  });
+  const out: OsvAdvisory[] = [];
+  for (const n of names.filter((x) => x.endsWith('.json')).sort())
+    out.push(parse(await readFile(join(dir, n), 'utf8'), join(config.security.advisories, n)));
+  return out;
+}
+
+export async function loadAdvisory(root: string, config: ResolvedConfig, id: string): Promise<OsvAdvisory> {
+  const all = await loadAdvisories(root, config);
+  const a = all.find((x) => x.id === id || x.aliases?.includes(id));
+  if (a === undefined)
+    throw new SlipwayError(
+      'ADVISORY_UNKNOWN',
+      `no advisory ${id} in ${config.security.advisories}/ (it has ${all.map((x) => x.id).join(', ') || 'none'})`,
+    );
+  return a;
+}
+
+async function save(root: string, config: ResolvedConfig, a: OsvAdvisory): Promise<string> {
+  const dir = dirOf(root, config);
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${a.id}.json`);
+  await writeFileAtomic(file, `${JSON.stringify(a, null, 2)}\n`);
+  return join(config.security.advisories, `${a.id}.json`);
+}
+
+/** The stable releases, and for a version the first release of its line (where a later range starts). */
+async function releases(root: string, config: ResolvedConfig) {
+  const tags = classifyTags(await listTags(root), config.tagPrefix).releases.filter(
+    (t) => semver.prerelease(t.version) === null,
+  );
+  const lineStart = (v: string): string => {
+    const line = (x: string): string =>
+      config.lifecycle.line === 'minor' || semver.major(x) === 0
+        ? `${semver.major(x)}.${semver.minor(x)}`
+        : `${semver.major(x)}`;
+    const same = tags
+      .filter((t) => line(t.version) === line(v))
+      .map((t) => t.version)
+      .sort(semver.compare);
+    return same[0] ?? v;
+  };
+  return { tags, lineStart };
+}
+
+/** The lowest stable release per line among the tags that contain a commit. */
+async function firstReleasesWith(root: string, config: ResolvedConfig, commit: string): Promise<string[]> {
+  const names = new Set(await tagsContaining(root, commit));
+  const { tags } = await releases(root, config);
+  const holding = tags
+    .filter((t) => names.has(t.name))
+    .map((t) => t.version)
+    .sort(semver.compare);
+  const byLine = new Map<string, string>();
+  for (const v of holding) {
+    const key =
+      config.lifecycle.line === 'minor' || semver.major(v) === 0
+        ? `${semver.major(v)}.${semver.minor(v)}`
+        : `${semver.major(v)}`;
+    if (!byLine.has(key)) byLine.set(key, v);
+  }
+  return [...byLine.values()];
+}
+
+/** The ranges from the repository: what `advisory list/show/publish` and the release refresh. */
+export async function refreshRanges(root: string, config: ResolvedConfig, a: OsvAdvisory): Promise<OsvAdvisory> {
+  if (a.database_specific.introducedIn === undefined) return a; // ranges given by hand
+  const { lineStart } = await releases(root, config);
+  const intro =
+    a.database_specific.introducedIn === null
+      ? null
+      : ((await firstReleasesWith(root, config, a.database_specific.introducedIn)).sort(semver.compare)[0] ?? null);
+  const fixes: string[] = [];
+  for (const c of await commitsMentioning(root, `${FIXES_FOOTER}: ${a.id}`))
+    fixes.push(...(await firstReleasesWith(root, config, c)));
+  const ranges = computeRanges(intro, fixes, lineStart);
+  return {
+    ...a,
+    affected: a.affected.map((x) => ({ ...x, ranges: ranges.map((events) => ({ type: 'SEMVER' as const, events })) })),
+  };
+}
+
+export interface NewAdvisory {
+  severity: Severity;
+  summary: string;
+  details: string | null;
+  cvss: { type: 'CVSS_V3' | 'CVSS_V4'; score: string } | null;
+  aliases: string[];
+  disclosed: string | null;
+  /** Given ranges ("<1.4.3"), or null to compute them from `introducedIn` and the fixes. */
+  ranges: OsvEvent[][] | null;
+  introducedIn: string | null;
+}
+
+export async function createAdvisory(
+  root: string,
+  config: ResolvedConfig,
+  input: NewAdvisory,
+  now: Date,
+  dryRun: boolean,
+): Promise<{ advisory: OsvAdvisory; file: string }> {
+  const existing = await loadAdvisories(root, config);
+  for (const alias of input.aliases) {
+    const dup = existing.find((a) => a.aliases?.includes(alias));
+    if (dup)
+      throw new SlipwayError(
+        'USAGE',
+        `${alias} is advisory ${dup.id} already; edit that one (slipway advisory show ${dup.id})`,
+      );
+  }
+  let introducedIn: string | null = null;
+  if (input.introducedIn !== null) {
+    introducedIn = await resolveCommit(root, input.introducedIn);
+    if (introducedIn === null)
+      throw new SlipwayError('USAGE', `--introduced ${input.introducedIn} is not a commit of this repository`);
+  }
+  const id = nextAdvisoryId(
+    idPrefixOf(config, root),
+    now.getUTCFullYear(),
+    existing.map((a) => a.id),
+  );
+  let advisory: OsvAdvisory = {
+    schema_version: '1.6.0',
+    id,
+    modified: now.toISOString(),
+    ...(input.aliases.length > 0 ? { aliases: input.aliases } : {}),
+    summary: input.summary,
+    details: input.details ?? input.summary,
+    ...(input.cvss ? { severity: [input.cvss] } : {}),
+    affected: [
+      {
+        package: { ecosystem: await ecosystemOf(root, config), name: config.name ?? basename(root) },
+        ranges: (input.ranges ?? [[{ introduced: '0' }]]).map((events) => ({ type: 'SEMVER' as const, events })),
+      },
+    ],
+    database_specific: {
+      severity: input.severity,
+      disclosed: input.disclosed,
+      ...(input.ranges === null ? { introducedIn } : {}),
+    },
+  };
+  advisory = await refreshRanges(root, config, advisory);
+  const file = dryRun ? join(config.security.advisories, `${id}.json`) : await save(root, config, advisory);
+  return { advisory, file };
+}
+
+/** Makes an advisory public: published now, disclosed now unless a (past) disclosure time was set. */
+export async function publishAdvisory(
+  root: string,
+  config: ResolvedConfig,
+  id: string,
+  now: Date,
+  dryRun: boolean,
+): Promise<{ advisory: OsvAdvisory; file: string; changed: boolean }> {
+  const a = await refreshRanges(root, config, await loadAdvisory(root, config, id));
+  const disclosed = a.database_specific.disclosed;
+  if (disclosed !== null && Date.parse(disclosed) > now.getTime())
+    throw new SlipwayError(
+      'ADVISORY_EMBARGOED',
+      `${a.id} is under embargo until ${disclosed}; it can be published from then (or change its disclosure time in ${config.security.advisories}/${a.id}.json)`,
+    );
+  if (fixedVersions(a).length === 0)
+    throw new SlipwayError(
+      'ADVISORY_UNFIXED',
+      `${a.id} has no fixed release yet: release the fix first (a commit with "${FIXES_FOOTER}: ${a.id}"), or publish it unfixed by editing its ranges`,
+    );
+  if (a.published !== undefined && !isEmbargoed(a, now))
+    return { advisory: a, file: join(config.security.advisories, `${a.id}.json`), changed: false };
+  const out: OsvAdvisory = {
+    ...a,
+    published: now.toISOString(),
+    modified: now.toISOString(),
+    database_specific: { ...a.database_specific, disclosed: disclosed ?? now.toISOString() },
+  };
+  const file = dryRun ? join(config.security.advisories, `${a.id}.json`) : await save(root, config, out);
+  return { advisory: out, file, changed: true };
+}
+
+export interface SlaRow {
+  id: string;
+  severity: Severity;
+  summary: string;
+  since: string;
+  hours: number;
+  fixed: string[];
+  overdue: boolean;
+  embargoed: boolean;
+}
+
+/** Advisories without a fixed release, and the hours since disclosure against security.slaHours. */
+export async function securityStatus(root: string, config: ResolvedConfig, now: Date): Promise<SlaRow[]> {
+  const rows: SlaRow[] = [];
+  for (const raw of await loadAdvisories(root, config)) {
+    const a = await refreshRanges(root, config, raw);
+    const fixed = fixedVersions(a);
+    const since = a.database_specific.disclosed ?? a.modified;
+    const hours = Math.max(0, (now.getTime() - Date.parse(since)) / 3_600_000);
+    rows.push({
+      id: a.id,
+      severity: a.database_specific.severity,
+      summary: a.summary,
+      since,
+      hours: Math.round(hours * 10) / 10,
+      fixed,
+      overdue: fixed.length === 0 && hours > config.security.slaHours,
+      embargoed: isEmbargoed(a, now),
+    });
+  }
+  return rows;
+}

@@ -100,7 +100,6 @@ export function preflight(
   for (const t of targets) {
     if (typeof t !== 'string' && (BUILT_IN as readonly string[]).includes(t.name))
       throw invalid(`release.publish has a command named "${t.name}", the name of a built-in target; rename it`);
-    if (t === 'npm') for (const c of Object.keys(config.release.npm.distTags)) channel('release.npm.distTags', c);
     if (t === 'pypi') {
       const p = config.release.pypi;
       const trusted =

@@ -1130,11 +1130,11 @@ async function finish(
   // even when an announcement failed.
   const announced: { failure: Error | null } = { failure: null };
   await attempt('announce', 'the release stands; fix the webhook and run slipway release --resume', async () => {
-    journal.finishedAt = stamp();
     const said = await announce(await publishInput(), outcomes);
     return said.length === 0 ? ['skipped', 'no announcements'] : ['done', said.join('; ')];
   }).catch((error: unknown) => {
     announced.failure = error as Error;
+    journal.finishedAt = stamp();
   });
 
   await attempt('post', 'the release stands; fix the step and run slipway release --resume', async () => {

@@ -113,8 +113,10 @@ describe('the JSON Schema', () => {
       'notes',
       'release',
       'repository',
+      'security',
       'tagPrefix',
       'types',
+      'upgrading',
       'versionFiles',
     ]);
     assert.equal(schema.additionalProperties, false);

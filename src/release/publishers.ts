@@ -10,11 +10,8 @@ import { sha256 } from '../io/hash.ts';
 import { KeyRing } from '../feed/key-ring.ts';
 import { openStore } from '../feed/store.ts';
 import type { FeedContext } from './feed-context.ts';
-import { markersOf } from './markers.ts';
-import { publish, type PublishOutcome } from './publish.ts';
-import { publishForge, type ForgeAsset } from './publish-forge.ts';
-import { publishNpm } from './publish-npm.ts';
-import { publishPypi } from './publish-pypi.ts';
+import type { PublishOutcome } from './publish.ts';
+import type { ForgeAsset } from './publish-forge.ts';
 import { networkReason, redact } from './redact.ts';
 import { renderSha256Sums, signBlob } from './release-view.ts';
 import { command, fill, placeholders, runStep } from './run-step.ts';
@@ -210,6 +207,8 @@ export async function publishTarget(target: PublishTarget, input: PublishInput):
         url: null,
       };
     }
+    // Each target's module is loaded when it publishes: a PyPI upload never loads octokit or TUF.
+    const { publish } = await import('./publish.ts');
     const r = await publish(ctx, {
       version: input.version,
       channel: input.channel,
@@ -229,6 +228,7 @@ export async function publishTarget(target: PublishTarget, input: PublishInput):
   if (target === 'npm') {
     const said: string[] = [];
     let changed = false;
+    const { publishNpm } = await import('./publish-npm.ts');
     for (const dir of config.release.npm.packages) {
       const r = await publishNpm({
         dir: join(input.root, dir),
@@ -251,6 +251,7 @@ export async function publishTarget(target: PublishTarget, input: PublishInput):
     };
   }
   if (target === 'pypi') {
+    const { publishPypi } = await import('./publish-pypi.ts');
     const r = await publishPypi({
       artifacts: input.artifacts,
       version: input.version,
@@ -273,6 +274,7 @@ export async function publishTarget(target: PublishTarget, input: PublishInput):
         `a ${target} release needs a tag, and a nightly has none; publish nightlies to the feed`,
       );
     const { assets, signed } = await forgeAssets(input);
+    const { publishForge } = await import('./publish-forge.ts');
     const r = await publishForge({
       forge: target,
       config,
@@ -324,6 +326,8 @@ export async function publishTarget(target: PublishTarget, input: PublishInput):
 
 /** Posts the announcements of release.announce for this channel; returns what was said where. */
 export async function announce(input: PublishInput, outcomes: readonly TargetOutcome[]): Promise<string[]> {
+  if (input.config.release.announce.length === 0) return [];
+  const { markersOf } = await import('./markers.ts');
   const markers = await markersOf(input.root, input.config, input.version, input.commit ?? 'HEAD').catch(() => null);
   const url = outcomes.find((o) => o.url !== null && /^https?:/.test(o.url))?.url ?? null;
   const said: string[] = [];

@@ -38,6 +38,8 @@ import { computeNext } from './next.ts';
 import { buildNotes } from './notes.ts';
 import { announce, preflight, publishTarget, releaseFeed as feedContext, type TargetOutcome } from './publishers.ts';
 import { tagSigning } from '../core/publish/sign.ts';
+import { JOURNAL, readJournal } from './journal.ts';
+export { readJournal } from './journal.ts';
 import { mergeUpgrading, upgradingHeading, type BreakingItem } from '../core/changelog/upgrading.ts';
 import type { ParsedCommit } from '../core/commit/types.ts';
 import { pythonPackages } from './publish-pypi.ts';
@@ -170,7 +172,6 @@ export interface ReleaseOutcome {
   published: { version: string; channel: string; changed: boolean; artifacts: number } | null;
 }
 
-const JOURNAL = join('.slipway', 'release.json');
 const GATE_RESULTS = join('.slipway', 'gates.json');
 
 /** The branches a channel takes when release.branches does not say. */
@@ -199,34 +200,6 @@ function expandBuilds(config: ResolvedConfig, values: Record<string, string>): P
         });
       }
   return builds;
-}
-
-export async function readJournal(root: string): Promise<ReleaseJournal | null> {
-  try {
-    const data = JSON.parse(await readFile(join(root, JOURNAL), 'utf8')) as Partial<ReleaseJournal> | null;
-    const ok =
-      data !== null &&
-      typeof data === 'object' &&
-      data.schema === 1 &&
-      typeof data.version === 'string' &&
-      typeof data.base === 'string' &&
-      typeof data.channel === 'string' &&
-      data.steps !== null &&
-      typeof data.steps === 'object' &&
-      Array.isArray(data.undo) &&
-      Array.isArray(data.artifacts);
-    if (!ok) throw new Error('it is not a journal Slipway wrote (damaged, or edited by hand)');
-    return data as ReleaseJournal;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new SlipwayError(
-      'RELEASE_UNFINISHED',
-      `${JOURNAL} cannot be read (${(error as Error).message}); if no release is under way, delete it (rm ${JOURNAL}) and check git status and git tag for anything a release left`,
-      {
-        cause: error,
-      },
-    );
-  }
 }
 
 async function writeJournal(root: string, journal: ReleaseJournal): Promise<void> {

@@ -2,7 +2,6 @@ import { stat } from 'node:fs/promises';
 import { SlipwayError } from '../../core/errors.ts';
 import { parseVersionArgument } from '../../core/version/tags.ts';
 import { tagCommit } from '../../git/write.ts';
-import { buildNotes } from '../../release/notes.ts';
 import { checkArtifacts } from '../../release/check-artifact.ts';
 import {
   announce,
@@ -13,7 +12,7 @@ import {
   targetName,
   type PublishTarget,
 } from '../../release/publishers.ts';
-import { readJournal } from '../../release/release.ts';
+import { readJournal } from '../../release/journal.ts';
 import { defineCommand, dryRun, json } from '../command.ts';
 import { loadProject } from '../context.ts';
 import { today } from '../output.ts';
@@ -81,7 +80,16 @@ export default defineCommand({
     const channel = flags.channel ?? channelFor(config, version);
     if (!config.channels.includes(channel))
       throw new SlipwayError('UNKNOWN_CHANNEL', `channel "${channel}" is not one of ${config.channels.join(', ')}`);
-    const notes = (await buildNotes({ cwd: root, config, version, template: null, date: today(ctx.io.env) })).markdown;
+    // Only the feed, a forge release and an announcement carry the notes: the rest skip the history read.
+    const carriesNotes =
+      target === 'feed' || ['github', 'gitlab', 'gitea'].includes(target as string) || flags.announce;
+    const notes = carriesNotes
+      ? (
+          await (
+            await import('../../release/notes.ts')
+          ).buildNotes({ cwd: root, config, version, template: null, date: today(ctx.io.env) })
+        ).markdown
+      : '';
     const input = {
       root,
       config,

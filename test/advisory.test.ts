@@ -12,14 +12,17 @@ describe('security advisories (OSV)', () => {
     await repo.commit('feat: first', {
       '.gitignore': '.slipway/\n',
       'package.json': '{ "name": "aipanel", "version": "1.0.0" }\n',
-      'slipway.json': '{ "name": "aiPanel", "versionFiles": ["package.json"] }\n',
+      'slipway.json': `${JSON.stringify({ name: 'aiPanel', versionFiles: ['package.json'], release: { feed: { dir: '.slipway/feed', keys: '.slipway/keys' } } })}\n`,
     });
     await repo.tag('v1.0.0');
     const flaw = await repo.commit('feat: log viewer');
     await repo.tag('v1.4.0');
     await repo.commit('feat!: new API');
     await repo.tag('v2.0.0');
-    const cli = (...args: string[]) => runCli(args, { cwd: repo.dir });
+    const cli = (...args: string[]) =>
+      runCli(args, { cwd: repo.dir, env: { SLIPWAY_KEY_PASSPHRASE: 'correct horse battery' } });
+    assert.equal((await cli('keys', 'init', '--keys', '.slipway/keys')).status, 0);
+    assert.equal((await cli('feed', 'init', '--keys', '.slipway/keys', '--feed', '.slipway/feed')).status, 0);
 
     const created = await cli(
       'advisory',
@@ -84,6 +87,9 @@ describe('security advisories (OSV)', () => {
 
     const published = await cli('advisory', 'publish', id);
     assert.equal(published.status, 0, published.stderr);
+    assert.match(published.stdout, /the feed's nightly, beta, stable carry it \(signed\)/);
+    const verify = await cli('feed', 'verify', '--feed', '.slipway/feed');
+    assert.equal(verify.status, 0, verify.stderr);
     const file = JSON.parse(await readFile(join(repo.dir, 'advisories', `${id}.json`), 'utf8')) as OsvAdvisory;
     assert.ok(file.published && file.database_specific.disclosed);
     notes = await cli('notes', '2.0.1');

@@ -1,3 +1,4 @@
+import { affecting, type AffectingAdvisory } from '../core/advisory/feed.ts';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppManifest } from '../core/app-manifest.ts';
@@ -43,6 +44,8 @@ export interface CheckResult {
   held: string | null;
   /** What an automatic check would do with it now. */
   decision: UpdateDecision;
+  /** The feed's advisories that affect the installed version, with the releases that fix them. */
+  advisories: AffectingAdvisory[];
 }
 
 export interface InstanceOptions {
@@ -223,7 +226,17 @@ export class Instance implements InstanceContext {
     const manifest = selection.target ? await client.manifest(selection.target.manifest) : null;
     const held = selection.target ? (state.rejected[selection.target.version] ?? null) : null;
     const decision = this.decide(state, selection);
-    return { current: state.current, channel: this.config.update.channel, selection, manifest, held, decision };
+    // An older feed has no advisories; one that cannot be read must not stop a check.
+    const advisories = affecting(await client.advisories(this.config.update.channel).catch(() => []), state.current);
+    return {
+      current: state.current,
+      channel: this.config.update.channel,
+      selection,
+      manifest,
+      held,
+      decision,
+      advisories,
+    };
   }
 
   stage(candidate: Candidate, client: FeedClient, progress?: (s: string) => void): ReturnType<typeof stageRelease> {

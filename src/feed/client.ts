@@ -8,6 +8,8 @@ import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { Updater } from 'tuf-js';
+import { advisoriesPath, type FeedAdvisories } from '../core/advisory/feed.ts';
+import type { OsvAdvisory } from '../core/advisory/osv.ts';
 import { SlipwayError } from '../core/errors.ts';
 import {
   ChannelIndexSchema,
@@ -88,6 +90,16 @@ export class FeedClient {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /** The public advisories a channel carries (signed with it); none when the feed has none. */
+  async advisories(channel: string): Promise<OsvAdvisory[]> {
+    const data = await this.readTarget(advisoriesPath(channel));
+    if (data === null) return [];
+    const doc = JSON.parse(data.toString('utf8')) as Partial<FeedAdvisories>;
+    if (doc.schema !== 1 || !Array.isArray(doc.advisories))
+      throw new SlipwayError('FEED_INVALID', `the feed's ${advisoriesPath(channel)} is not a list of advisories`);
+    return doc.advisories;
   }
 
   /** The feed's channels, least stable first (from its signed channels.json; older feeds: the defaults). */

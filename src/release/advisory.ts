@@ -281,3 +281,36 @@ export async function securityStatus(root: string, config: ResolvedConfig, now: 
   }
   return rows;
 }
+
+/**
+ * Every public advisory into the feed of release.feed, in each channel whose key is at hand
+ * (an offline channel key leaves that channel to a run where it is).
+ */
+export async function advisoriesToFeed(
+  root: string,
+  config: ResolvedConfig,
+  env: NodeJS.ProcessEnv,
+): Promise<{ channels: string[]; changed: boolean }> {
+  const now = new Date();
+  const { releaseFeed } = await import('./publishers.ts');
+  const { writeFeedAdvisories } = await import('./advisory-feed.ts');
+  const ctx = await releaseFeed(root, config, env, now);
+  const channels: Record<string, Awaited<ReturnType<typeof ctx.keys.load>>> = {};
+  for (const c of config.channels) {
+    const key = await ctx.keys.tryLoad(c);
+    if (key !== null) channels[c] = key;
+  }
+  if (Object.keys(channels).length === 0)
+    throw new SlipwayError(
+      'KEY_MISSING',
+      `no channel key (${config.channels.map((c) => `${c}.pem`).join(', ')}) in ${ctx.keys.dir}; the feed cannot carry the advisory`,
+    );
+  const keys = { snapshot: await ctx.keys.load('snapshot'), timestamp: await ctx.keys.load('timestamp'), channels };
+  const all = await Promise.all((await loadAdvisories(root, config)).map((a) => refreshRanges(root, config, a)));
+  return writeFeedAdvisories(
+    ctx.store,
+    keys,
+    all.filter((a) => !isEmbargoed(a, now)),
+    { now, expiry: config.feed.expiry },
+  );
+}

@@ -1,5 +1,6 @@
 import type { CheckResult } from '../../agent/instance.ts';
 import { findAgent } from '../../agent/remote.ts';
+import { affectingText } from '../../core/advisory/feed.ts';
 import { defineCommand, json, rootDir } from '../command.ts';
 import { layoutOf, openInstance } from '../instance-common.ts';
 
@@ -27,6 +28,7 @@ export default defineCommand({
       if (r.manifest?.notes) lines.push('', r.manifest.notes.trimEnd());
     }
     for (const y of r.selection.yanked) lines.push(`  ${y.version} was yanked: ${y.yanked!.reason}`);
+    for (const a of r.advisories ?? []) lines.push(`  ${affectingText(r.current!, a)}`);
     ctx.out.result(lines.join('\n'), r);
   },
 });

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { OsvAdvisory } from '../src/core/advisory/osv.ts';
+import { writeFeedAdvisories } from '../src/release/advisory-feed.ts';
+import { freePort, installRoot, sampleFeed } from './agent-helpers.ts';
+import { runCli } from './helpers.ts';
+
+/** Advisories in the signed feed: an installed instance knows whether its own version is affected. */
+describe('advisories in the feed', () => {
+  it('update check says which advisory affects the installed version and which release fixes it', async () => {
+    const feed = await sampleFeed();
+    await feed.release({ version: '0.4.1', schema: 1 });
+    const root = await installRoot();
+    const r0 = await runCli([
+      'install',
+      '--feed',
+      feed.url,
+      '--channel',
+      'stable',
+      '--root',
+      root,
+      '--trusted-root',
+      feed.rootFile,
+      '--port',
+      String(await freePort()),
+    ]);
+    assert.equal(r0.status, 0, r0.stderr);
+    await feed.release(
+      { version: '0.4.3', schema: 1 },
+      { security: { severity: 'critical', advisory: 'CVE-2026-9999' } },
+    );
+    const advisory: OsvAdvisory = {
+      schema_version: '1.6.0',
+      id: 'SAMPLE-SA-2026-001',
+      modified: '2026-12-01T00:00:00Z',
+      published: '2026-12-01T00:00:00Z',
+      aliases: ['CVE-2026-9999'],
+      summary: 'Path traversal in the file API',
+      details: 'x',
+      affected: [
+        {
+          package: { ecosystem: 'npm', name: 'sample' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0.4.0' }, { fixed: '0.4.3' }] }],
+        },
+      ],
+      database_specific: { severity: 'critical', disclosed: '2026-12-01T00:00:00Z' },
+    };
+    const first = await writeFeedAdvisories(feed.store, feed.keys, [advisory], { now: new Date() });
+    assert.equal(first.changed, true);
+    assert.equal(
+      (await writeFeedAdvisories(feed.store, feed.keys, [advisory], { now: new Date() })).changed,
+      false,
+      'the same list again changes nothing',
+    );
+
+    const text = await runCli(['update', 'check', '--root', root]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /available: 0\.4\.3 {2}SECURITY \(critical\)/);
+    assert.match(
+      text.stdout,
+      /0\.4\.1 is affected by SAMPLE-SA-2026-001 \(CVE-2026-9999\) \(critical\): Path traversal in the file API; fixed in 0\.4\.3/,
+    );
+    const json = JSON.parse((await runCli(['update', 'check', '--root', root, '--json'])).stdout) as {
+      advisories: { id: string; fixedIn: string[] }[];
+    };
+    assert.deepEqual(
+      json.advisories.map((a) => [a.id, a.fixedIn]),
+      [['SAMPLE-SA-2026-001', ['0.4.3']]],
+    );
+    // Once updated past the fix, nothing affects it.
+    assert.equal((await runCli(['update', '--root', root])).status, 0);
+    const after = JSON.parse((await runCli(['update', 'check', '--root', root, '--json'])).stdout) as {
+      advisories: unknown[];
+    };
+    assert.deepEqual(after.advisories, []);
+  });
+});

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { OsvAdvisory } from '../src/core/advisory/osv.ts';
+import { lifecyclePath } from '../src/core/lifecycle/feed.ts';
+import { lifecycleTable } from '../src/core/lifecycle/lifecycle.ts';
+import { changeFeed } from '../src/feed/session.ts';
 import { writeFeedAdvisories } from '../src/release/advisory-feed.ts';
 import { freePort, installRoot, sampleFeed } from './agent-helpers.ts';
 import { runCli } from './helpers.ts';
@@ -67,6 +70,25 @@ describe('advisories in the feed', () => {
       json.advisories.map((a) => [a.id, a.fixedIn]),
       [['SAMPLE-SA-2026-001', ['0.4.3']]],
     );
+    // The channel's lifecycle table: 0.4.x is security-only once 0.5.x is out.
+    const cycles = lifecycleTable(
+      [
+        { version: '0.4.1', date: '2026-01-01' },
+        { version: '0.5.0', date: '2026-06-01' },
+      ],
+      { supportMonths: 12, securityLines: null, line: 'major', eol: {} },
+      '2026-12-01',
+    );
+    await changeFeed(feed.store, async (session) => {
+      await session.putData('stable', lifecyclePath('stable'), JSON.stringify({ schema: 1, line: 'major', cycles }));
+      await session.commit(feed.keys, new Date());
+    });
+    const warned = await runCli(['update', 'check', '--root', root]);
+    assert.match(
+      warned.stdout,
+      /warning: 0\.4\.1 is on v0\.4\.x, which gets security fixes only until 2027-06-01; move to v0\.5\.x \(0\.5\.0\)/,
+    );
+
     // Once updated past the fix, nothing affects it.
     assert.equal((await runCli(['update', '--root', root])).status, 0);
     const after = JSON.parse((await runCli(['update', 'check', '--root', root, '--json'])).stdout) as {

@@ -1,4 +1,5 @@
 import { affecting, type AffectingAdvisory } from '../core/advisory/feed.ts';
+import { lineSupport, type LineSupport } from '../core/lifecycle/feed.ts';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppManifest } from '../core/app-manifest.ts';
@@ -46,6 +47,8 @@ export interface CheckResult {
   decision: UpdateDecision;
   /** The feed's advisories that affect the installed version, with the releases that fix them. */
   advisories: AffectingAdvisory[];
+  /** The support of the installed version's line (from the feed's lifecycle table), when the feed has one. */
+  support: LineSupport | null;
 }
 
 export interface InstanceOptions {
@@ -228,6 +231,7 @@ export class Instance implements InstanceContext {
     const decision = this.decide(state, selection);
     // An older feed has no advisories; one that cannot be read must not stop a check.
     const advisories = affecting(await client.advisories(this.config.update.channel).catch(() => []), state.current);
+    const table = await client.lifecycle(this.config.update.channel).catch(() => null);
     return {
       current: state.current,
       channel: this.config.update.channel,
@@ -236,6 +240,7 @@ export class Instance implements InstanceContext {
       held,
       decision,
       advisories,
+      support: table === null ? null : lineSupport(table, state.current),
     };
   }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Updater } from 'tuf-js';
 import { advisoriesPath, type FeedAdvisories } from '../core/advisory/feed.ts';
 import type { OsvAdvisory } from '../core/advisory/osv.ts';
+import { lifecyclePath, type FeedLifecycle } from '../core/lifecycle/feed.ts';
 import { SlipwayError } from '../core/errors.ts';
 import {
   ChannelIndexSchema,
@@ -100,6 +101,16 @@ export class FeedClient {
     if (doc.schema !== 1 || !Array.isArray(doc.advisories))
       throw new SlipwayError('FEED_INVALID', `the feed's ${advisoriesPath(channel)} is not a list of advisories`);
     return doc.advisories;
+  }
+
+  /** The lifecycle table a channel carries, or null on a feed that has none. */
+  async lifecycle(channel: string): Promise<FeedLifecycle | null> {
+    const data = await this.readTarget(lifecyclePath(channel));
+    if (data === null) return null;
+    const doc = JSON.parse(data.toString('utf8')) as Partial<FeedLifecycle>;
+    if (doc.schema !== 1 || !Array.isArray(doc.cycles))
+      throw new SlipwayError('FEED_INVALID', `the feed's ${lifecyclePath(channel)} is not a lifecycle table`);
+    return doc as FeedLifecycle;
   }
 
   /** The feed's channels, least stable first (from its signed channels.json; older feeds: the defaults). */

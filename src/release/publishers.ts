@@ -217,6 +217,11 @@ export async function publishTarget(target: PublishTarget, input: PublishInput):
       notes: input.notes,
       allow: input.allow,
     });
+    // The channel's lifecycle table, refreshed from the tags: instances on old lines are warned.
+    if (r.outcome === 'published' && ctx.repoRoot !== null) {
+      const { writeFeedLifecycle } = await import('./lifecycle-feed.ts');
+      await writeFeedLifecycle(ctx.store, await ctx.keys.online([input.channel]), ctx.repoRoot, config, input.now);
+    }
     return {
       target: 'feed',
       outcome: r.outcome === 'published' ? 'published' : 'unchanged',

@@ -29,6 +29,7 @@ export default defineCommand({
     }
     for (const y of r.selection.yanked) lines.push(`  ${y.version} was yanked: ${y.yanked!.reason}`);
     for (const a of r.advisories ?? []) lines.push(`  ${affectingText(r.current!, a)}`);
+    if (r.support?.warning) lines.push(`  warning: ${r.support.warning}`);
     ctx.out.result(lines.join('\n'), r);
   },
 });

@@ -13,6 +13,7 @@ import {
   type PublishTarget,
 } from '../../release/publishers.ts';
 import { readJournal } from '../../release/journal.ts';
+import { buildNotes } from '../../release/notes.ts';
 import { defineCommand, dryRun, json } from '../command.ts';
 import { loadProject } from '../context.ts';
 import { today } from '../output.ts';
@@ -83,13 +84,10 @@ export default defineCommand({
     // Only the feed, a forge release and an announcement carry the notes: the rest skip the history read.
     const carriesNotes =
       target === 'feed' || ['github', 'gitlab', 'gitea'].includes(target as string) || flags.announce;
-    const notes = carriesNotes
-      ? (
-          await (
-            await import('../../release/notes.ts')
-          ).buildNotes({ cwd: root, config, version, template: null, date: today(ctx.io.env) })
-        ).markdown
-      : '';
+    let notes = '';
+    if (carriesNotes) {
+      notes = (await buildNotes({ cwd: root, config, version, template: null, date: today(ctx.io.env) })).markdown;
+    }
     const input = {
       root,
       config,

@@ -51,14 +51,20 @@ describe('security advisories (OSV)', () => {
     assert.equal(status.status, 0, status.stderr);
     assert.equal((JSON.parse(status.stdout) as { open: number }).open, 1);
 
-    // The fix on main and on the 1.4.x maintenance line, each carrying the footer.
-    const fix = await repo.commit(`fix: escape log lines\n\nFixes-Advisory: ${id}`);
-    await repo.tag('v2.0.1');
+    // The fix on the 1.4.x maintenance line first: main's newest release is still affected.
     await repo.git('checkout', '-q', '-b', '1.4.x', 'v1.4.0');
-    // The backport: its own commit with the same footer.
-    await repo.commit(`fix: escape log lines\n\n(cherry picked from commit ${fix})\nFixes-Advisory: ${id}`);
+    await repo.commit(`fix: escape log lines\n\nFixes-Advisory: ${id}\n(cherry picked from commit 0123456)`);
     await repo.tag('v1.4.1');
     await repo.git('checkout', '-q', 'main');
+    const early = await cli('advisory', 'publish', id, '--dry-run');
+    assert.equal(early.status, 1);
+    assert.match(early.stderr, /still affects the newest release \(fixed so far in 1\.4\.1\)/);
+    status = await cli('security', 'status', '--json');
+    assert.equal((JSON.parse(status.stdout) as { open: number }).open, 1, 'open while main is affected');
+    // Then on main. Prose that mentions the footer is no fix.
+    await repo.commit(`docs: the ${'Fixes-Advisory'} footer goes on the fix\n\nNote: Fixes-Advisory: ${id} marks it.`);
+    await repo.commit(`fix: escape log lines\n\nfixes-advisory: ${id}`);
+    await repo.tag('v2.0.1');
 
     const shown = await cli('advisory', 'show', id);
     assert.equal(shown.status, 0, shown.stderr);

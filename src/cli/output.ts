@@ -53,8 +53,17 @@ export function today(env: NodeJS.ProcessEnv = process.env): string {
   return now.toISOString().slice(0, 10);
 }
 
+/** A real calendar day: 2025-02-30 does not roll over into March. */
+export function isDay(date: string): boolean {
+  return (
+    /^\d{4}-\d{2}-\d{2}$/.test(date) &&
+    !Number.isNaN(Date.parse(`${date}T00:00:00Z`)) &&
+    new Date(`${date}T00:00:00Z`).toISOString().startsWith(date)
+  );
+}
+
 export function checkDate(date: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
+  if (!isDay(date)) {
     throw new SlipwayError('USAGE', `--date expects YYYY-MM-DD, got "${date}"`);
   }
   return date;

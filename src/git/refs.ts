@@ -45,9 +45,3 @@ export async function tagsContaining(root: string, commit: string): Promise<stri
   const r = await runGit(root, ['tag', '--contains', commit, '--format=%(refname:strip=2)'], { okStatuses: [0, 129] });
   return r.status === 0 ? r.stdout.split('\n').filter((l) => l !== '') : [];
 }
-
-/** Commits on any branch or tag whose message holds `text` (a footer such as "Fixes-Advisory: X"). */
-export async function commitsMentioning(root: string, text: string): Promise<string[]> {
-  const r = await runGit(root, ['log', '--all', '--format=%H', '-F', `--grep=${text}`]);
-  return r.stdout.split('\n').filter((l) => l !== '');
-}

@@ -2,7 +2,8 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import semver from 'semver';
 import {
-  computeRanges,
+  openRange,
+  rangesFromReleases,
   fixedVersions,
   isEmbargoed,
   nextAdvisoryId,
@@ -11,9 +12,10 @@ import {
 } from '../core/advisory/osv.ts';
 import type { ResolvedConfig } from '../core/config/schema.ts';
 import { SlipwayError } from '../core/errors.ts';
-import type { Severity } from '../core/feed/manifest.ts';
+import { SEVERITIES, type Severity } from '../core/feed/manifest.ts';
 import { classifyTags } from '../core/version/tags.ts';
-import { commitsMentioning, resolveCommit, tagsContaining } from '../git/refs.ts';
+import { readCommits } from '../git/log.ts';
+import { resolveCommit, tagsContaining } from '../git/refs.ts';
 import { listTags } from '../git/tags.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { resolveVersionFiles } from '../project/version-files/index.ts';
@@ -30,7 +32,12 @@ export const FIXES_FOOTER = 'Fixes-Advisory';
 const dirOf = (root: string, config: ResolvedConfig): string => join(root, config.security.advisories);
 
 export function idPrefixOf(config: ResolvedConfig, root: string): string {
-  return config.security.idPrefix ?? `${(config.name ?? basename(root)).toUpperCase().replace(/[^A-Z0-9]+/g, '-')}-SA`;
+  if (config.security.idPrefix !== null) return config.security.idPrefix;
+  const name = (config.name ?? basename(root))
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return `${name === '' ? 'PROJECT' : name}-SA`;
 }
 
 async function ecosystemOf(root: string, config: ResolvedConfig): Promise<string> {
@@ -63,7 +70,30 @@ function parse(text: string, file: string): OsvAdvisory {
       'ADVISORY_INVALID',
       `${file} is not an advisory (expected OSV JSON with id, summary, affected and database_specific); slipway advisory new writes one`,
     );
-  return a as OsvAdvisory;
+  const adv = a as OsvAdvisory;
+  const bad = (why: string): SlipwayError =>
+    new SlipwayError(
+      'ADVISORY_INVALID',
+      `${file}: ${why}; fix it by hand, or write it again with slipway advisory new`,
+    );
+  if (!(SEVERITIES as readonly string[]).includes(adv.database_specific.severity))
+    throw bad(
+      `database_specific.severity is "${String(adv.database_specific.severity)}", expected one of ${SEVERITIES.join(', ')}`,
+    );
+  for (const key of ['disclosed', 'reported'] as const) {
+    const t = adv.database_specific[key];
+    if (t !== undefined && t !== null && (typeof t !== 'string' || Number.isNaN(Date.parse(t))))
+      throw bad(`database_specific.${key} is "${String(t)}", expected an ISO 8601 time such as 2026-12-04T09:00:00Z`);
+  }
+  if (adv.published !== undefined && Number.isNaN(Date.parse(adv.published)))
+    throw bad(`published is "${adv.published}", expected an ISO 8601 time`);
+  for (const affected of adv.affected)
+    for (const r of affected.ranges ?? [])
+      for (const e of r.events ?? [])
+        for (const [k, v] of Object.entries(e) as [string, unknown][])
+          if (!(k === 'introduced' && v === '0') && (typeof v !== 'string' || semver.valid(v) === null))
+            throw bad(`a range's "${k}" is "${String(v)}", expected a version such as 1.4.3`);
+  return adv;
 }
 
 export async function loadAdvisories(root: string, config: ResolvedConfig): Promise<OsvAdvisory[]> {
@@ -73,8 +103,19 @@ export async function loadAdvisories(root: string, config: ResolvedConfig): Prom
     throw error;
   });
   const out: OsvAdvisory[] = [];
-  for (const n of names.filter((x) => x.endsWith('.json')).sort())
-    out.push(parse(await readFile(join(dir, n), 'utf8'), join(config.security.advisories, n)));
+  const fileOf = new Map<string, string>();
+  for (const n of names.filter((x) => x.endsWith('.json')).sort()) {
+    const file = join(config.security.advisories, n);
+    const a = parse(await readFile(join(dir, n), 'utf8'), file);
+    const other = fileOf.get(a.id);
+    if (other !== undefined)
+      throw new SlipwayError(
+        'ADVISORY_INVALID',
+        `${other} and ${file} are both advisory ${a.id}; keep one (an id names one advisory)`,
+      );
+    fileOf.set(a.id, file);
+    out.push(a);
+  }
   return out;
 }
 
@@ -97,59 +138,49 @@ async function save(root: string, config: ResolvedConfig, a: OsvAdvisory): Promi
   return join(config.security.advisories, `${a.id}.json`);
 }
 
-/** The stable releases, and for a version the first release of its line (where a later range starts). */
-async function releases(root: string, config: ResolvedConfig) {
+/**
+ * The commits with a `Fixes-Advisory:` line naming the advisory (any case, one id or a list), at
+ * the start of a line of the message: a footer, also when `git cherry-pick -x` put its
+ * "(cherry picked from …)" line after it; prose that mentions the footer does not count.
+ */
+async function fixingCommits(root: string, id: string): Promise<string[]> {
+  const out: string[] = [];
+  const line = new RegExp(`^${FIXES_FOOTER}:\\s*(.+)$`, 'gim');
+  await readCommits(root, { revisions: ['--all', '-i', '-F', `--grep=${id}`] }, (raw) => {
+    for (const m of raw.body.matchAll(line))
+      if (m[1]!.split(/[\s,]+/).includes(id)) {
+        out.push(raw.sha);
+        return;
+      }
+  });
+  return out;
+}
+
+/**
+ * The ranges from the repository: every stable release that holds the flaw (all, when the
+ * introducing commit is unknown) and none of the fixing commits is affected. What `advisory
+ * list/show/publish` and `security status` read.
+ */
+export async function refreshRanges(root: string, config: ResolvedConfig, a: OsvAdvisory): Promise<OsvAdvisory> {
+  if (a.database_specific.introducedIn === undefined) return a; // ranges given by hand
   const tags = classifyTags(await listTags(root), config.tagPrefix).releases.filter(
     (t) => semver.prerelease(t.version) === null,
   );
-  const lineStart = (v: string): string => {
-    const line = (x: string): string =>
-      config.lifecycle.line === 'minor' || semver.major(x) === 0
-        ? `${semver.major(x)}.${semver.minor(x)}`
-        : `${semver.major(x)}`;
-    const same = tags
-      .filter((t) => line(t.version) === line(v))
-      .map((t) => t.version)
-      .sort(semver.compare);
-    return same[0] ?? v;
-  };
-  return { tags, lineStart };
-}
-
-/** The lowest stable release per line among the tags that contain a commit. */
-async function firstReleasesWith(root: string, config: ResolvedConfig, commit: string): Promise<string[]> {
-  const names = new Set(await tagsContaining(root, commit));
-  const { tags } = await releases(root, config);
-  const holding = tags
-    .filter((t) => names.has(t.name))
-    .map((t) => t.version)
-    .sort(semver.compare);
-  const byLine = new Map<string, string>();
-  for (const v of holding) {
-    const key =
-      config.lifecycle.line === 'minor' || semver.major(v) === 0
-        ? `${semver.major(v)}.${semver.minor(v)}`
-        : `${semver.major(v)}`;
-    if (!byLine.has(key)) byLine.set(key, v);
-  }
-  return [...byLine.values()];
-}
-
-/** The ranges from the repository: what `advisory list/show/publish` and the release refresh. */
-export async function refreshRanges(root: string, config: ResolvedConfig, a: OsvAdvisory): Promise<OsvAdvisory> {
-  if (a.database_specific.introducedIn === undefined) return a; // ranges given by hand
-  const { lineStart } = await releases(root, config);
-  const intro =
-    a.database_specific.introducedIn === null
-      ? null
-      : ((await firstReleasesWith(root, config, a.database_specific.introducedIn)).sort(semver.compare)[0] ?? null);
-  const fixes: string[] = [];
-  for (const c of await commitsMentioning(root, `${FIXES_FOOTER}: ${a.id}`))
-    fixes.push(...(await firstReleasesWith(root, config, c)));
-  const ranges = computeRanges(intro, fixes, lineStart);
+  const intro = a.database_specific.introducedIn;
+  const withFlaw = intro === null ? null : new Set(await tagsContaining(root, intro));
+  const withFix = new Set<string>();
+  for (const c of await fixingCommits(root, a.id)) for (const t of await tagsContaining(root, c)) withFix.add(t);
+  const nameOf = new Map(tags.map((t) => [t.version, t.name]));
+  const ranges = rangesFromReleases(
+    tags.map((t) => t.version),
+    (v) => (withFlaw === null || withFlaw.has(nameOf.get(v)!)) && !withFix.has(nameOf.get(v)!),
+  );
   return {
     ...a,
-    affected: a.affected.map((x) => ({ ...x, ranges: ranges.map((events) => ({ type: 'SEMVER' as const, events })) })),
+    affected: a.affected.map((x) => ({
+      ...x,
+      ranges: ranges.map((events) => ({ type: 'SEMVER' as const, events })),
+    })),
   };
 }
 
@@ -209,6 +240,7 @@ export async function createAdvisory(
     database_specific: {
       severity: input.severity,
       disclosed: input.disclosed,
+      reported: now.toISOString(),
       ...(input.ranges === null ? { introducedIn } : {}),
     },
   };
@@ -232,10 +264,10 @@ export async function publishAdvisory(
       'ADVISORY_EMBARGOED',
       `${a.id} is under embargo until ${disclosed}; it can be published from then (or change its disclosure time in ${config.security.advisories}/${a.id}.json)`,
     );
-  if (fixedVersions(a).length === 0)
+  if (openRange(a))
     throw new SlipwayError(
       'ADVISORY_UNFIXED',
-      `${a.id} has no fixed release yet: release the fix first (a commit with "${FIXES_FOOTER}: ${a.id}"), or publish it unfixed by editing its ranges`,
+      `${a.id} still affects the newest release${fixedVersions(a).length > 0 ? ` (fixed so far in ${fixedVersions(a).join(', ')})` : ''}: release the fix on the current line first (a commit with "${FIXES_FOOTER}: ${a.id}"), or publish it unfixed by giving its ranges by hand`,
     );
   if (a.published !== undefined && !isEmbargoed(a, now))
     return { advisory: a, file: join(config.security.advisories, `${a.id}.json`), changed: false };
@@ -256,6 +288,8 @@ export interface SlaRow {
   since: string;
   hours: number;
   fixed: string[];
+  /** The newest release is still affected. */
+  open: boolean;
   overdue: boolean;
   embargoed: boolean;
 }
@@ -266,7 +300,12 @@ export async function securityStatus(root: string, config: ResolvedConfig, now: 
   for (const raw of await loadAdvisories(root, config)) {
     const a = await refreshRanges(root, config, raw);
     const fixed = fixedVersions(a);
-    const since = a.database_specific.disclosed ?? a.modified;
+    // From when it was reported, or an earlier disclosure; an embargo (a future disclosure) does not delay it.
+    const times = [a.database_specific.reported, a.database_specific.disclosed, a.modified].filter(
+      (t): t is string => typeof t === 'string' && !Number.isNaN(Date.parse(t)) && Date.parse(t) <= now.getTime(),
+    );
+    const since = times.sort()[0] ?? a.modified;
+    const open = openRange(a);
     const hours = Math.max(0, (now.getTime() - Date.parse(since)) / 3_600_000);
     rows.push({
       id: a.id,
@@ -275,7 +314,8 @@ export async function securityStatus(root: string, config: ResolvedConfig, now: 
       since,
       hours: Math.round(hours * 10) / 10,
       fixed,
-      overdue: fixed.length === 0 && hours > config.security.slaHours,
+      open,
+      overdue: open && hours > config.security.slaHours,
       embargoed: isEmbargoed(a, now),
     });
   }

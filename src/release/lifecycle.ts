@@ -1,4 +1,5 @@
 import semver from 'semver';
+import { SlipwayError } from '../core/errors.ts';
 import type { ResolvedConfig } from '../core/config/schema.ts';
 import { cadenceChecks, calendarRows, type CadenceCheck, type CalendarRow } from '../core/lifecycle/calendar.ts';
 import { lifecycleTable, type Cycle, type Released } from '../core/lifecycle/lifecycle.ts';
@@ -13,7 +14,12 @@ export async function releasedVersions(root: string, config: ResolvedConfig): Pr
 }
 
 export async function lifecycleOf(root: string, config: ResolvedConfig, today: string): Promise<Cycle[]> {
-  return lifecycleTable(await releasedVersions(root, config), config.lifecycle, today);
+  // Judged on a day: the releases made by then (a --date in the past sees the past).
+  return lifecycleTable(
+    (await releasedVersions(root, config)).filter((r) => r.date <= today),
+    config.lifecycle,
+    today,
+  );
 }
 
 export async function calendarOf(
@@ -21,8 +27,14 @@ export async function calendarOf(
   config: ResolvedConfig,
   now: Date,
 ): Promise<{ rows: CalendarRow[]; cadence: CadenceCheck[] }> {
-  const released = await releasedVersions(root, config);
   const today = now.toISOString().slice(0, 10);
+  const released = (await releasedVersions(root, config)).filter((r) => r.date <= today);
+  for (const channel of Object.keys(config.cadence))
+    if (!config.channels.includes(channel))
+      throw new SlipwayError(
+        'CONFIG_INVALID',
+        `cadence names the channel "${channel}", which is not one of ${config.channels.join(', ')} ("channels")`,
+      );
   const newest: Record<string, Released | null> = {};
   for (const channel of Object.keys(config.cadence)) {
     // A channel's releases are its own and every more stable one's (what a client on it sees).

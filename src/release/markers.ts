@@ -40,7 +40,8 @@ export async function markersOf(
     c.footers.filter((f) => f.token.toLowerCase() === 'fixes-advisory').map((f) => f.value.trim()),
   );
   if (ids.length === 0) return markers;
-  const all = await loadAdvisories(root, config).catch(() => []);
+  // A broken advisory file is an error here too: a silent fallback would understate the severity.
+  const all = await loadAdvisories(root, config);
   const now = new Date();
   let severity = markers.security?.severity ?? null;
   let advisory = markers.security?.advisory ?? null;

@@ -3,6 +3,7 @@ import { SlipwayError } from '../../core/errors.ts';
 import { createAdvisory } from '../../release/advisory.ts';
 import { defineCommand, dryRun, json } from '../command.ts';
 import { loadProject } from '../context.ts';
+import { isDay } from '../output.ts';
 
 /** slipway advisory new --severity high --summary "…" [--cvss …] [--cve …] [--disclosed …] [--affected …|--introduced <commit>] */
 export default defineCommand({
@@ -37,7 +38,7 @@ export default defineCommand({
     let disclosed: string | null = null;
     if (flags.disclosed !== undefined) {
       const t = Date.parse(flags.disclosed);
-      if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}/.test(flags.disclosed))
+      if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}/.test(flags.disclosed) || !isDay(flags.disclosed.slice(0, 10)))
         throw new SlipwayError(
           'USAGE',
           `--disclosed expects an ISO 8601 time such as 2026-12-04T09:00:00Z, got "${flags.disclosed}"`,

@@ -1,8 +1,8 @@
 import { calendarMarkdown } from '../../core/lifecycle/calendar.ts';
-import { SlipwayError } from '../../core/errors.ts';
 import { calendarOf } from '../../release/lifecycle.ts';
 import { defineCommand, json } from '../command.ts';
 import { loadProject } from '../context.ts';
+import { checkDate } from '../output.ts';
 
 /** slipway calendar: planned releases with their status from the tags, and the cadence check. */
 export default defineCommand({
@@ -20,8 +20,7 @@ export default defineCommand({
   },
   async run(ctx, flags) {
     const { config, root } = await loadProject(ctx, flags);
-    if (flags.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(flags.date))
-      throw new SlipwayError('USAGE', `--date expects YYYY-MM-DD, got "${flags.date}"`);
+    if (flags.date !== undefined) checkDate(flags.date);
     const now = flags.date ? new Date(`${flags.date}T12:00:00Z`) : new Date();
     const { rows, cadence } = await calendarOf(root, config, now);
     const warnings = [

@@ -2,7 +2,7 @@ import { lifecycleMarkdown } from '../../core/lifecycle/lifecycle.ts';
 import { lifecycleOf } from '../../release/lifecycle.ts';
 import { defineCommand, json } from '../command.ts';
 import { loadProject } from '../context.ts';
-import { today } from '../output.ts';
+import { checkDate, today } from '../output.ts';
 
 /** slipway lifecycle: the version lifecycle table from the tags and lifecycle policy. */
 export default defineCommand({
@@ -16,7 +16,7 @@ export default defineCommand({
   },
   async run(ctx, flags) {
     const { config, root } = await loadProject(ctx, flags);
-    const day = flags.date ?? today(ctx.io.env);
+    const day = flags.date === undefined ? today(ctx.io.env) : checkDate(flags.date);
     const table = await lifecycleOf(root, config, day);
     const text =
       table.length === 0

@@ -14,7 +14,7 @@ function planText(plan: ReleasePlan, dry: boolean): string[] {
       `  security release (${plan.markers.security.severity}${plan.markers.security.advisory ? `, ${plan.markers.security.advisory}` : ''})`,
     );
   if (plan.markers.breaking) lines.push('  breaking');
-  for (const c of plan.checks) lines.push(`  ✓ ${c}`);
+  for (const c of plan.checks) lines.push(c.startsWith('warning: ') ? `  ! ${c}` : `  ✓ ${c}`);
   plan.steps.forEach((s, i) =>
     lines.push(`  ${String(i + 1).padStart(2)}. ${s.step.padEnd(13)} ${s.skipped ? '–' : '·'} ${s.does}`),
   );

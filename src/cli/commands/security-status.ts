@@ -8,7 +8,7 @@ export default defineCommand({
   async run(ctx, flags) {
     const { config, root } = await loadProject(ctx, flags);
     const rows = await securityStatus(root, config, new Date());
-    const open = rows.filter((r) => r.fixed.length === 0);
+    const open = rows.filter((r) => r.open);
     const overdue = open.filter((r) => r.overdue);
     ctx.out.result(
       [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { computeRanges, isAffected, isEmbargoed, nextAdvisoryId, rangesFromText } from './osv.ts';
+import { isAffected, openRange, rangesFromReleases, isEmbargoed, nextAdvisoryId, rangesFromText } from './osv.ts';
 
 describe('OSV ranges', () => {
   it('reads ranges people write', () => {
@@ -14,12 +14,29 @@ describe('OSV ranges', () => {
   });
 
   it('computes one range per fixed line', () => {
-    const start = (v: string) => `${v.split('.')[0]}.0.0`;
-    assert.deepEqual(computeRanges('1.4.0', ['2.1.1', '1.4.3'], start), [
-      [{ introduced: '1.4.0' }, { fixed: '1.4.3' }],
-      [{ introduced: '2.0.0' }, { fixed: '2.1.1' }],
+    // 1.4.x and 2.0.x fixed, main (2.1.0) not yet: it stays affected, in a range of its own.
+    const fixed = new Set(['1.4.1', '2.0.1', '2.1.1']);
+    const versions = ['1.0.0', '1.2.0', '1.4.0', '1.4.1', '2.0.0', '2.0.1', '2.1.0'];
+    const vulnerable = (v: string) => v !== '1.0.0' && !fixed.has(v);
+    assert.deepEqual(rangesFromReleases(versions, vulnerable), [
+      [{ introduced: '1.2.0' }, { fixed: '1.4.1' }],
+      [{ introduced: '2.0.0' }, { fixed: '2.0.1' }],
+      [{ introduced: '2.1.0' }],
     ]);
-    assert.deepEqual(computeRanges(null, [], start), [[{ introduced: '0' }]]);
+    const open = {
+      affected: [
+        {
+          package: { ecosystem: 'npm', name: 'x' },
+          ranges: rangesFromReleases(versions, vulnerable).map((events) => ({ type: 'SEMVER' as const, events })),
+        },
+      ],
+    };
+    assert.equal(openRange(open), true);
+    assert.equal(isAffected(open, '2.0.1'), false);
+    assert.deepEqual(rangesFromReleases([...versions, '2.1.1'], vulnerable).at(-1), [
+      { introduced: '2.1.0' },
+      { fixed: '2.1.1' },
+    ]);
     const adv = {
       affected: [
         {

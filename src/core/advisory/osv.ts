@@ -35,6 +35,8 @@ export interface OsvAdvisory {
     disclosed: string | null;
     /** The commit that brought the flaw in, when known (the range's introduced event is computed from it). */
     introducedIn?: string | null;
+    /** When the advisory was opened (the fix SLA counts from it, or from an earlier disclosure). */
+    reported?: string;
   };
 }
 
@@ -75,6 +77,15 @@ export function rangesFromText(text: string): OsvEvent[][] {
   const ranges: { lo: string; hi: string | null; events: OsvEvent[] }[] = [];
   for (const alt of alternatives) {
     const parts = alt.split(/\s+/).filter((p) => p !== '');
+    if (parts.length === 0)
+      throw new SlipwayError('USAGE', `--affected "${text}" has an empty alternative around "||"; remove it`);
+    const lower = parts.filter((p) => p.startsWith('>=')).length;
+    const upper = parts.filter((p) => /^(<|<=)/.test(p)).length;
+    if (lower > 1 || upper > 1)
+      throw new SlipwayError(
+        'USAGE',
+        `--affected "${alt}" gives ${lower > 1 ? 'two lower' : 'two upper'} bounds; write one ">=" and one "<" (or "<=") per range`,
+      );
     let introduced = '0';
     let end: OsvEvent | null = null;
     for (const p of parts) {
@@ -116,21 +127,36 @@ const fmt = (e: OsvEvent): string =>
   e.introduced !== undefined ? `>=${e.introduced}` : e.fixed !== undefined ? `<${e.fixed}` : `<=${e.last_affected}`;
 
 /**
- * Ranges computed from the releases: introduced at `introduced` (or 0), fixed at each fixing
- * release, one range per line, the later lines starting where their line starts.
+ * Ranges computed from the releases themselves: a release is vulnerable when it holds the flaw
+ * (all do when the introducing commit is unknown) and none of the fixes. Walking the releases in
+ * version order, each run of vulnerable ones is a range, introduced at its first and fixed at the
+ * next release that is not vulnerable; a run that reaches the newest release stays open. So a line
+ * that never got the fix (main, when only 1.4.x was fixed) stays affected.
  */
-export function computeRanges(
-  introduced: string | null,
-  fixedIn: readonly string[],
-  lineStart: (version: string) => string,
+export function rangesFromReleases(
+  versions: readonly string[],
+  vulnerable: (version: string) => boolean,
 ): OsvEvent[][] {
-  const fixes = [...new Set(fixedIn)].sort(semver.compare);
-  if (fixes.length === 0) return [[{ introduced: introduced ?? '0' }]];
-  return fixes.map((fixed, i) => {
-    const start = i === 0 ? (introduced ?? '0') : lineStart(fixed);
-    const from = introduced !== null && start !== '0' && semver.lt(start, introduced) ? introduced : start;
-    return [{ introduced: from }, { fixed }];
-  });
+  const sorted = [...new Set(versions)].sort(semver.compare);
+  const ranges: OsvEvent[][] = [];
+  let open: string | null = null;
+  for (const v of sorted) {
+    if (vulnerable(v)) {
+      open ??= v;
+    } else if (open !== null) {
+      ranges.push([{ introduced: open }, { fixed: v }]);
+      open = null;
+    }
+  }
+  if (open !== null) ranges.push([{ introduced: open }]);
+  return ranges;
+}
+
+/** Whether the newest release is still affected (a range without an end): the advisory is not fixed. */
+export function openRange(advisory: Pick<OsvAdvisory, 'affected'>): boolean {
+  return advisory.affected.some((a) =>
+    a.ranges.some((r) => !r.events.some((e) => e.fixed !== undefined || e.last_affected !== undefined)),
+  );
 }
 
 /** Whether a version is inside the advisory's ranges (OSV SEMVER evaluation). */

@@ -505,6 +505,13 @@ export const ConfigSchema = z
               ),
           )
           .default({})
+          .refine(
+            (eol) =>
+              Object.values(eol).every(
+                (v) => !/^\d{4}-\d{2}-\d{2}$/.test(v) || new Date(`${v}T00:00:00Z`).toISOString().startsWith(v),
+              ),
+            { message: 'an end-of-life date is not a real day (e.g. 2025-02-30)' },
+          )
           .describe('Explicit end of life per line: a date, or the version whose release ends it.'),
       })
       .strict()
@@ -526,9 +533,18 @@ export const ConfigSchema = z
           .strict(),
       )
       .default([])
+      .refine((rows) => new Set(rows.map((r) => r.version)).size === rows.length, {
+        message: 'a version is planned twice; keep one entry per version',
+      })
       .describe('Planned releases: `slipway calendar` shows each as released, planning, planned or late.'),
     cadence: z
-      .record(z.string(), z.string().regex(/^(\d+(ms|s|m|h|d|w))+$/, 'expected a duration such as 4w or 14d'))
+      .record(
+        z.string(),
+        z
+          .string()
+          .regex(/^(\d+(ms|s|m|h|d|w))+$/, 'expected a duration such as 4w or 14d')
+          .refine((d) => /[1-9]/.test(d), { message: 'a cadence of zero means a release every instant; give e.g. 4w' }),
+      )
       .default({})
       .describe(
         'Per channel, the longest time between releases (e.g. {"stable": "4w"}); `slipway calendar` warns past it.',
@@ -552,6 +568,9 @@ export const ConfigSchema = z
           .string()
           .min(1)
           .default('advisories')
+          .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), {
+            message: 'expected a folder inside the repository (no absolute path, no "..")',
+          })
           .describe('The folder of advisories (OSV JSON, one file per advisory), relative to the repository.'),
         idPrefix: z
           .string()

@@ -23,22 +23,29 @@ export function removalsOf(commits: readonly ParsedCommit[], rules: CommitRules)
   return out;
 }
 
-/** The item a text names: before a comma, semicolon, dash or "use …", without backticks or case. */
+/** The item a text names: before a comma, semicolon, dash or "use …", without backticks, case or a leading article. */
 export function itemOf(text: string): string {
   return text
     .split(/[,;(]| - | — |\buse\b|\breplaced by\b/i)[0]!
     .replace(/`/g, '')
     .replace(/\s+/g, ' ')
     .trim()
-    .toLowerCase();
+    .toLowerCase()
+    .replace(/^(the|a|an) /, '');
 }
 
-/** The removals no deprecation names. */
+/** Whether `text` holds `item` as a whole phrase (a dash or word character does not end it: "flag" is not in "--legacy-flag"). */
+function holds(text: string, item: string): boolean {
+  const escaped = item.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\w-])${escaped}(?![\\w-])`, 'i').test(text);
+}
+
+/** The removals no deprecation names: the removal names the deprecated item, or the same item. */
 export function unannounced(removals: readonly Removal[], deprecations: readonly string[]): Removal[] {
   const items = deprecations.map(itemOf).filter((i) => i.length >= 2);
   return removals.filter((r) => {
     const key = itemOf(r.text);
-    const whole = r.text.replace(/`/g, '').toLowerCase();
-    return !items.some((i) => whole.includes(i) || (key.length >= 2 && i.includes(key)));
+    const whole = r.text.replace(/`/g, '');
+    return !items.some((i) => i === key || holds(whole, i) || (key.length >= 3 && holds(i, key)));
   });
 }

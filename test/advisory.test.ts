@@ -64,6 +64,9 @@ describe('security advisories (OSV)', () => {
     // Then on main. Prose that mentions the footer is no fix.
     await repo.commit(`docs: the ${'Fixes-Advisory'} footer goes on the fix\n\nNote: Fixes-Advisory: ${id} marks it.`);
     await repo.commit(`fix: escape log lines\n\nfixes-advisory: ${id}`);
+    // next says what the notes will: a security release of the advisory's severity, not named under embargo.
+    const next = JSON.parse((await cli('next', '--json')).stdout) as { security: unknown };
+    assert.deepEqual(next.security, { severity: 'high', advisory: null });
     await repo.tag('v2.0.1');
 
     const shown = await cli('advisory', 'show', id);

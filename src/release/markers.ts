@@ -33,7 +33,18 @@ export async function markersOf(
     commits.push(parseCommit(raw)),
   );
   const included = selectCommits(commits).included;
-  const markers = releaseMarkers(included);
+  return withAdvisories(root, config, included, releaseMarkers(included));
+}
+
+/**
+ * The markers with the advisories the commits fix: what markersOf and `next` both report.
+ */
+export async function withAdvisories(
+  root: string,
+  config: ResolvedConfig,
+  included: readonly ParsedCommit[],
+  markers: ReleaseMarkers,
+): Promise<ReleaseMarkers> {
   // A "Fixes-Advisory: <id>" footer makes a security release of the advisory's severity; the
   // advisory is named only once it is public (an embargoed one stays out of notes and manifests).
   const ids = included.flatMap((c) =>

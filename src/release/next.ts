@@ -9,6 +9,7 @@ import { branchesContaining } from '../git/refs.ts';
 import { listShas } from '../git/repo.ts';
 import type { RepositoryInfo } from '../git/repo.ts';
 import { openHistory, requireCommits } from './history.ts';
+import { withAdvisories } from './markers.ts';
 import { readCommits } from '../git/log.ts';
 import { removalsOf, unannounced, type Removal } from '../core/release/deprecation.ts';
 
@@ -132,7 +133,12 @@ export async function computeNext(options: NextOptions): Promise<NextResult> {
     ...plan,
     tag: plan.next === null ? null : `${config.tagPrefix}${plan.next}`,
     takenBy,
-    markers: releaseMarkers(plan.selection.included),
+    markers: await withAdvisories(
+      history.repo.root,
+      config,
+      plan.selection.included,
+      releaseMarkers(plan.selection.included),
+    ),
     head: head.sha,
     commitsRead,
     skippedTags: history.tags.skipped,

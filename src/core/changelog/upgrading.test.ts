@@ -66,6 +66,10 @@ describe('UPGRADING.md', () => {
       text: again.text,
       changed: false,
     });
+    const bare = '# Upgrading\n\n## Upgrading from v1.x to v2.0\n\nHand-written intro.\n';
+    const withSteps = mergeUpgrading(bare, '## Upgrading from v1.x to v2.0', [], ['Run `aipanel doctor`.']);
+    assert.ok(withSteps.changed);
+    assert.match(withSteps.text, /Hand-written intro\.\n\n### Migration steps\n\n1\. Run `aipanel doctor`\.\n$/);
     const older = mergeUpgrading(again.text, '## Upgrading from v2.x to v3.0', items.slice(1), []);
     assert.ok(older.text.indexOf('v2.x to v3.0') < older.text.indexOf('v1.x to v2.0'), 'the newest section first');
   });

@@ -112,6 +112,15 @@ export function mergeUpgrading(
       lines.splice(start + 1, end - start - 1, ...body);
       changed = true;
     }
+    // The configured migration steps, when the section has none yet.
+    let stop = lines.findIndex((l, i) => i > start && /^## /.test(l));
+    if (stop === -1) stop = lines.length;
+    if (steps.length > 0 && !lines.slice(start, stop).some((l) => /^###\s+Migration steps/i.test(l))) {
+      let at = stop;
+      while (at > start + 1 && lines[at - 1]!.trim() === '') at--;
+      lines.splice(at, 0, '', '### Migration steps', '', ...steps.map((st, i) => `${i + 1}. ${st}`), '');
+      changed = true;
+    }
   }
   if (!changed && existing !== null) return { text: existing, changed };
   const text = `${lines

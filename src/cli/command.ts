@@ -76,6 +76,11 @@ export const pathIn =
 
 // Options many commands share.
 export const json = { flags: '--json', description: 'print a JSON document on stdout instead of text' } as const;
+/** --date for the commands that judge statuses on a day (lifecycle, calendar). */
+export const judgeDay = {
+  flags: '--date <YYYY-MM-DD>',
+  description: 'judge on this day (default: today, UTC)',
+} as const;
 export const dryRun = { flags: '--dry-run', description: 'show what would change and write nothing' } as const;
 export const keysDir = { flags: '--keys <dir>', description: 'the key folder', default: 'keys' } as const;
 export const feedDir = {

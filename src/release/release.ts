@@ -36,7 +36,14 @@ import { checkArtifacts } from './check-artifact.ts';
 import { judgePromotion } from './feed-context.ts';
 import { computeNext } from './next.ts';
 import { buildNotes } from './notes.ts';
-import { announce, preflight, publishTarget, releaseFeed as feedContext, type TargetOutcome } from './publishers.ts';
+import {
+  announce,
+  preflight,
+  publishTarget,
+  releaseFeed as feedContext,
+  type PublishInput,
+  type TargetOutcome,
+} from './publishers.ts';
 import { tagSigning } from '../core/publish/sign.ts';
 import { JOURNAL, readJournal } from './journal.ts';
 export { readJournal } from './journal.ts';
@@ -1058,7 +1065,10 @@ async function finish(
   );
 
   const outcomes: TargetOutcome[] = [];
-  const publishInput = async () => ({
+  // Built once (the notes read the history): the publish and announce steps share it.
+  let input: Promise<PublishInput> | null = null;
+  const publishInput = (): Promise<PublishInput> => (input ??= buildPublishInput());
+  const buildPublishInput = async (): Promise<PublishInput> => ({
     root,
     config,
     env: options.env,
@@ -1075,7 +1085,7 @@ async function finish(
     ...(options.onOutput ? { onOutput: options.onOutput } : {}),
   });
   await attempt('publish', resumeHint, async () => {
-    const input = await publishInput();
+    const given = await publishInput();
     const skipped: string[] = [];
     for (const target of config.release.publish) {
       // "feed" is the default target: without release.feed there is no feed, and nothing to do.
@@ -1083,7 +1093,7 @@ async function finish(
         skipped.push('feed: none (release.feed)');
         continue;
       }
-      const r = await publishTarget(target, input);
+      const r = await publishTarget(target, given);
       outcomes.push(r);
       if (r.feed !== undefined)
         published = {

@@ -1,6 +1,6 @@
 import { calendarMarkdown } from '../../core/lifecycle/calendar.ts';
 import { calendarOf } from '../../release/lifecycle.ts';
-import { defineCommand, json } from '../command.ts';
+import { defineCommand, json, judgeDay } from '../command.ts';
 import { loadProject } from '../context.ts';
 import { checkDate } from '../output.ts';
 
@@ -15,7 +15,7 @@ export default defineCommand({
       flags: '--check',
       description: 'exit 1 when a planned release is late or a channel is past its cadence (CI)',
     },
-    date: { flags: '--date <YYYY-MM-DD>', description: 'judge on this day (default: today, UTC)' },
+    date: judgeDay,
     json,
   },
   async run(ctx, flags) {

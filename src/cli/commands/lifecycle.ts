@@ -1,6 +1,6 @@
 import { lifecycleMarkdown } from '../../core/lifecycle/lifecycle.ts';
 import { lifecycleOf } from '../../release/lifecycle.ts';
-import { defineCommand, json } from '../command.ts';
+import { defineCommand, json, judgeDay } from '../command.ts';
 import { loadProject } from '../context.ts';
 import { checkDate, today } from '../output.ts';
 
@@ -11,7 +11,7 @@ export default defineCommand({
       flags: '--markdown',
       description: 'print the Markdown table (| Version | Status | Support | End of Life |)',
     },
-    date: { flags: '--date <YYYY-MM-DD>', description: 'judge the statuses on this day (default: today, UTC)' },
+    date: judgeDay,
     json,
   },
   async run(ctx, flags) {

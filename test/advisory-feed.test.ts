@@ -89,11 +89,77 @@ describe('advisories in the feed', () => {
       /warning: 0\.4\.1 is on v0\.4\.x, which gets security fixes only until 2027-06-01; move to v0\.5\.x \(0\.5\.0\)/,
     );
 
+    // status (from what the last check recorded) and doctor (asking the feed) say the same.
+    const status = await runCli(['status', '--root', root]);
+    assert.match(status.stdout, /WARNING: 0\.4\.1 is affected by SAMPLE-SA-2026-001 .*fixed in 0\.4\.3/);
+    assert.match(status.stdout, /WARNING: 0\.4\.1 is on v0\.4\.x, which gets security fixes only/);
+    const doctor = await runCli(['doctor', '--root', root, '--json']);
+    assert.equal(doctor.status, 1, 'an affected instance fails doctor');
+    const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; ok: unknown; detail: string }[] }).checks;
+    const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+    assert.equal(byName.advisories?.ok, false);
+    assert.match(byName.advisories.detail, /SAMPLE-SA-2026-001.*fixed in 0\.4\.3/);
+    assert.equal(byName.support?.ok, 'warn');
+    assert.match(byName.support.detail, /move to v0\.5\.x/);
+
     // Once updated past the fix, nothing affects it.
     assert.equal((await runCli(['update', '--root', root])).status, 0);
     const after = JSON.parse((await runCli(['update', 'check', '--root', root, '--json'])).stdout) as {
       advisories: unknown[];
     };
     assert.deepEqual(after.advisories, []);
+    const clean = await runCli(['status', '--root', root, '--json']);
+    assert.deepEqual((JSON.parse(clean.stdout) as { warnings: string[] }).warnings, [
+      '0.4.3 is on v0.4.x, which gets security fixes only until 2027-06-01; move to v0.5.x (0.5.0)',
+    ]);
+  });
+
+  it('an advisory published after its fix makes that release a security update: it bypasses the window', async () => {
+    const feed = await sampleFeed();
+    await feed.release({ version: '1.0.0', schema: 1 });
+    const root = await installRoot();
+    const r0 = await runCli([
+      'install',
+      '--feed',
+      feed.url,
+      '--channel',
+      'stable',
+      '--root',
+      root,
+      '--trusted-root',
+      feed.rootFile,
+      '--port',
+      String(await freePort()),
+    ]);
+    assert.equal(r0.status, 0, r0.stderr);
+    // A window that is not open now: an hour on the day after tomorrow.
+    const day = new Date(Date.now() + 2 * 86_400_000).toUTCString().slice(0, 3);
+    const set = await runCli(['config', 'set', 'update.maintenance-window', `${day} 01:00-02:00 UTC`, '--root', root]);
+    assert.equal(set.status, 0, set.stderr);
+    await feed.release({ version: '1.0.1', schema: 1 });
+    type Check = { decision: { action: string; reason: string; security?: string | null } };
+    const before = JSON.parse((await runCli(['update', 'check', '--root', root, '--json'])).stdout) as Check;
+    assert.equal(before.decision.action, 'stage', before.decision.reason);
+
+    const advisory: OsvAdvisory = {
+      schema_version: '1.6.0',
+      id: 'SAMPLE-SA-2026-002',
+      modified: '2026-12-01T00:00:00Z',
+      published: '2026-12-01T00:00:00Z',
+      summary: 'Session fixation',
+      details: 'x',
+      affected: [
+        {
+          package: { ecosystem: 'npm', name: 'sample' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.0.1' }] }],
+        },
+      ],
+      database_specific: { severity: 'high', disclosed: '2026-12-01T00:00:00Z' },
+    };
+    await writeFeedAdvisories(feed.store, feed.keys, [advisory], { now: new Date() });
+    const after = JSON.parse((await runCli(['update', 'check', '--root', root, '--json'])).stdout) as Check;
+    assert.equal(after.decision.action, 'apply-now');
+    assert.equal(after.decision.security, 'high');
+    assert.match(after.decision.reason, /fixes SAMPLE-SA-2026-002, which affect 1\.0\.0/);
   });
 });

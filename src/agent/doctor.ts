@@ -1,5 +1,6 @@
 import { readFile, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { affectingText } from '../core/advisory/feed.ts';
 import { formatDuration, parseDuration } from '../core/schedule/duration.ts';
 import { nextWindowStart, parseWindows } from '../core/schedule/window.ts';
 import { waitHealthy } from './health.ts';
@@ -63,6 +64,22 @@ export async function diagnose(layout: Layout, open: () => Promise<Instance>, no
         true,
         `${i.config.feed.url} is reachable, signed and fresh; ${i.config.update.channel} lists ${idx.releases.length} release(s)`,
       );
+      const current = (await i.state()).current;
+      const { notices } = await i.notices(client, current);
+      const affected = notices.advisories.map((a) => affectingText(current!, a));
+      add(
+        'advisories',
+        affected.length === 0,
+        affected.length === 0
+          ? `no published advisory affects ${current ?? 'this instance'}`
+          : `${affected.join('; ')}; update with slipway update`,
+      );
+      if (notices.support)
+        add(
+          'support',
+          notices.support.warning === null ? true : 'warn',
+          notices.support.warning ?? `${current} is on ${notices.support.line}, which is supported`,
+        );
     } catch (error) {
       add('feed', false, (error as Error).message);
     }

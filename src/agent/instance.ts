@@ -1,5 +1,7 @@
-import { affecting, type AffectingAdvisory } from '../core/advisory/feed.ts';
-import { lineSupport, type LineSupport } from '../core/lifecycle/feed.ts';
+import { fixedBy, type AffectingAdvisory } from '../core/advisory/feed.ts';
+import type { OsvAdvisory } from '../core/advisory/osv.ts';
+import type { LineSupport } from '../core/lifecycle/feed.ts';
+import { fetchNotices, type Notices } from './notices.ts';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppManifest } from '../core/app-manifest.ts';
@@ -207,9 +209,16 @@ export class Instance implements InstanceContext {
     return out;
   }
 
-  decide(state: AgentState, selection: Selection): UpdateDecision {
+  /** The feed's advisories and lifecycle table, as they concern the installed version (notices.ts). */
+  notices(client: FeedClient, current: string | null): Promise<{ notices: Notices; osv: OsvAdvisory[] }> {
+    return fetchNotices(this.layout, client, this.config.update.channel, current, this.clock.now());
+  }
+
+  /** `osv`: the channel's advisories; a target that fixes one affecting this instance is a security update. */
+  decide(state: AgentState, selection: Selection, osv: readonly OsvAdvisory[] = []): UpdateDecision {
+    const fixes = selection.target ? fixedBy(osv, state.current, selection.target.version) : [];
     return decideUpdate(
-      { current: state.current, held: state.rejected },
+      { current: state.current, held: state.rejected, fixes },
       selection,
       {
         windows: parseWindows(this.config.update['maintenance-window']),
@@ -228,10 +237,8 @@ export class Instance implements InstanceContext {
     const selection = selectUpdate(await this.indexes(client, state.current), state.current);
     const manifest = selection.target ? await client.manifest(selection.target.manifest) : null;
     const held = selection.target ? (state.rejected[selection.target.version] ?? null) : null;
-    const decision = this.decide(state, selection);
-    // An older feed has no advisories; one that cannot be read must not stop a check.
-    const advisories = affecting(await client.advisories(this.config.update.channel).catch(() => []), state.current);
-    const table = await client.lifecycle(this.config.update.channel).catch(() => null);
+    const { notices, osv } = await this.notices(client, state.current);
+    const decision = this.decide(state, selection, osv);
     return {
       current: state.current,
       channel: this.config.update.channel,
@@ -239,8 +246,8 @@ export class Instance implements InstanceContext {
       manifest,
       held,
       decision,
-      advisories,
-      support: table === null ? null : lineSupport(table, state.current),
+      advisories: notices.advisories,
+      support: notices.support,
     };
   }
 

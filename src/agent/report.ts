@@ -1,5 +1,8 @@
 import { describeWindows, nextWindowStart, parseWindows, activeWindow } from '../core/schedule/window.ts';
+import type { AffectingAdvisory } from '../core/advisory/feed.ts';
+import type { LineSupport } from '../core/lifecycle/feed.ts';
 import type { Instance } from './instance.ts';
+import { noticeLines, readNotices } from './notices.ts';
 
 export interface StatusReport {
   root: string;
@@ -16,12 +19,19 @@ export interface StatusReport {
   rejected: Record<string, string>;
   /** A way back that failed and what a person must do (see doctor). */
   attention: { at: string; running: string | null; problem: string; fix: string[] } | null;
+  /** From the last check: the advisories that affect the installed version, and its line's support. */
+  advisories: AffectingAdvisory[];
+  support: LineSupport | null;
+  /** The same, as lines an operator reads ("1.4.2 is affected by …", "… gets security fixes only …"). */
+  warnings: string[];
 }
 
 export async function describeStatus(i: Instance, agent?: { app: { running(): unknown } }): Promise<StatusReport> {
   const s = await i.state();
   const windows = parseWindows(i.config.update['maintenance-window']);
   const now = i.clock.now();
+  const n = await readNotices(i.layout);
+  const fresh = n !== null && n.version === s.current;
   return {
     root: i.layout.root,
     current: s.current,
@@ -43,5 +53,8 @@ export async function describeStatus(i: Instance, agent?: { app: { running(): un
     },
     rejected: s.rejected,
     attention: s.attention,
+    advisories: fresh ? n.advisories : [],
+    support: fresh ? n.support : null,
+    warnings: noticeLines(s.current, n),
   };
 }

@@ -75,7 +75,7 @@ export async function updateInstance(i: Instance, options: UpdateOptions): Promi
   } else {
     const selection = selectUpdate(indexes, state.current);
     candidate = selection.target;
-    decision = i.decide(state, selection);
+    decision = i.decide(state, selection, (await i.notices(client, state.current)).osv);
     // Held, or a new major awaiting the operator: nothing is applied by itself.
     if (
       (decision.action === 'hold' && !options.force) ||

@@ -37,6 +37,7 @@ export default defineCommand({
             ...s.attention.fix.map((f, n) => `    ${n + 1}. ${f}`),
           ]
         : []),
+      ...(s.warnings ?? []).map((w) => `  WARNING: ${w}`),
       ...Object.entries(s.rejected).map(([v, why]) => `  held back: ${v} (${why})`),
     ];
     ctx.out.result(lines.join('\n'), s);

@@ -14,11 +14,13 @@ export default defineCommand({
       ? await api.call<CheckResult>('GET', '/api/check')
       : await (await openInstance(ctx, layout)).check();
     const t = r.selection.target;
+    // A release whose advisory was published after it went out is a security update too.
+    const security = r.selection.security ?? ('security' in r.decision ? r.decision.security : null);
     const lines = [`${r.current ?? 'nothing installed'} on ${r.channel}`];
     if (!t) lines.push('up to date');
     else {
       lines.push(
-        `available: ${t.version}${t.channel !== r.channel ? ` (${t.channel})` : ''}${r.selection.security ? `  SECURITY (${r.selection.security})` : ''}${t.breaking ? '  BREAKING' : ''}`,
+        `available: ${t.version}${t.channel !== r.channel ? ` (${t.channel})` : ''}${security ? `  SECURITY (${security})` : ''}${t.breaking ? '  BREAKING' : ''}`,
       );
       if (r.selection.steppingStone)
         lines.push(

@@ -32,6 +32,18 @@ export function affecting(advisories: readonly OsvAdvisory[], version: string | 
     }));
 }
 
+/** The advisories affecting `current` that `target` is no longer affected by (it carries their fix). */
+export function fixedBy(
+  advisories: readonly OsvAdvisory[],
+  current: string | null,
+  target: string,
+): { id: string; severity: OsvAdvisory['database_specific']['severity'] }[] {
+  if (current === null) return [];
+  return advisories
+    .filter((a) => isAffected(a, current) && !isAffected(a, target))
+    .map((a) => ({ id: a.id, severity: a.database_specific.severity }));
+}
+
 export function affectingText(version: string, a: AffectingAdvisory): string {
   const name = a.aliases.length > 0 ? `${a.id} (${a.aliases.join(', ')})` : a.id;
   return `${version} is affected by ${name} (${a.severity}): ${a.summary}; ${a.fixedIn.length > 0 ? `fixed in ${a.fixedIn.join(', ')}` : 'no fix released yet'}`;

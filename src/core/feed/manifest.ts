@@ -235,7 +235,8 @@ export interface Selection {
   yanked: Candidate[];
 }
 
-const rank = (s: Severity | null): number => (s === null ? -1 : SEVERITIES.indexOf(s));
+/** Severities in order (none is lowest), for "the highest severity wins". */
+export const severityRank = (s: Severity | null): number => (s === null ? -1 : SEVERITIES.indexOf(s));
 
 /**
  * Picks what an instance at `current` should install from the indexes of the channels it sees:
@@ -264,7 +265,8 @@ export function selectUpdate(indexes: readonly ChannelIndex[], current: string |
   let security: Severity | null = null;
   if (target) {
     for (const c of live)
-      if (semver.lte(c.version, target.version) && rank(c.security) > rank(security)) security = c.security;
+      if (semver.lte(c.version, target.version) && severityRank(c.security) > severityRank(security))
+        security = c.security;
   }
   return {
     target,

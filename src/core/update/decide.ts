@@ -1,5 +1,5 @@
 import semver from 'semver';
-import type { Candidate, Selection, Severity } from '../feed/manifest.ts';
+import { severityRank, type Candidate, type Selection, type Severity } from '../feed/manifest.ts';
 import { activeWindow, nextWindowStart, type Window } from '../schedule/window.ts';
 
 /**
@@ -30,6 +30,12 @@ export interface InstalledState {
   held: Readonly<Record<string, string>>;
   /** Versions the operator approved (a major that waits for approval). */
   approved?: readonly string[];
+  /**
+   * Advisories that affect the installed version and that the target fixes (core/advisory
+   * fixedBy): the update is a security update even when its own manifest does not say so (the
+   * advisory was published after the fix went out).
+   */
+  fixes?: readonly { id: string; severity: Severity }[];
 }
 
 /** Decides what an automatic check does (the agent's timer, or `slipway update` respecting windows). */
@@ -49,7 +55,11 @@ export function decideUpdate(
       reason: `${target.version} failed before or was rolled back from (${why}); apply it by hand with slipway update --version ${target.version}`,
     };
   // Security counts for every release the update carries, not only the one it lands on.
-  const security = selection.security;
+  let security = selection.security;
+  const fixes = installed.fixes ?? [];
+  for (const f of fixes) if (severityRank(f.severity) > severityRank(security)) security = f.severity;
+  const fixing =
+    fixes.length > 0 ? ` (fixes ${fixes.map((f) => f.id).join(', ')}, which affect ${installed.current})` : '';
   const major =
     installed.current !== null && semver.major(target.version) > semver.major(installed.current) && !target.hotfix;
   if (major && !settings.autoMajor && !(installed.approved ?? []).includes(target.version))
@@ -59,7 +69,7 @@ export function decideUpdate(
       reason: `${target.version} is a new major version; read its upgrade notes, then apply it with slipway update --version ${target.version} (or set update.auto-major true)`,
     };
   if (security !== null && settings.securityBypassWindow)
-    return { action: 'apply-now', target, security, reason: `a ${security} security fix applies at once` };
+    return { action: 'apply-now', target, security, reason: `a ${security} security fix applies at once${fixing}` };
   if (settings.windows.length === 0)
     return { action: 'apply-now', target, security, reason: 'no maintenance window is set' };
   if (activeWindow(settings.windows, now, settings.zone))

@@ -11,6 +11,9 @@ import { AppProcess } from './app-process.ts';
 import { Instance, systemClock, type ApplyResult, type Clock } from './instance.ts';
 import { Layout } from './layout.ts';
 import { acquireLock } from '../io/lock-file.ts';
+import { readNotices } from './notices.ts';
+import { operatorFor, readOperators } from './operators.ts';
+import { fromCheck } from './notify.ts';
 import { writeState } from './state.ts';
 import { migrateConfigOnStart } from './steps.ts';
 
@@ -126,6 +129,8 @@ export class Agent {
         }
         const r = await this.instance.applyStagedIfDue();
         if (r) await this.instance.log(`window open: ${r.outcome} ${r.from ?? ''} → ${r.to}`);
+        // Retries of notifications that failed before, outside the serial work (never blocking it).
+        this.instance.deliver();
       } catch (error) {
         const message = (error as Error).message;
         await this.instance.log(`check failed: ${message}`);
@@ -153,7 +158,18 @@ export class Agent {
       error: null,
     };
     await writeState(this.instance.layout.stateFile, state);
+    await this.notifyFindings(state.current, r);
     return r;
+  }
+
+  /** What the check found, told once: a release not applied now, advisories, the line's support. */
+  private async notifyFindings(current: string | null, r: ApplyResult): Promise<void> {
+    const available =
+      r.to && r.to !== current && r.outcome !== 'updated' && r.outcome !== 'rolled-back'
+        ? { version: r.to, why: r.reason ?? (r.outcome === 'staged' ? 'it is staged' : 'it is not applied yet') }
+        : null;
+    for (const { key, n } of fromCheck(current, available, await readNotices(this.instance.layout)))
+      await this.instance.notify(n, key);
   }
 
   private async stageOnly(): Promise<ApplyResult> {
@@ -174,6 +190,10 @@ export class Agent {
       hosts: () => hosts,
       token,
       tokenHint: layout.token,
+      authenticate: async (t) => {
+        const o = operatorFor(await readOperators(layout).catch(() => []), t);
+        return o ? { name: o.name, role: o.role } : null;
+      },
       ...(this.options.apiBodyTimeoutMs ? { bodyTimeoutMs: this.options.apiBodyTimeoutMs } : {}),
     });
     const served = await listen(handler, { host: '127.0.0.1', port: this.instance.config.api.port });
@@ -187,6 +207,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.busy;
+    await this.instance.delivered();
     await this.server?.close();
     await rm(this.instance.layout.api, { force: true });
     await this.app.stop();

@@ -4,6 +4,17 @@ import { optionalBoolean, optionalString, type Route, type StaticFile } from '..
 import { CONFIG_KEYS, getKey, setKey, writeAgentConfig } from './config.ts';
 import type { ApplyResult, Instance } from './instance.ts';
 import { describeStatus } from './report.ts';
+import {
+  changeOperators,
+  NOTIFY_EVENT_HELP,
+  NOTIFY_EVENTS,
+  parseEvents,
+  readOperators,
+  viewOf,
+  withPreferences,
+  type Operator,
+  type Preferences,
+} from './operators.ts';
 import { appendHistory } from './state.ts';
 
 const PAGE_HEADERS = {
@@ -41,12 +52,14 @@ export interface AgentControl {
 export function apiRoutes(agent: AgentControl): Route[] {
   const i = agent.instance;
   return [
-    { method: 'GET', path: '/api/status', handle: () => describeStatus(i, agent) },
-    { method: 'GET', path: '/api/check', handle: () => i.check() },
-    { method: 'GET', path: '/api/history', handle: async () => ({ history: await i.history() }) },
+    { method: 'GET', path: '/api/status', viewers: true, handle: () => describeStatus(i, agent) },
+    { method: 'GET', path: '/api/check', viewers: true, handle: () => i.check() },
+    { method: 'GET', path: '/api/history', viewers: true, handle: async () => ({ history: await i.history() }) },
+    ...operatorRoutes(i),
     {
       method: 'GET',
       path: '/api/config',
+      viewers: true,
       handle: () => ({ settings: Object.fromEntries(Object.keys(CONFIG_KEYS).map((k) => [k, getKey(i.config, k)])) }),
     },
     {
@@ -87,5 +100,69 @@ export function apiRoutes(agent: AgentControl): Route[] {
       },
     },
     { method: 'POST', path: '/api/check-now', handle: () => agent.serial(() => agent.checkAndUpdate()) },
+  ];
+}
+
+/** Settings › Notifications: each operator reads and sets their own preferences; admins list everyone. */
+function operatorRoutes(i: Instance): Route[] {
+  const own = async (name: string): Promise<Operator> => {
+    const o = (await readOperators(i.layout)).find((x) => x.name === name);
+    if (!o)
+      throw new SlipwayError(
+        'USAGE',
+        'the install token is not an operator and has no notification preferences; add one with slipway operator add <name>',
+      );
+    return o;
+  };
+  return [
+    {
+      method: 'GET',
+      path: '/api/me',
+      viewers: true,
+      handle: async ({ principal }) => {
+        const o = (await readOperators(i.layout)).find((x) => x.name === principal.name);
+        return {
+          name: principal.name,
+          role: principal.role,
+          operator: o ? viewOf(o) : null,
+          events: NOTIFY_EVENT_HELP,
+          email: Boolean(i.config.notify['smtp-host'] && i.config.notify['smtp-from']),
+        };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/api/me/notifications',
+      viewers: true,
+      handle: async ({ principal, body }) => {
+        await own(principal.name);
+        const prefs: Preferences = {};
+        for (const key of ['email', 'webhook'] as const) {
+          const v = body[key];
+          if (v === undefined) continue;
+          if (v !== null && typeof v !== 'string')
+            throw new SlipwayError('USAGE', `"${key}" must be a string or null, got ${JSON.stringify(v)}`);
+          prefs[key] = v === '' ? null : v;
+        }
+        if (body.events !== undefined) {
+          if (!Array.isArray(body.events) || body.events.some((e) => typeof e !== 'string'))
+            throw new SlipwayError('USAGE', `"events" must be a list of ${NOTIFY_EVENTS.join(', ')}`);
+          prefs.events = parseEvents((body.events as string[]).join(',') || 'none');
+        }
+        const { operator, secret } = await changeOperators(i.layout, (all) => {
+          const at = all.findIndex((x) => x.name === principal.name);
+          const r = withPreferences(all[at]!, prefs);
+          all[at] = r.operator;
+          return { operators: all, result: r };
+        });
+        await i.log(`notifications: ${principal.name} changed their preferences`);
+        return { operator: viewOf(operator), ...(secret ? { webhookSecret: secret } : {}) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/operators',
+      handle: async () => ({ operators: (await readOperators(i.layout)).map(viewOf) }),
+    },
   ];
 }

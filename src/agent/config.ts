@@ -104,6 +104,28 @@ export const AgentConfigSchema = z
       .object({ port: z.number().int().min(0).max(65_535).default(0) })
       .strict()
       .prefault({}),
+    notify: z
+      .object({
+        'smtp-host': z.string().min(1).optional().describe('The SMTP server notification emails go through.'),
+        'smtp-port': z.number().int().min(1).max(65_535).default(587),
+        'smtp-secure': z
+          .boolean()
+          .default(false)
+          .describe('TLS from the first byte (port 465); false: STARTTLS when offered.'),
+        'smtp-from': z
+          .string()
+          .regex(/^[^\s@]+@[^\s@]+$/, 'expected an address such as updates@example.com')
+          .optional(),
+        'smtp-user': z.string().min(1).optional(),
+        'smtp-password-file': z
+          .string()
+          .min(1)
+          .optional()
+          .describe('A file holding the SMTP password (or set SLIPWAY_SMTP_PASSWORD); never in agent.json.'),
+        'webhook-timeout': z.string().refine(check(parseDuration), 'expected a duration such as 10s').default('10s'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
@@ -148,8 +170,26 @@ export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: 
   'feed.url': { parse: (v) => v, help: 'the feed this instance updates from' },
   'app.port': { parse: parseInt('app.port', 0, 65_535), help: 'the port given to the app as {port} / PORT' },
   'app.database': { parse: (v) => v, help: 'the app database: a SQLite path or a postgres:// URL ({db} / SLIPWAY_DB)' },
+  'notify.smtp-host': { parse: unsetIfEmpty, help: 'the SMTP server for notification emails ("" for none)' },
+  'notify.smtp-port': { parse: parseInt('notify.smtp-port', 1, 65_535), help: 'its port (587; 465 with smtp-secure)' },
+  'notify.smtp-secure': { parse: parseBool('notify.smtp-secure'), help: 'TLS from the first byte (true for port 465)' },
+  'notify.smtp-from': { parse: unsetIfEmpty, help: 'the From address of notification emails' },
+  'notify.smtp-user': { parse: unsetIfEmpty, help: 'the SMTP user name' },
+  'notify.smtp-password-file': {
+    parse: unsetIfEmpty,
+    help: 'a file holding the SMTP password (or set SLIPWAY_SMTP_PASSWORD)',
+  },
+  'notify.webhook-timeout': {
+    parse: (v) => (parseDuration(v, 'notify.webhook-timeout'), v),
+    help: 'how long one webhook delivery may take (e.g. 10s)',
+  },
   'api.port': { parse: parseInt('api.port', 0, 65_535), help: 'the agent API port on 127.0.0.1 (0: any free one)' },
 };
+
+/** "" removes an optional setting. */
+function unsetIfEmpty(v: string): string | undefined {
+  return v === '' ? undefined : v;
+}
 
 function parseBool(key: string) {
   return (v: string): boolean => {

@@ -2,6 +2,7 @@ import { fixedBy, type AffectingAdvisory } from '../core/advisory/feed.ts';
 import type { OsvAdvisory } from '../core/advisory/osv.ts';
 import type { LineSupport } from '../core/lifecycle/feed.ts';
 import { fetchNotices, type Notices } from './notices.ts';
+import { drain, emit, fromHistory, type Notification, type NotifyContext, type Sent } from './notify.ts';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppManifest } from '../core/app-manifest.ts';
@@ -137,6 +138,53 @@ export class Instance implements InstanceContext {
 
   async record(entry: Omit<HistoryEntry, 'at'>): Promise<void> {
     await appendHistory(this.layout.history, { at: this.clock.now().toISOString(), ...entry } as HistoryEntry);
+    const n = fromHistory(entry);
+    if (n) await this.notify(n);
+  }
+
+  private get notifyContext(): NotifyContext {
+    return {
+      layout: this.layout,
+      config: this.config,
+      env: this.env,
+      now: () => this.clock.now(),
+      log: (l) => this.log(l),
+    };
+  }
+
+  private sending: Promise<Sent> | null = null;
+  private sendAgain = false;
+
+  /**
+   * Puts a notification in the outbox for every operator who wants it (`key`: only once ever) and
+   * starts delivering in the background. Never throws and never waits for a receiver.
+   */
+  async notify(what: Omit<Notification, 'id' | 'at' | 'instance'>, key?: string): Promise<void> {
+    try {
+      if ((await emit(this.notifyContext, what, key)) > 0) this.deliver();
+    } catch (error) {
+      await this.log(`notification "${what.title}" could not be queued: ${(error as Error).message}`);
+    }
+  }
+
+  /** Delivers what is due in the outbox, in the background (one pass at a time in this process). */
+  deliver(): void {
+    if (this.sending) {
+      this.sendAgain = true;
+      return;
+    }
+    this.sending = drain(this.notifyContext).finally(() => {
+      this.sending = null;
+      if (this.sendAgain) {
+        this.sendAgain = false;
+        this.deliver();
+      }
+    });
+  }
+
+  /** Waits for the deliveries under way (a command before it exits, the agent when it stops). */
+  async delivered(): Promise<void> {
+    while (this.sending) await this.sending;
   }
 
   database(): string {

@@ -286,6 +286,43 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: m(() => import('./commands/config-list.ts')),
   },
   {
+    path: ['operator'],
+    summary: 'the named operators of an instance: their tokens and notification preferences',
+    after:
+      '\nEach operator has a token of their own (for the API and the page) and chooses which events reach them by\nemail and webhook: update-available, staged, applied, rolled-back, held, advisory, end-of-life.',
+  },
+  {
+    path: ['operator', 'add'],
+    summary: 'add an operator; prints their token once',
+    load: m(() => import('./commands/operator-add.ts')),
+  },
+  {
+    path: ['operator', 'list'],
+    summary: 'list the operators and what they are notified of',
+    load: m(() => import('./commands/operator-list.ts')),
+  },
+  {
+    path: ['operator', 'set'],
+    summary: "change an operator's email, webhook or events",
+    load: m(() => import('./commands/operator-set.ts')),
+  },
+  {
+    path: ['operator', 'remove'],
+    summary: 'remove an operator (their token stops working)',
+    load: m(() => import('./commands/operator-remove.ts')),
+  },
+  { path: ['notify'], summary: 'notifications: test the channels, see what waits or failed' },
+  {
+    path: ['notify', 'test'],
+    summary: "send a test notification to every operator's email and webhook now",
+    load: m(() => import('./commands/notify-test.ts')),
+  },
+  {
+    path: ['notify', 'status'],
+    summary: 'notifications waiting for a retry and those that failed (exit 1 when some failed); --retry',
+    load: m(() => import('./commands/notify-status.ts')),
+  },
+  {
     path: ['doctor'],
     summary: 'check the feed, trusted root, disk, app health, schema, windows and agent (exit 1 when a check fails)',
     load: m(() => import('./commands/doctor.ts')),

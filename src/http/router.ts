@@ -15,6 +15,13 @@ export interface RouteRequest {
   path: string;
   /** The parsed JSON body (an object), or {} when none was sent. */
   body: Record<string, unknown>;
+  /** Who sent it: the install's own token (name "root", role admin) or a named operator. */
+  principal: Principal;
+}
+
+export interface Principal {
+  name: string;
+  role: 'admin' | 'viewer';
 }
 
 export interface StaticFile {
@@ -29,13 +36,17 @@ export interface Route {
   /** Static content, served without the token (the page itself; the token rides in its fragment). */
   file?: StaticFile;
   handle?: (req: RouteRequest) => unknown;
+  /** Who may call it: admins only (the default), or viewers too (read-only routes). */
+  viewers?: boolean;
 }
 
 export interface RouterOptions {
   /** `Host` headers answered (127.0.0.1:<port>, localhost:<port>); others get 421. */
   hosts: () => ReadonlySet<string>;
-  /** The bearer token every non-static route needs. */
+  /** The bearer token every non-static route needs (the install's own, role admin). */
   token: string;
+  /** Other tokens (named operators): who they belong to, or null. */
+  authenticate?: (token: string) => Promise<Principal | null>;
   /** Where the token is kept, named in the 401 message. */
   tokenHint: string;
   /** Largest body accepted (default 64 KiB). */
@@ -157,17 +168,30 @@ export function createRouter(routes: readonly Route[], options: RouterOptions) {
         res.end(route.file.body);
         return;
       }
-      const got = Buffer.from(req.headers.authorization ?? '');
-      if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+      const header = req.headers.authorization ?? '';
+      const got = Buffer.from(header);
+      let principal: Principal | null = null;
+      if (got.length === expected.length && timingSafeEqual(got, expected)) principal = { name: 'root', role: 'admin' };
+      else if (options.authenticate && header.startsWith('Bearer '))
+        principal = await options.authenticate(header.slice('Bearer '.length).trim());
+      if (!principal) {
         req.resume();
         throw new HttpError(
           401,
           'UNAUTHORIZED',
-          `send the token in ${options.tokenHint} as Authorization: Bearer <token>`,
+          `send the token in ${options.tokenHint} (or an operator's, from slipway operator add) as Authorization: Bearer <token>`,
+        );
+      }
+      if (principal.role !== 'admin' && !route.viewers) {
+        req.resume();
+        throw new HttpError(
+          403,
+          'FORBIDDEN',
+          `${principal.name} is a viewer; ${req.method} ${path} needs an admin operator`,
         );
       }
       const body = await readBody(req, limit, timeoutMs);
-      send(res, 200, await route.handle!({ method: route.method, path, body }));
+      send(res, 200, await route.handle!({ method: route.method, path, body, principal }));
     })().catch((error: unknown) => {
       if (error instanceof HttpError) {
         send(

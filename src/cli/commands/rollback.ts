@@ -16,9 +16,13 @@ export default defineCommand({
     const layout = await layoutOf(ctx, flags.root);
     const api = flags.dryRun ? null : await findAgent(layout);
     const body = flags.version ? { version: flags.version } : {};
-    const r = api
-      ? await api.call<ApplyResult>('POST', '/api/rollback', body)
-      : await (await openInstance(ctx, layout)).rollback({ ...body, dryRun: flags.dryRun === true });
+    let r: ApplyResult;
+    if (api) r = await api.call<ApplyResult>('POST', '/api/rollback', body);
+    else {
+      const i = await openInstance(ctx, layout);
+      r = await i.rollback({ ...body, dryRun: flags.dryRun === true });
+      await i.delivered(); // the notifications of what it did, before the process exits
+    }
     ctx.out.result(
       r.outcome === 'planned'
         ? (r.reason ?? `would roll back ${r.from} → ${r.to}`)

@@ -24,7 +24,11 @@ export default defineCommand({
     else if (api) {
       ctx.out.progress(`asking the agent at ${api.url}`);
       r = await api.call<ApplyResult>('POST', '/api/update', body);
-    } else r = await (await openInstance(ctx, layout)).update({ ...body, progress: (s) => ctx.out.progress(s) });
+    } else {
+      const i = await openInstance(ctx, layout);
+      r = await i.update({ ...body, progress: (s) => ctx.out.progress(s) });
+      await i.delivered(); // the notifications of what it did, before the process exits
+    }
     ctx.out.result(describeApply(r), { ...r, dryRun: r.outcome === 'planned' });
     return r.outcome === 'rolled-back' || r.outcome === 'needs-attention' ? 1 : 0;
   },

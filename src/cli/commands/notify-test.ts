@@ -1,0 +1,46 @@
+import { readAgentConfig } from '../../agent/config.ts';
+import { drain, emit, outbox, type NotifyContext } from '../../agent/notify.ts';
+import { readOperators } from '../../agent/operators.ts';
+import { SlipwayError } from '../../core/errors.ts';
+import { defineCommand, json, rootDir } from '../command.ts';
+import { layoutOf } from '../instance-common.ts';
+
+/** slipway notify test: sends a test notification to every operator's webhook and email now, and says what happened. */
+export default defineCommand({
+  options: { root: rootDir, json },
+  async run(ctx, flags) {
+    const layout = await layoutOf(ctx, flags.root);
+    const { config } = await readAgentConfig(layout.agentConfig, new Date());
+    const operators = await readOperators(layout);
+    if (!operators.some((o) => o.email || o.webhook))
+      throw new SlipwayError(
+        'USAGE',
+        'no operator has an email or a webhook; slipway operator set <name> --email … / --webhook …',
+      );
+    const n: NotifyContext = {
+      layout,
+      config,
+      env: ctx.io.env,
+      now: () => new Date(),
+      log: (l) => Promise.resolve(ctx.out.progress(l)),
+    };
+    // A test reaches everyone with a channel, whatever events they chose.
+    const everyone = operators.map((o) => o.name);
+    const queued = await emit(
+      n,
+      { event: 'applied', version: null, target: null, title: 'Test notification', text: 'Slipway can reach you.' },
+      undefined,
+      everyone,
+    );
+    const sent = await drain(n);
+    const left = await outbox(layout);
+    ctx.out.result(
+      [
+        `${queued} delivery(ies): ${sent.delivered} delivered, ${sent.retrying} to retry, ${sent.failed} failed`,
+        ...sent.errors.map((e) => `  ${e}`),
+      ].join('\n'),
+      { queued, ...sent, pending: left.pending.length },
+    );
+    return sent.delivered === queued ? 0 : 1;
+  },
+});

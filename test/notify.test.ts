@@ -3,7 +3,10 @@ import { describe, it } from 'node:test';
 import { readAgentConfig } from '../src/agent/config.ts';
 import { Layout } from '../src/agent/layout.ts';
 import { drain, outbox } from '../src/agent/notify.ts';
-import { installedSample } from './agent-helpers.ts';
+import { Agent } from '../src/agent/agent.ts';
+import type { OsvAdvisory } from '../src/core/advisory/osv.ts';
+import { writeFeedAdvisories } from '../src/release/advisory-feed.ts';
+import { installedSample, stopFirst } from './agent-helpers.ts';
 import { runCli } from './helpers.ts';
 import { smtpServer, subjectOf, webhookReceiver } from './notify-helpers.ts';
 
@@ -200,5 +203,92 @@ describe('notifications', () => {
         .operators.length,
       1,
     );
+  });
+
+  it('the agent tells operators once about an advisory and a held-back major; operators have their own tokens, roles and preferences', async () => {
+    const { feed, root } = await installedSample();
+    const hook = await webhookReceiver();
+    const alice = JSON.parse(
+      (await runCli(['operator', 'add', 'alice', '--webhook', hook.url, '--root', root, '--json'])).stdout,
+    ) as { token: string; webhookSecret: string };
+    hook.state.secret = alice.webhookSecret;
+    const viewer = JSON.parse(
+      (await runCli(['operator', 'add', 'val', '--role', 'viewer', '--events', 'none', '--root', root, '--json']))
+        .stdout,
+    ) as { token: string };
+
+    const agent = await Agent.create(root, { firstCheckMs: 0, tickMs: 3_600_000 });
+    await agent.start();
+    stopFirst(root, () => agent.stop());
+    const call = async (token: string, method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${agent.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: r.status, data: (await r.json()) as Record<string, unknown> };
+    };
+
+    // An advisory against the installed 1.0.0 and a new major that waits for approval.
+    const advisory: OsvAdvisory = {
+      schema_version: '1.6.0',
+      id: 'SAMPLE-SA-2026-010',
+      modified: '2026-12-01T00:00:00Z',
+      published: '2026-12-01T00:00:00Z',
+      summary: 'Open redirect',
+      details: 'x',
+      affected: [
+        {
+          package: { ecosystem: 'npm', name: 'sample' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '2.0.0' }] }],
+        },
+      ],
+      database_specific: { severity: 'medium', disclosed: '2026-12-01T00:00:00Z' },
+    };
+    await feed.release({ version: '2.0.0', schema: 1 });
+    await writeFeedAdvisories(feed.store, feed.keys, [advisory], { now: new Date() });
+    await agent.tick();
+    await agent.instance.delivered();
+    const events = () => hook.hooks.map((h) => h.event).sort();
+    assert.deepEqual(events(), ['advisory', 'update-available']);
+    const adv = hook.hooks.find((h) => h.event === 'advisory')!;
+    assert.match(
+      String(adv.body.text),
+      /1\.0\.0 is affected by SAMPLE-SA-2026-010 \(medium\): Open redirect; fixed in 2\.0\.0/,
+    );
+    assert.ok(hook.hooks.every((h) => h.signatureOk));
+    // The next check finds the same: nobody is told twice.
+    await agent.checkAndUpdate();
+    await agent.instance.delivered();
+    assert.equal(hook.hooks.length, 2);
+
+    // Roles: a viewer reads, never changes.
+    assert.equal((await call(viewer.token, 'GET', '/api/status')).status, 200);
+    const denied = await call(viewer.token, 'PUT', '/api/config', { key: 'update.channel', value: 'beta' });
+    assert.equal(denied.status, 403);
+    assert.match(String(denied.data.message), /val is a viewer/);
+    assert.equal((await call(viewer.token, 'POST', '/api/update', {})).status, 403);
+    assert.equal((await call('f'.repeat(64), 'GET', '/api/status')).status, 401);
+
+    // Settings › Notifications: each operator sets their own.
+    const me = await call(viewer.token, 'GET', '/api/me');
+    assert.equal(me.status, 200);
+    assert.equal((me.data.operator as { name: string }).name, 'val');
+    const changed = await call(viewer.token, 'PUT', '/api/me/notifications', { events: ['advisory', 'end-of-life'] });
+    assert.equal(changed.status, 200, JSON.stringify(changed.data));
+    assert.deepEqual((changed.data.operator as { events: string[] }).events, ['advisory', 'end-of-life']);
+    const bad = await call(viewer.token, 'PUT', '/api/me/notifications', { events: ['nope'] });
+    assert.equal(bad.status, 400);
+    assert.match(String(bad.data.message), /unknown notification event "nope"/);
+    const { readFile } = await import('node:fs/promises');
+    const rootToken = (await readFile(`${root}/state/token`, 'utf8')).trim();
+    const notOperator = await call(rootToken, 'PUT', '/api/me/notifications', { events: [] });
+    assert.equal(notOperator.status, 400);
+    assert.match(String(notOperator.data.message), /not an operator/);
+
+    // Removed: the token stops working at once.
+    assert.equal((await runCli(['operator', 'remove', 'val', '--root', root])).status, 0);
+    assert.equal((await call(viewer.token, 'GET', '/api/status')).status, 401);
+    assert.equal((await call(alice.token, 'GET', '/api/status')).status, 200);
   });
 });

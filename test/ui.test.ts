@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import { Agent } from '../src/agent/agent.ts';
-import { installedSample, stopFirst } from './agent-helpers.ts';
+import { createServer } from 'node:http';
+import type { OsvAdvisory } from '../src/core/advisory/osv.ts';
+import { bannerMiddleware } from '../src/http/banner.ts';
+import { writeFeedAdvisories } from '../src/release/advisory-feed.ts';
+import { freePort, installedSample, stopFirst } from './agent-helpers.ts';
+import { webhookReceiver } from './notify-helpers.ts';
 import { runCli } from './helpers.ts';
 
 /** Settings › Updates in a real Chromium (Debian's; never a downloaded browser). */
@@ -94,5 +99,118 @@ describe('the Settings › Updates page', () => {
     assert.equal((await fetch(`${apiUrl.origin}/api/status`)).status, 401);
     const html = await fetch(`${apiUrl.origin}/`);
     assert.match(html.headers.get('content-security-policy')!, /default-src 'self'/);
+  });
+
+  it("renders the notes as sanitized HTML, shows an advisory in a danger banner, sets an operator's notifications, and puts the same banner in a host app", async () => {
+    const { feed, root } = await installedSample();
+    const agent = await Agent.create(root, { firstCheckMs: 3_600_000, tickMs: 3_600_000 });
+    await agent.start();
+    stopFirst(root, () => agent.stop());
+    await feed.release(
+      { version: '1.1.0', schema: 1 },
+      {
+        notes:
+          '### Fixed\n- **Login** no longer loops ([#12](https://example.com/12))\n- <script>window.pwned = 1</script> stays text\n- [a trap](javascript:window.pwned=2)\n',
+      },
+    );
+    const advisory: OsvAdvisory = {
+      schema_version: '1.6.0',
+      id: 'SAMPLE-SA-2026-020',
+      modified: '2026-12-01T00:00:00Z',
+      published: '2026-12-01T00:00:00Z',
+      aliases: ['CVE-2026-2020'],
+      summary: 'Login loop leaks the session',
+      details: 'x',
+      affected: [
+        {
+          package: { ecosystem: 'npm', name: 'sample' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.1.0' }] }],
+        },
+      ],
+      database_specific: { severity: 'medium', disclosed: '2026-12-01T00:00:00Z' },
+    };
+    await writeFeedAdvisories(feed.store, feed.keys, [advisory], { now: new Date() });
+    const carol = JSON.parse((await runCli(['operator', 'add', 'carol', '--root', root, '--json'])).stdout) as {
+      token: string;
+    };
+    const viewer = JSON.parse(
+      (await runCli(['operator', 'add', 'dashboard', '--role', 'viewer', '--events', 'none', '--root', root, '--json']))
+        .stdout,
+    ) as { token: string };
+
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    after(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(`${agent.url}/#token=${carol.token}`);
+    await page.locator('#banner.danger').waitFor();
+    assert.equal(await page.locator('#banner-title').textContent(), 'Update available: 1.1.0 — security (medium)');
+    assert.equal(await page.locator('#banner-summary').textContent(), 'Login no longer loops (#12)');
+    assert.match(
+      (await page.locator('#notices').textContent())!,
+      /1\.0\.0 is affected by SAMPLE-SA-2026-020 \(CVE-2026-2020\) \(medium\): Login loop leaks the session; fixed in 1\.1\.0/,
+    );
+    // Markdown rendered; raw HTML and javascript: links are not.
+    assert.equal(await page.locator('#notes strong').textContent(), 'Login');
+    const link = page.locator('#notes a[href="https://example.com/12"]');
+    assert.equal(await link.getAttribute('rel'), 'noopener noreferrer nofollow');
+    assert.equal(await page.locator('#notes script').count(), 0);
+    assert.match((await page.locator('#notes').textContent())!, /<script>window\.pwned = 1<\/script> stays text/);
+    assert.equal(await page.locator('#notes a[href^="javascript"]').count(), 0);
+    assert.equal(await page.evaluate(() => (globalThis as { pwned?: number }).pwned), undefined);
+    assert.match((await page.locator('#footer').textContent())!, /^1\.0\.0 on stable · Slipway v\d+\.\d+\.\d+/);
+
+    // Settings › Notifications: carol's own.
+    assert.equal(await page.locator('#notify-who').textContent(), 'Signed in as carol (admin).');
+    const hook = await webhookReceiver();
+    await page.fill('#notify-webhook', hook.url);
+    await page.uncheck('#notify-events input[data-event="update-available"]');
+    await page.click('#notify-form button');
+    await page.locator('#message', { hasText: 'Notifications saved.' }).waitFor();
+    assert.match((await page.locator('#notify-secret').textContent())!, /Webhook secret .*: [0-9a-f]{48}$/);
+    const saved = JSON.parse(await readFile(join(root, 'state', 'operators.json'), 'utf8')) as {
+      operators: { name: string; events: string[]; webhook: { url: string } | null }[];
+    };
+    const c = saved.operators.find((o) => o.name === 'carol')!;
+    assert.equal(c.webhook?.url, hook.url);
+    assert.ok(!c.events.includes('update-available') && c.events.includes('advisory'));
+    await page.fill('#notify-webhook', 'ftp://nope');
+    await page.click('#notify-form button');
+    await page.locator('#message.error', { hasText: 'must be http(s)' }).waitFor();
+
+    // The host app: its own page on its own origin, the banner through the middleware and a viewer token.
+    const mw = bannerMiddleware({ root, token: viewer.token });
+    const host = createServer((req, res) =>
+      mw(req, res, () => {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(
+          '<!doctype html><title>Host dashboard</title><script src="/slipway/banner.js" defer></script><slipway-banner></slipway-banner><h1>Dashboard</h1>',
+        );
+      }),
+    );
+    const hostPort = await freePort();
+    await new Promise<void>((done) => host.listen(hostPort, '127.0.0.1', done));
+    after(() => new Promise<void>((done) => host.close(() => done())));
+    const dash = await browser.newPage();
+    await dash.goto(`http://127.0.0.1:${hostPort}/`);
+    await dash.locator('slipway-banner[level="danger"]').waitFor();
+    assert.equal(
+      await dash.locator('slipway-banner .title').textContent(),
+      'Update available: 1.1.0 — security (medium)',
+    );
+    assert.match((await dash.locator('slipway-banner .notices').textContent())!, /affected by SAMPLE-SA-2026-020/);
+    assert.equal(await dash.locator('slipway-banner .notes-body strong').textContent(), 'Login');
+    assert.match((await dash.locator('slipway-banner footer').textContent())!, /1\.0\.0 on stable · Slipway v/);
+    // The viewer token stays on the server: the browser never sees it.
+    const bannerJson = await (await fetch(`http://127.0.0.1:${hostPort}/slipway/banner.json`)).text();
+    assert.ok(!bannerJson.includes(viewer.token));
+    // An agent that cannot be reached: a clear 503, not a hang.
+    const dead = bannerMiddleware({ agentUrl: `http://127.0.0.1:${await freePort()}`, token: viewer.token });
+    const deadHost = createServer((req, res) => dead(req, res));
+    const deadPort = await freePort();
+    await new Promise<void>((done) => deadHost.listen(deadPort, '127.0.0.1', done));
+    after(() => new Promise<void>((done) => deadHost.close(() => done())));
+    const down = await fetch(`http://127.0.0.1:${deadPort}/slipway/banner.json`);
+    assert.equal(down.status, 503);
+    assert.match(((await down.json()) as { message: string }).message, /the Slipway agent cannot be reached/);
   });
 });

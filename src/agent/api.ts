@@ -3,6 +3,7 @@ import { SlipwayError } from '../core/errors.ts';
 import { optionalBoolean, optionalString, type Route, type StaticFile } from '../http/router.ts';
 import { CONFIG_KEYS, getKey, setKey, writeAgentConfig } from './config.ts';
 import type { ApplyResult, Instance } from './instance.ts';
+import { bannerOf, bannerSource } from './banner.ts';
 import { describeStatus } from './report.ts';
 import {
   changeOperators,
@@ -31,6 +32,8 @@ export async function loadPage(): Promise<Route[]> {
     ['/', 'index.html', 'text/html; charset=utf-8'],
     ['/ui.js', 'ui.js', 'text/javascript; charset=utf-8'],
     ['/ui.css', 'ui.css', 'text/css; charset=utf-8'],
+    // The <slipway-banner> element a host app puts at the top of its dashboard (see slipway/http).
+    ['/banner.js', 'banner.js', 'text/javascript; charset=utf-8'],
   ];
   const routes: Route[] = [];
   for (const [path, name, type] of files) {
@@ -51,9 +54,22 @@ export interface AgentControl {
 /** The agent's local API: GET status|check|history|config, PUT config, POST update|rollback|check-now. */
 export function apiRoutes(agent: AgentControl): Route[] {
   const i = agent.instance;
+  const banner = bannerSource(i);
+  /** A change: the banner is read afresh after it. */
+  const change = <T>(fn: () => Promise<T>): Promise<T> => agent.serial(fn).finally(() => banner.reset());
   return [
     { method: 'GET', path: '/api/status', viewers: true, handle: () => describeStatus(i, agent) },
-    { method: 'GET', path: '/api/check', viewers: true, handle: () => i.check() },
+    {
+      method: 'GET',
+      path: '/api/check',
+      viewers: true,
+      handle: async () => {
+        const c = await i.check();
+        return { ...c, banner: bannerOf(c) };
+      },
+    },
+    /** The read-only banner a host app shows at the top of its dashboard (cached for a minute). */
+    { method: 'GET', path: '/api/banner', viewers: true, handle: () => banner.get() },
     { method: 'GET', path: '/api/history', viewers: true, handle: async () => ({ history: await i.history() }) },
     ...operatorRoutes(i),
     {
@@ -88,7 +104,7 @@ export function apiRoutes(agent: AgentControl): Route[] {
       handle: ({ body }) => {
         const version = optionalString(body, 'version');
         const force = optionalBoolean(body, 'force') === true;
-        return agent.serial(() => i.update({ ...(version ? { version } : {}), force }));
+        return change(() => i.update({ ...(version ? { version } : {}), force }));
       },
     },
     {
@@ -96,10 +112,10 @@ export function apiRoutes(agent: AgentControl): Route[] {
       path: '/api/rollback',
       handle: ({ body }) => {
         const version = optionalString(body, 'version');
-        return agent.serial(() => i.rollback(version ? { version } : {}));
+        return change(() => i.rollback(version ? { version } : {}));
       },
     },
-    { method: 'POST', path: '/api/check-now', handle: () => agent.serial(() => agent.checkAndUpdate()) },
+    { method: 'POST', path: '/api/check-now', handle: () => change(() => agent.checkAndUpdate()) },
   ];
 }
 

@@ -2,9 +2,12 @@ import { describeWindows, nextWindowStart, parseWindows, activeWindow } from '..
 import type { AffectingAdvisory } from '../core/advisory/feed.ts';
 import type { LineSupport } from '../core/lifecycle/feed.ts';
 import type { Instance } from './instance.ts';
+import { SLIPWAY_VERSION } from './banner.ts';
 import { noticeLines, readNotices } from './notices.ts';
 
 export interface StatusReport {
+  /** Slipway's own version (the page's footer). */
+  slipway: string;
   root: string;
   current: string | null;
   channel: string;
@@ -33,6 +36,7 @@ export async function describeStatus(i: Instance, agent?: { app: { running(): un
   const n = await readNotices(i.layout);
   const fresh = n !== null && n.version === s.current;
   return {
+    slipway: SLIPWAY_VERSION,
     root: i.layout.root,
     current: s.current,
     channel: i.config.update.channel,

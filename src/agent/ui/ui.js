@@ -1,6 +1,7 @@
 // Settings › Updates: a page over the agent's local API. The token arrives in the URL fragment
 // (never sent to a server, never in a log), is kept in sessionStorage, and goes out as a bearer
-// header. Everything from the API is written with textContent: release notes cannot inject markup.
+// header. Everything from the API is written with textContent, except the release notes, which
+// the agent renders from Markdown with raw HTML off (markdown-it): they cannot inject markup.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -137,23 +138,83 @@ async function refresh() {
       .reverse()
       .map((h) => row([h.at, h.event, h.from, h.to, h.reason])),
   );
+  $('footer').textContent =
+    `${status.current ?? 'nothing installed'} on ${status.channel} · Slipway v${status.slipway}`;
   const check = await api('GET', '/api/check');
+  const b = check.banner;
   const t = check.selection.target;
-  $('banner').hidden = !t;
+  // Shown for an update, and also for an advisory or an end-of-life line without one.
+  $('banner').hidden = b.level === 'none';
+  $('banner').classList.toggle('security', b.level === 'danger');
+  $('banner').classList.toggle('danger', b.level === 'danger');
+  $('banner').classList.toggle('warning', b.level === 'warning');
+  $('banner-title').textContent = b.title;
+  $('banner-summary').textContent = b.summary;
+  $('notices').replaceChildren(
+    ...[...b.advisories, ...b.warnings.filter((w) => w !== b.title)].map((text) => {
+      const li = document.createElement('li');
+      li.textContent = text;
+      return li;
+    }),
+  );
+  $('notes').innerHTML = b.notesHtml; // markdown-it, raw HTML off (see notes-html.ts)
+  $('update-now').hidden = !t;
+  $('banner-detail').textContent = '';
   if (t) {
-    const sec = check.selection.security;
-    $('banner').classList.toggle('security', Boolean(sec));
-    $('banner-title').textContent = `Update available: ${t.version}${sec ? ` — security (${sec})` : ''}`;
     const d = check.decision;
     $('banner-detail').textContent = check.held
       ? `Held back: ${check.held}. It applies only when you choose it.`
       : d && d.action === 'wait-for-approval'
         ? `A new major version: read the upgrade notes below, then choose Update now. ${d.reason}`
         : `${t.breaking ? 'Breaking. ' : ''}From the ${t.channel} channel.${d && d.reason ? ` ${d.reason}` : ''}`;
-    $('notes').textContent = check.manifest?.notes ?? '';
     $('update-now').dataset.version = t.version;
   }
+  await refreshNotifications();
 }
+
+/** Settings › Notifications: the signed-in operator's own preferences. */
+async function refreshNotifications() {
+  const me = await api('GET', '/api/me');
+  const o = me.operator;
+  $('notify-form').hidden = !o;
+  $('notify-who').textContent = o
+    ? `Signed in as ${o.name} (${o.role}).`
+    : 'Signed in with the install token, which has no notification preferences. Add yourself with slipway operator add <name> and sign in with your own token.';
+  if (!o) return;
+  $('notify-email').value = o.email ?? '';
+  $('notify-webhook').value = o.webhook ?? '';
+  $('notify-no-smtp').hidden = me.email;
+  $('notify-events').replaceChildren(
+    ...Object.entries(me.events).map(([event, help]) => {
+      const label = document.createElement('label');
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.value = event;
+      box.checked = o.events.includes(event);
+      box.dataset.event = event;
+      label.append(box, ` ${event}: ${help}`);
+      return label;
+    }),
+  );
+}
+
+$('notify-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  busy(e.target.querySelector('button'), async () => {
+    const events = [...document.querySelectorAll('#notify-events input:checked')].map((b) => b.value);
+    const r = await api('PUT', '/api/me/notifications', {
+      email: $('notify-email').value.trim(),
+      webhook: $('notify-webhook').value.trim(),
+      events,
+    });
+    await refreshNotifications();
+    $('notify-secret').hidden = !r.webhookSecret;
+    $('notify-secret').textContent = r.webhookSecret
+      ? `Webhook secret (shown once; check the x-slipway-signature-256 header with it): ${r.webhookSecret}`
+      : '';
+    say('Notifications saved.');
+  });
+});
 
 $('login-form').addEventListener('submit', (e) => {
   e.preventDefault();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SlipwayError } from '../core/errors.ts';
 import { tempDir } from '../../test/helpers.ts';
-import { AGENT_CONFIG_VERSION, getKey, readAgentConfig, setKey } from './config.ts';
+import { AGENT_CONFIG_VERSION, agentJsonSchema, getKey, readAgentConfig, setKey } from './config.ts';
 
 describe("the agent's own settings (agent.json)", () => {
   it('moves an old layout forward with the same config migrations releases use, and warns once about the old key', async () => {
@@ -51,5 +51,12 @@ describe("the agent's own settings (agent.json)", () => {
     assert.throws(() => setKey(config, 'update.channel', 'Beta!'), /channel name/);
     await writeFile(path, '{ not json');
     await assert.rejects(readAgentConfig(path, new Date()), (e: SlipwayError) => e.code === 'CONFIG_INVALID');
+  });
+
+  it('matches schema/agent.schema.json (run npm run schema after changing the settings)', async () => {
+    const shipped: unknown = JSON.parse(
+      await readFile(new URL('../../schema/agent.schema.json', import.meta.url), 'utf8'),
+    );
+    assert.deepEqual(shipped, agentJsonSchema());
   });
 });

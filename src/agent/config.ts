@@ -130,6 +130,15 @@ export const AgentConfigSchema = z
   .strict();
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
 
+/** The JSON Schema of agent.json (schema/agent.schema.json, `slipway schema --agent`). */
+export function agentJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(AgentConfigSchema, { io: 'input', unrepresentable: 'any' }),
+    $id: 'https://slipway.dev/schema/agent.schema.json',
+    title: "Slipway agent settings (an install root's agent.json)",
+  };
+}
+
 /** Keys `slipway config get|set` knows, with how to read a value given on the command line. */
 export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: string }> = {
   'update.channel': { parse: (v) => v, help: 'the channel this instance follows (nightly, beta, stable…)' },

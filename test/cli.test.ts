@@ -214,6 +214,9 @@ Options:
       const r = await runCli(['changelog', '--release', '1.1.0', '--date', '22/11/2026', '--cwd', repo.dir]);
       assert.equal(r.status, 2);
       assert.match(r.stderr, /--date expects YYYY-MM-DD, got "22\/11\/2026"/);
+      const impossible = await runCli(['lifecycle', '--date', '2026-02-30', '--cwd', repo.dir]);
+      assert.equal(impossible.status, 2);
+      assert.match(impossible.stderr, /--date "2026-02-30" is not a day of the calendar/);
     });
   });
 

@@ -64,7 +64,12 @@ export function isDay(date: string): boolean {
 
 export function checkDate(date: string): string {
   if (!isDay(date)) {
-    throw new SlipwayError('USAGE', `--date expects YYYY-MM-DD, got "${date}"`);
+    throw new SlipwayError(
+      'USAGE',
+      /^\d{4}-\d{2}-\d{2}$/.test(date)
+        ? `--date "${date}" is not a day of the calendar (that month has no such day); expected YYYY-MM-DD such as 2026-02-28`
+        : `--date expects YYYY-MM-DD, got "${date}"`,
+    );
   }
   return date;
 }

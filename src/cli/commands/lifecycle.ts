@@ -1,4 +1,4 @@
-import { lifecycleMarkdown } from '../../core/lifecycle/lifecycle.ts';
+import { lifecycleMarkdown, unknownEolLines } from '../../core/lifecycle/lifecycle.ts';
 import { lifecycleOf } from '../../release/lifecycle.ts';
 import { defineCommand, json, judgeDay } from '../command.ts';
 import { loadProject } from '../context.ts';
@@ -18,6 +18,7 @@ export default defineCommand({
     const { config, root } = await loadProject(ctx, flags);
     const day = flags.date === undefined ? today(ctx.io.env) : checkDate(flags.date);
     const table = await lifecycleOf(root, config, day);
+    for (const w of unknownEolLines(table, config.lifecycle)) ctx.out.warn(w);
     const text =
       table.length === 0
         ? 'no stable release yet: the table starts with the first one'

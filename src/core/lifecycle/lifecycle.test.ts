@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cadenceChecks, calendarMarkdown, calendarRows, parseTarget } from './calendar.ts';
-import { lifecycleMarkdown, lifecycleTable, lineOf, type LifecyclePolicy } from './lifecycle.ts';
+import { lifecycleMarkdown, lifecycleTable, lineOf, unknownEolLines, type LifecyclePolicy } from './lifecycle.ts';
 
 const policy: LifecyclePolicy = { supportMonths: 12, securityLines: null, line: 'major', eol: {} };
 const released = [
@@ -33,6 +33,10 @@ describe('the version lifecycle table', () => {
     assert.equal(capped[2]!.status, 'eol');
     const explicit = lifecycleTable(released, { ...policy, eol: { '0.2': 'v1.1.0', '0.1': 'v1.0.0' } }, '2025-04-01');
     assert.equal(explicit[1]!.eolVersion, '1.1.0');
+    const typo = { ...policy, eol: { '0.2': 'v1.1.0', '9': '2030-01-01' } };
+    assert.deepEqual(unknownEolLines(lifecycleTable(released, typo, '2025-04-01'), typo), [
+      'lifecycle.eol names line "9", which has no stable release; the lines are "1", "0.2", "0.1" (keys are majors, such as "1")',
+    ]);
     assert.equal(explicit[1]!.eol, false);
     assert.equal(explicit[2]!.eol, '2025-03-10');
     assert.equal(

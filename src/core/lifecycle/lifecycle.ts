@@ -109,6 +109,17 @@ export function lifecycleTable(releases: readonly Released[], policy: LifecycleP
   });
 }
 
+/** `lifecycle.eol` keys that name no line of the table (a typo, or a line not released yet), with what to write instead. */
+export function unknownEolLines(table: readonly Cycle[], policy: LifecyclePolicy): string[] {
+  const known = new Set(table.map((c) => c.cycle));
+  return Object.keys(policy.eol)
+    .filter((k) => !known.has(k))
+    .map(
+      (k) =>
+        `lifecycle.eol names line "${k}", which has no stable release${table.length > 0 ? `; the lines are ${table.map((c) => `"${c.cycle}"`).join(', ')}` : ''} (keys are ${policy.line === 'major' ? 'majors, such as "1"' : 'minors, such as "1.4"'})`,
+    );
+}
+
 /** The line a version belongs to in the table, and the line to move to when it is not current. */
 export function lineOf(
   table: readonly Cycle[],

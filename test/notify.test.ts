@@ -182,6 +182,15 @@ describe('notifications', () => {
       [['operator', 'remove', 'nobody'], /there is no operator "nobody"/],
       [['notify', 'test'], /no operator has an email or a webhook/],
       [['config', 'set', 'notify.smtp-port', '0'], /notify\.smtp-port expects a whole number from 1 to 65535/],
+      [['config', 'set', 'notify.smtp-port', '0x19'], /notify\.smtp-port expects a whole number/],
+      [['config', 'set', 'notify.webhook-timeout', '100000d'], /outside 1s to 5m/],
+      [['config', 'set', 'notify.webhook-timeout', '1ms'], /outside 1s to 5m/],
+      [['operator', 'add', 'root'], /"root" is the install token's name/],
+      [
+        ['operator', 'add', 'al', '--webhook', 'http://x.example/a\r\nFAKE: 1'],
+        /contains spaces or control characters/,
+      ],
+      [['operator', 'add', 'al', '--email', 'a(comment)@b.com'], /is not an email address/],
     ];
     for (const [args, message] of cases) {
       const r = await runCli([...args, '--root', root]);
@@ -193,9 +202,9 @@ describe('notifications', () => {
     assert.deepEqual((JSON.parse(list.stdout) as { operators: unknown[] }).operators, []);
     const dup1 = await runCli(['operator', 'add', 'al', '--root', root]);
     assert.equal(dup1.status, 0);
-    const dup2 = await runCli(['operator', 'add', 'al', '--root', root]);
+    const dup2 = await runCli(['operator', 'add', 'AL', '--root', root]);
     assert.equal(dup2.status, 2);
-    assert.match(dup2.stderr, /there is an operator "al" already/);
+    assert.match(dup2.stderr, /there is an operator "AL" already/);
     const dry = await runCli(['operator', 'remove', 'al', '--dry-run', '--root', root]);
     assert.match(dry.stdout, /would remove al/);
     assert.equal(
@@ -290,5 +299,63 @@ describe('notifications', () => {
     assert.equal((await runCli(['operator', 'remove', 'val', '--root', root])).status, 0);
     assert.equal((await call(viewer.token, 'GET', '/api/status')).status, 401);
     assert.equal((await call(alice.token, 'GET', '/api/status')).status, 200);
+  });
+
+  it('a garbled outbox file or operators.json never drops, stalls or misroutes a notification', async () => {
+    const { feed, root } = await installedSample();
+    const hook = await webhookReceiver();
+    const added = JSON.parse(
+      (await runCli(['operator', 'add', 'ops', '--webhook', hook.url, '--events', 'applied', '--root', root, '--json']))
+        .stdout,
+    ) as { webhookSecret: string };
+    hook.state.secret = added.webhookSecret;
+    hook.state.mode = 'fail';
+    await feed.release({ version: '1.1.0', schema: 1 });
+    assert.equal((await runCli(['update', '--root', root])).status, 0);
+    const { readdir, readFile, writeFile } = await import('node:fs/promises');
+    const dir = `${root}/state/outbox`;
+    // Garbage beside the real delivery: null, {}, and a delivery under another file name.
+    const real = (await readdir(dir)).find((f) => f.endsWith('.json'))!;
+    await writeFile(`${dir}/00-null.json`, 'null');
+    await writeFile(`${dir}/01-empty.json`, '{}');
+    await writeFile(`${dir}/zz-renamed.json`, await readFile(`${dir}/${real}`, 'utf8'));
+    const status = await runCli(['notify', 'status', '--root', root, '--json']);
+    assert.equal(status.status, 0, status.stderr);
+    assert.equal((JSON.parse(status.stdout) as { pending: unknown[] }).pending.length, 1);
+
+    // operators.json garbled: nothing is sent and nothing is dropped.
+    const good = await readFile(`${root}/state/operators.json`, 'utf8');
+    await writeFile(`${root}/state/operators.json`, '{garbage');
+    hook.state.mode = 'ok';
+    const waiting = await drainLater(root, 600_000);
+    assert.equal(waiting.delivered, 0);
+    assert.match(waiting.errors[0]!, /operators\.json is not JSON/);
+    assert.equal((await outbox(new Layout(root))).pending.length, 1, 'still queued');
+    const doctor = await runCli(['doctor', '--root', root, '--json']);
+    const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; ok: unknown }[] }).checks;
+    assert.equal(checks.find((c) => c.name === 'notifications')?.ok, false);
+
+    // Restored: the one real delivery goes out once; the garbage was set aside, never sent.
+    await writeFile(`${root}/state/operators.json`, good);
+    const sent = await drainLater(root, 600_000);
+    assert.equal(sent.delivered, 1);
+    assert.equal(hook.hooks.length, 1);
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.invalid')).sort(), [
+      '00-null.json.invalid',
+      '01-empty.json.invalid',
+      'zz-renamed.json.invalid',
+    ]);
+
+    // A namesake added after a removal never gets the old operator's notifications.
+    hook.state.mode = 'fail';
+    await feed.release({ version: '1.2.0', schema: 1 });
+    assert.equal((await runCli(['update', '--root', root])).status, 0);
+    assert.equal((await runCli(['operator', 'remove', 'ops', '--root', root])).status, 0);
+    const other = await webhookReceiver();
+    assert.equal((await runCli(['operator', 'add', 'ops', '--webhook', other.url, '--root', root])).status, 0);
+    other.state.mode = 'ok';
+    await drainLater(root, 600_000);
+    assert.equal(other.hooks.length, 0);
+    assert.equal((await outbox(new Layout(root))).pending.length, 0, 'dropped with its operator');
   });
 });

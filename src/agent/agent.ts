@@ -207,7 +207,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.busy;
-    await this.instance.delivered();
+    await this.instance.delivered(5_000); // the rest stays in the outbox for the next start
     await this.server?.close();
     await rm(this.instance.layout.api, { force: true });
     await this.app.stop();

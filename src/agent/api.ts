@@ -161,7 +161,7 @@ function operatorRoutes(i: Instance): Route[] {
           prefs[key] = v === '' ? null : v;
         }
         if (body.events !== undefined) {
-          if (!Array.isArray(body.events) || body.events.some((e) => typeof e !== 'string'))
+          if (!Array.isArray(body.events) || body.events.some((e) => typeof e !== 'string' || e.includes(',')))
             throw new SlipwayError('USAGE', `"events" must be a list of ${NOTIFY_EVENTS.join(', ')}`);
           prefs.events = parseEvents((body.events as string[]).join(',') || 'none');
         }

@@ -42,6 +42,17 @@ export function parseCheckInterval(v: string): number {
   return ms;
 }
 
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
+
+/** notify.webhook-timeout: 1 s to 5 min (a receiver gets time to answer; a hung one cannot hold the outbox). */
+export function parseWebhookTimeout(v: string): number {
+  const ms = parseDuration(v, 'notify.webhook-timeout');
+  if (ms < 1000 || ms > 300_000)
+    throw new SlipwayError('USAGE', `notify.webhook-timeout "${v}" is outside 1s to 5m; pick e.g. 10s or 30s`);
+  return ms;
+}
+
 const check = (fn: (s: string) => unknown) => (s: string) => {
   try {
     fn(s);
@@ -106,7 +117,11 @@ export const AgentConfigSchema = z
       .prefault({}),
     notify: z
       .object({
-        'smtp-host': z.string().min(1).optional().describe('The SMTP server notification emails go through.'),
+        'smtp-host': z
+          .string()
+          .regex(HOST, 'expected a host name or IP address such as smtp.example.com (no scheme, no port)')
+          .optional()
+          .describe('The SMTP server notification emails go through.'),
         'smtp-port': z.number().int().min(1).max(65_535).default(587),
         'smtp-secure': z
           .boolean()
@@ -116,10 +131,13 @@ export const AgentConfigSchema = z
           .string()
           .regex(/^[^\s@]+@[^\s@]+$/, 'expected an address such as updates@example.com')
           .optional(),
-        'smtp-user': z.string().min(1).optional(),
+        'smtp-user': z
+          .string()
+          .regex(/^[^\s\u0000-\u001f]+$/, 'expected a user name without spaces or control characters')
+          .optional(),
         'smtp-password-file': z
           .string()
-          .min(1)
+          .regex(/^\//, 'expected an absolute path such as /etc/slipway/smtp-password')
           .optional()
           .describe('A file holding the SMTP password (or set SLIPWAY_SMTP_PASSWORD); never in agent.json.'),
         'webhook-timeout': z.string().refine(check(parseDuration), 'expected a duration such as 10s').default('10s'),
@@ -189,7 +207,7 @@ export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: 
     help: 'a file holding the SMTP password (or set SLIPWAY_SMTP_PASSWORD)',
   },
   'notify.webhook-timeout': {
-    parse: (v) => (parseDuration(v, 'notify.webhook-timeout'), v),
+    parse: (v) => (parseWebhookTimeout(v), v),
     help: 'how long one webhook delivery may take (e.g. 10s)',
   },
   'api.port': { parse: parseInt('api.port', 0, 65_535), help: 'the agent API port on 127.0.0.1 (0: any free one)' },
@@ -210,7 +228,7 @@ function parseBool(key: string) {
 /** A whole number in [min, max]; `why` explains the bounds in the error. */
 function parseInt(key: string, min: number, max: number, why = '') {
   return (v: string): number => {
-    const n = Number(v);
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
     if (!Number.isInteger(n) || n < min || n > max)
       throw new SlipwayError('USAGE', `${key} expects a whole number from ${min} to ${max}, got "${v}"${why}`);
     return n;

@@ -6,6 +6,8 @@ import { nextWindowStart, parseWindows } from '../core/schedule/window.ts';
 import { waitHealthy } from './health.ts';
 import type { Instance } from './instance.ts';
 import type { Layout } from './layout.ts';
+import { outbox } from './notify.ts';
+import { readOperators } from './operators.ts';
 import { findAgent } from './remote.ts';
 import type { StatusReport } from './report.ts';
 
@@ -136,6 +138,17 @@ export async function diagnose(layout: Layout, open: () => Promise<Instance>, no
       );
     } catch (error) {
       add('version and schema', false, (error as Error).message);
+    }
+    try {
+      const operators = await readOperators(layout);
+      const { pending, failed } = await outbox(layout);
+      add(
+        'notifications',
+        failed.length > 0 ? 'warn' : true,
+        `${operators.length} operator(s); ${pending.length} notification(s) waiting${failed.length > 0 ? `, ${failed.length} failed for good (slipway notify status shows why; --retry sends them again)` : ''}`,
+      );
+    } catch (error) {
+      add('notifications', false, (error as Error).message);
     }
     const api = await findAgent(layout);
     if (api) {

@@ -182,9 +182,22 @@ export class Instance implements InstanceContext {
     });
   }
 
-  /** Waits for the deliveries under way (a command before it exits, the agent when it stops). */
-  async delivered(): Promise<void> {
-    while (this.sending) await this.sending;
+  /**
+   * Waits for the deliveries under way (a command before it exits, the agent when it stops), at
+   * most `timeoutMs`: what is not delivered by then stays in the outbox for the next drain.
+   */
+  async delivered(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.sending && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.sending,
+        new Promise<void>((done) => {
+          timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+    }
   }
 
   database(): string {

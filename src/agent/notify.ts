@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { z } from 'zod';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AffectingAdvisory } from '../core/advisory/feed.ts';
@@ -27,7 +28,8 @@ import type { HistoryEntry } from './state.ts';
  */
 export interface Notification {
   id: string;
-  event: NotifyEvent;
+  /** What happened; `test` comes only from slipway notify test. */
+  event: NotifyEvent | 'test';
   at: string;
   instance: { host: string; root: string };
   /** The installed version when it happened. */
@@ -43,6 +45,8 @@ export interface Notification {
 export interface Delivery {
   id: string;
   operator: string;
+  /** Which operator of that name (a prefix of their token's hash): a later namesake never gets it. */
+  operatorKey: string;
   channel: 'webhook' | 'email';
   attempts: number;
   nextAt: string;
@@ -59,6 +63,8 @@ export interface Sent {
 
 /** Backoff between attempts: 15 s, 1 min, 4 min, 16 min, about an hour; then the delivery has failed. */
 export const MAX_ATTEMPTS = 6;
+/** Deliveries under way at once. */
+const CONCURRENCY = 8;
 const backoffMs = (attempts: number): number => Math.min(15_000 * 4 ** (attempts - 1), 3_600_000);
 
 const outboxDir = (layout: Layout): string => join(layout.state, 'outbox');
@@ -202,7 +208,7 @@ export async function emit(
     await writeFileAtomic(notifiedFile(ctx.layout), `${JSON.stringify(seen, null, 2)}\n`, 0o600);
   }
   const operators = (await readOperators(ctx.layout)).filter((o) =>
-    only ? only.includes(o.name) : o.events.includes(what.event),
+    only ? only.includes(o.name) : what.event !== 'test' && o.events.includes(what.event),
   );
   if (operators.length === 0) return 0;
   const n: Notification = {
@@ -221,13 +227,14 @@ export async function emit(
       const d: Delivery = {
         id: `${n.id}-${o.name}-${channel}`,
         operator: o.name,
+        operatorKey: o.tokenHash.slice(0, 16),
         channel,
         attempts: 0,
         nextAt: n.at,
         lastError: null,
         notification: n,
       };
-      await writeDelivery(ctx.layout, d);
+      await writeDelivery(outboxDir(ctx.layout), d);
       written++;
     }
   }
@@ -243,17 +250,53 @@ async function readNotified(layout: Layout): Promise<Record<string, string>> {
   }
 }
 
-const writeDelivery = (layout: Layout, d: Delivery): Promise<void> =>
-  writeFileAtomic(join(outboxDir(layout), `${d.id}.json`), `${JSON.stringify(d, null, 2)}\n`, 0o600);
+/** Outbox files are named by the delivery's id, which is hex, the operator's name and the channel. */
+const fileOf = (d: Delivery): string => `${d.id}.json`;
+const writeDelivery = (dir: string, d: Delivery): Promise<void> =>
+  writeFileAtomic(join(dir, fileOf(d)), `${JSON.stringify(d, null, 2)}\n`, 0o600);
 
-async function listDir(dir: string): Promise<Delivery[]> {
+const DeliverySchema = z.object({
+  id: z.string().regex(/^[0-9a-f]{16}-[A-Za-z0-9._-]+-(webhook|email)$/),
+  operator: z.string(),
+  operatorKey: z.string().regex(/^[0-9a-f]{16}$/),
+  channel: z.enum(['webhook', 'email']),
+  attempts: z.number().int().min(0),
+  nextAt: z.string().refine((v) => !Number.isNaN(Date.parse(v))),
+  lastError: z.string().nullable(),
+  notification: z
+    .object({
+      id: z.string(),
+      event: z.string(),
+      at: z.string(),
+      instance: z.object({ host: z.string(), root: z.string() }),
+      version: z.string().nullable(),
+      target: z.string().nullable(),
+      title: z.string(),
+      text: z.string(),
+    })
+    .loose(),
+});
+
+/**
+ * The deliveries in a folder. A file that is not one (hand-edited, garbage, or named other than
+ * its id) is set aside as `<name>.invalid` with a log line, never sent and never blocking the rest.
+ */
+async function listDir(dir: string, log?: (line: string) => Promise<void>): Promise<Delivery[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const out: Delivery[] = [];
   for (const name of names.filter((f) => f.endsWith('.json')).sort()) {
+    let d: Delivery | null = null;
     try {
-      out.push(JSON.parse(await readFile(join(dir, name), 'utf8')) as Delivery);
+      const r = DeliverySchema.safeParse(JSON.parse((await readFile(join(dir, name), 'utf8')).replace(/^\uFEFF/, '')));
+      const parsed = r.success ? (r.data as unknown as Delivery) : null;
+      if (parsed && fileOf(parsed) === name) d = parsed;
     } catch {
-      // written atomically: a file that does not parse was not ours; leave it
+      d = null;
+    }
+    if (d) out.push(d);
+    else if (log) {
+      await rename(join(dir, name), join(dir, `${name}.invalid`)).catch(() => undefined);
+      await log(`notifications: ${join(dir, name)} is not a delivery; set aside as ${name}.invalid`);
     }
   }
   return out;
@@ -267,51 +310,73 @@ export async function outbox(layout: Layout): Promise<{ pending: Delivery[]; fai
 class Refused extends Error {}
 
 /** Sends the deliveries that are due, once each; never throws. Skips when another process is draining. */
-export async function drain(ctx: NotifyContext, options: { all?: boolean } = {}): Promise<Sent> {
+export async function drain(
+  ctx: NotifyContext,
+  options: { all?: boolean; only?: (d: Delivery) => boolean } = {},
+): Promise<Sent> {
   const sent: Sent = { delivered: 0, retrying: 0, failed: 0, errors: [] };
   let release: (() => Promise<void>) | null = null;
   try {
     await mkdir(outboxDir(ctx.layout), { recursive: true, mode: 0o700 });
     release = await acquireLock(join(outboxDir(ctx.layout), '.lock'), {
+      timeoutMs: options.only ? 30_000 : 0,
       held: () => new SlipwayError('LOCKED', 'the outbox is being sent by another process'),
     });
-  } catch {
+  } catch (error) {
+    sent.errors.push((error as Error).message);
     return sent;
   }
   try {
-    const operators = new Map((await readOperators(ctx.layout).catch(() => [])).map((o) => [o.name, o]));
-    for (const d of await listDir(outboxDir(ctx.layout))) {
-      if (!options.all && Date.parse(d.nextAt) > ctx.now().getTime()) continue;
+    let operators: Map<string, Operator>;
+    try {
+      operators = new Map((await readOperators(ctx.layout)).map((o) => [o.name, o]));
+    } catch (error) {
+      // Nothing is sent and nothing is dropped until the list can be read again.
+      await ctx.log(`ALERT: notifications wait: ${(error as Error).message}`);
+      sent.errors.push((error as Error).message);
+      return sent;
+    }
+    const dir = outboxDir(ctx.layout);
+    const due = (await listDir(dir, (l) => ctx.log(l))).filter(
+      (d) => (options.only ? options.only(d) : true) && (options.all || Date.parse(d.nextAt) <= ctx.now().getTime()),
+    );
+    const drop = async (d: Delivery, why: string): Promise<void> => {
+      await rm(join(dir, fileOf(d)), { force: true });
+      await ctx.log(`notification "${d.notification.title}" to ${d.operator} dropped: ${why}`);
+    };
+    // A few at a time: one slow receiver does not hold up the others.
+    const work = due.map((d) => async () => {
       const o = operators.get(d.operator);
-      const path = join(outboxDir(ctx.layout), `${d.id}.json`);
-      if (!o) {
-        await rm(path, { force: true }); // the operator was removed
-        continue;
-      }
+      if (!o || o.tokenHash.slice(0, 16) !== d.operatorKey) return drop(d, 'the operator was removed');
       d.attempts++;
       try {
         await deliver(ctx, o, d);
-        await rm(path, { force: true });
+        await rm(join(dir, fileOf(d)), { force: true });
         sent.delivered++;
       } catch (error) {
         d.lastError = (error as Error).message;
         const where = `${d.channel} to ${d.operator}`;
         if (error instanceof Refused || d.attempts >= MAX_ATTEMPTS) {
           await mkdir(failedDir(ctx.layout), { recursive: true, mode: 0o700 });
-          await writeFileAtomic(join(failedDir(ctx.layout), `${d.id}.json`), `${JSON.stringify(d, null, 2)}\n`, 0o600);
-          await rm(path, { force: true });
+          await writeDelivery(failedDir(ctx.layout), d);
+          await rm(join(dir, fileOf(d)), { force: true });
           sent.failed++;
           sent.errors.push(`${where}: ${d.lastError} (given up after ${d.attempts} attempt(s))`);
           await ctx.log(`ALERT: notification "${d.notification.title}" (${where}) failed for good: ${d.lastError}`);
         } else {
           d.nextAt = new Date(ctx.now().getTime() + backoffMs(d.attempts)).toISOString();
-          await writeDelivery(ctx.layout, d);
+          await writeDelivery(dir, d);
           sent.retrying++;
           sent.errors.push(`${where}: ${d.lastError} (retried at ${d.nextAt})`);
           await ctx.log(`notification ${where} failed (${d.lastError}); retrying at ${d.nextAt}`);
         }
       }
-    }
+    });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < work.length) await work[next++]!();
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, work.length) }, worker));
   } catch (error) {
     await ctx.log(`notifications: ${(error as Error).message}`);
   } finally {
@@ -361,6 +426,8 @@ async function deliverWebhook(ctx: NotifyContext, o: Operator, d: Delivery): Pro
   await r.body?.cancel().catch(() => undefined);
   if (r.ok) return;
   const why = `${new URL(o.webhook.url).host} answered HTTP ${r.status}`;
+  if (r.status >= 300 && r.status < 400)
+    throw new Refused(`${why} (a redirect, which is never followed: set the webhook to the final URL)`);
   if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) throw new Refused(why);
   throw new Error(why);
 }
@@ -381,6 +448,8 @@ async function deliverEmail(ctx: NotifyContext, o: Operator, d: Delivery): Promi
     host: c['smtp-host'],
     port: c['smtp-port'],
     secure: c['smtp-secure'],
+    // A password never goes over plain text: without TLS from the start, STARTTLS is required.
+    requireTLS: Boolean(c['smtp-user']) && !c['smtp-secure'],
     ...(c['smtp-user'] ? { auth: { user: c['smtp-user'], pass: pass ?? '' } } : {}),
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
@@ -405,14 +474,15 @@ async function deliverEmail(ctx: NotifyContext, o: Operator, d: Delivery): Promi
   }
 }
 
-/** Moves the failed deliveries back into the outbox (slipway notify retry). */
+/** Moves the failed deliveries back into the outbox (slipway notify status --retry). */
 export async function retryFailed(layout: Layout): Promise<number> {
   const failed = await listDir(failedDir(layout));
+  await mkdir(outboxDir(layout), { recursive: true, mode: 0o700 });
   for (const d of failed) {
     d.attempts = 0;
     d.nextAt = new Date(0).toISOString();
-    await writeDelivery(layout, d);
-    await rm(join(failedDir(layout), `${d.id}.json`), { force: true });
+    await writeDelivery(outboxDir(layout), d);
+    await rm(join(failedDir(layout), fileOf(d)), { force: true });
   }
   return failed.length;
 }

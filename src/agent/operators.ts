@@ -37,7 +37,11 @@ export const ROLES = ['admin', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
-const EMAIL = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
+/** An address as people write it: a plain local part, a dotted domain; no comments, quotes or controls. */
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+/** The install token's own name in the API: no operator may take it. */
+const RESERVED = new Set(['root']);
 
 const OperatorSchema = z
   .object({
@@ -80,10 +84,28 @@ export const operatorsFile = (layout: Layout): string => `${layout.state}/operat
 
 export async function readOperators(layout: Layout): Promise<Operator[]> {
   const path = operatorsFile(layout);
-  const text = await readOptional(path, 'utf8');
+  let text: string | null;
+  try {
+    text = await readOptional(path, 'utf8');
+  } catch (error) {
+    throw new SlipwayError(
+      'CONFIG_INVALID',
+      `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); restore it from a backup`,
+    );
+  }
   if (text === null) return [];
-  return parseJsonDocument(OperatorsSchema, text, { where: path, kind: 'a list of operators', code: 'CONFIG_INVALID' })
-    .operators;
+  const operators = parseJsonDocument(OperatorsSchema, text.replace(/^\uFEFF/, ''), {
+    where: path,
+    kind: 'a list of operators',
+    code: 'CONFIG_INVALID',
+  }).operators;
+  const seen = new Set<string>();
+  for (const o of operators) {
+    const key = o.name.toLowerCase();
+    if (seen.has(key)) throw new SlipwayError('CONFIG_INVALID', `${path} names operator "${o.name}" twice; remove one`);
+    seen.add(key);
+  }
+  return operators;
 }
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
@@ -134,6 +156,8 @@ export function parseEvents(text: string): NotifyEvent[] {
 }
 
 export function checkName(name: string): string {
+  if (RESERVED.has(name.toLowerCase()))
+    throw new SlipwayError('USAGE', `"${name}" is the install token's name; pick another operator name`);
   if (!NAME.test(name))
     throw new SlipwayError(
       'USAGE',
@@ -143,12 +167,14 @@ export function checkName(name: string): string {
 }
 
 export function checkEmail(email: string): string {
-  if (!EMAIL.test(email))
+  if (email.length > 254 || !EMAIL.test(email))
     throw new SlipwayError('USAGE', `"${email}" is not an email address (expected name@example.com)`);
   return email;
 }
 
 export function checkWebhookUrl(url: string): string {
+  if (/[\s\u0000-\u001f\u007f]/.test(url))
+    throw new SlipwayError('USAGE', `webhook ${JSON.stringify(url)} contains spaces or control characters`);
   let u: URL;
   try {
     u = new URL(url);

@@ -4,6 +4,7 @@ import type { LineSupport } from '../core/lifecycle/feed.ts';
 import type { Instance } from './instance.ts';
 import { SLIPWAY_VERSION } from './banner.ts';
 import { noticeLines, readNotices } from './notices.ts';
+import { outbox } from './notify.ts';
 
 export interface StatusReport {
   /** Slipway's own version (the page's footer). */
@@ -25,6 +26,8 @@ export interface StatusReport {
   /** From the last check: the advisories that affect the installed version, and its line's support. */
   advisories: AffectingAdvisory[];
   support: LineSupport | null;
+  /** Notifications not delivered yet, and those that failed for good (slipway notify status). */
+  notifications: { pending: number; failed: number };
   /** The same, as lines an operator reads ("1.4.2 is affected by …", "… gets security fixes only …"). */
   warnings: string[];
 }
@@ -60,5 +63,9 @@ export async function describeStatus(i: Instance, agent?: { app: { running(): un
     advisories: fresh ? n.advisories : [],
     support: fresh ? n.support : null,
     warnings: noticeLines(s.current, n),
+    notifications: await outbox(i.layout).then(
+      (o) => ({ pending: o.pending.length, failed: o.failed.length }),
+      () => ({ pending: 0, failed: 0 }),
+    ),
   };
 }

@@ -87,7 +87,8 @@ export function bannerMiddleware(
         send(res, 200, 'text/javascript; charset=utf-8', script);
         return;
       }
-      if (!cached || Date.now() - cached.at > cacheMs || cached.status !== 200)
+      // An error is kept a few seconds too: a dashboard full of clients does not hammer a down agent.
+      if (!cached || Date.now() - cached.at > (cached.status === 200 ? cacheMs : Math.min(cacheMs, 5_000)))
         cached = { at: Date.now(), ...(await fetchBanner()) };
       send(res, cached.status, 'application/json; charset=utf-8', cached.body);
     })().catch((error: unknown) => {

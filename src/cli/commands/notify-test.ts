@@ -1,6 +1,7 @@
 import { readAgentConfig } from '../../agent/config.ts';
 import { drain, emit, outbox, type NotifyContext } from '../../agent/notify.ts';
 import { readOperators } from '../../agent/operators.ts';
+import { readState } from '../../agent/state.ts';
 import { SlipwayError } from '../../core/errors.ts';
 import { defineCommand, json, rootDir } from '../command.ts';
 import { layoutOf } from '../instance-common.ts';
@@ -28,11 +29,18 @@ export default defineCommand({
     const everyone = operators.map((o) => o.name);
     const queued = await emit(
       n,
-      { event: 'applied', version: null, target: null, title: 'Test notification', text: 'Slipway can reach you.' },
+      {
+        event: 'test',
+        version: (await readState(layout.stateFile)).current,
+        target: null,
+        title: 'Test notification',
+        text: 'Slipway can reach you.',
+      },
       undefined,
       everyone,
     );
-    const sent = await drain(n);
+    // Only this test's deliveries (anything else waiting keeps its own schedule).
+    const sent = await drain(n, { only: (d) => d.notification.title === 'Test notification' && d.attempts === 0 });
     const left = await outbox(layout);
     ctx.out.result(
       [
@@ -41,6 +49,6 @@ export default defineCommand({
       ].join('\n'),
       { queued, ...sent, pending: left.pending.length },
     );
-    return sent.delivered === queued ? 0 : 1;
+    return sent.failed === 0 && sent.retrying === 0 && sent.delivered >= queued ? 0 : 1;
   },
 });

@@ -26,7 +26,7 @@ export default defineCommand({
     const r = await changeOperators(
       layout,
       (all) => {
-        if (all.some((o) => o.name === name))
+        if (all.some((o) => o.name.toLowerCase() === name.toLowerCase()))
           throw new SlipwayError(
             'USAGE',
             `there is an operator "${name}" already (slipway operator list); pick another name`,

@@ -38,6 +38,11 @@ export default defineCommand({
           ]
         : []),
       ...(s.warnings ?? []).map((w) => `  WARNING: ${w}`),
+      ...(s.notifications && (s.notifications.pending > 0 || s.notifications.failed > 0)
+        ? [
+            `  notifications: ${s.notifications.pending} waiting, ${s.notifications.failed} failed${s.notifications.failed > 0 ? ' (slipway notify status)' : ''}`,
+          ]
+        : []),
       ...Object.entries(s.rejected).map(([v, why]) => `  held back: ${v} (${why})`),
     ];
     ctx.out.result(lines.join('\n'), s);

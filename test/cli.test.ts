@@ -635,4 +635,30 @@ describe('the built package (dist/, what npm ships)', () => {
     });
     assert.equal(built.status, 0, built.stderr);
   });
+
+  it('npm pack ships exactly what runs: dist without source maps, the schemas, a LICENSE, no dangling files entry', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const root = join(import.meta.dirname, '..');
+    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+      files: string[];
+      scripts: Record<string, string>;
+    };
+    for (const f of pkg.files)
+      assert.ok(existsSync(join(root, f)) || f === 'dist', `"files" names ${f}, which does not exist`);
+    assert.equal(pkg.scripts.prepack, 'npm run build', 'npm pack builds dist first');
+    assert.ok(existsSync(join(root, 'LICENSE')));
+    if (!existsSync(join(dist, 'cli', 'bin.js'))) return; // the rest needs the build
+    const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: root,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const files = (JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    for (const want of ['LICENSE', 'dist/cli/bin.js', 'dist/agent/ui/banner.js', 'schema/agent.schema.json'])
+      assert.ok(files.includes(want), `the tarball holds ${want}`);
+    assert.deepEqual(
+      files.filter((f) => f.endsWith('.map') || f.startsWith('src/') || f.startsWith('test/')),
+      [],
+    );
+  });
 });

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { OsvAdvisory } from '../src/core/advisory/osv.ts';
 import { lifecyclePath } from '../src/core/lifecycle/feed.ts';
 import { lifecycleTable } from '../src/core/lifecycle/lifecycle.ts';
 import { changeFeed } from '../src/feed/session.ts';
 import { writeFeedAdvisories } from '../src/release/advisory-feed.ts';
-import { freePort, installRoot, sampleFeed } from './agent-helpers.ts';
+import { installFrom, sampleAdvisory, sampleFeed } from './agent-helpers.ts';
 import { runCli } from './helpers.ts';
 
 /** Advisories in the signed feed: an installed instance knows whether its own version is affected. */
@@ -13,41 +12,19 @@ describe('advisories in the feed', () => {
   it('update check says which advisory affects the installed version and which release fixes it', async () => {
     const feed = await sampleFeed();
     await feed.release({ version: '0.4.1', schema: 1 });
-    const root = await installRoot();
-    const r0 = await runCli([
-      'install',
-      '--feed',
-      feed.url,
-      '--channel',
-      'stable',
-      '--root',
-      root,
-      '--trusted-root',
-      feed.rootFile,
-      '--port',
-      String(await freePort()),
-    ]);
-    assert.equal(r0.status, 0, r0.stderr);
+    const { root } = await installFrom(feed);
     await feed.release(
       { version: '0.4.3', schema: 1 },
       { security: { severity: 'critical', advisory: 'CVE-2026-9999' } },
     );
-    const advisory: OsvAdvisory = {
-      schema_version: '1.6.0',
+    const advisory = sampleAdvisory({
       id: 'SAMPLE-SA-2026-001',
-      modified: '2026-12-01T00:00:00Z',
-      published: '2026-12-01T00:00:00Z',
       aliases: ['CVE-2026-9999'],
       summary: 'Path traversal in the file API',
-      details: 'x',
-      affected: [
-        {
-          package: { ecosystem: 'npm', name: 'sample' },
-          ranges: [{ type: 'SEMVER', events: [{ introduced: '0.4.0' }, { fixed: '0.4.3' }] }],
-        },
-      ],
-      database_specific: { severity: 'critical', disclosed: '2026-12-01T00:00:00Z' },
-    };
+      severity: 'critical',
+      introduced: '0.4.0',
+      fixed: '0.4.3',
+    });
     const first = await writeFeedAdvisories(feed.store, feed.keys, [advisory], { now: new Date() });
     assert.equal(first.changed, true);
     assert.equal(
@@ -117,21 +94,7 @@ describe('advisories in the feed', () => {
   it('an advisory published after its fix makes that release a security update: it bypasses the window', async () => {
     const feed = await sampleFeed();
     await feed.release({ version: '1.0.0', schema: 1 });
-    const root = await installRoot();
-    const r0 = await runCli([
-      'install',
-      '--feed',
-      feed.url,
-      '--channel',
-      'stable',
-      '--root',
-      root,
-      '--trusted-root',
-      feed.rootFile,
-      '--port',
-      String(await freePort()),
-    ]);
-    assert.equal(r0.status, 0, r0.stderr);
+    const { root } = await installFrom(feed);
     // A window that is not open now: an hour on the day after tomorrow.
     const day = new Date(Date.now() + 2 * 86_400_000).toUTCString().slice(0, 3);
     const set = await runCli(['config', 'set', 'update.maintenance-window', `${day} 01:00-02:00 UTC`, '--root', root]);
@@ -141,21 +104,12 @@ describe('advisories in the feed', () => {
     const before = JSON.parse((await runCli(['update', 'check', '--root', root, '--json'])).stdout) as Check;
     assert.equal(before.decision.action, 'stage', before.decision.reason);
 
-    const advisory: OsvAdvisory = {
-      schema_version: '1.6.0',
+    const advisory = sampleAdvisory({
       id: 'SAMPLE-SA-2026-002',
-      modified: '2026-12-01T00:00:00Z',
-      published: '2026-12-01T00:00:00Z',
       summary: 'Session fixation',
-      details: 'x',
-      affected: [
-        {
-          package: { ecosystem: 'npm', name: 'sample' },
-          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.0.1' }] }],
-        },
-      ],
-      database_specific: { severity: 'high', disclosed: '2026-12-01T00:00:00Z' },
-    };
+      severity: 'high',
+      fixed: '1.0.1',
+    });
     await writeFeedAdvisories(feed.store, feed.keys, [advisory], { now: new Date() });
     const after = JSON.parse((await runCli(['update', 'check', '--root', root, '--json'])).stdout) as Check;
     assert.equal(after.decision.action, 'apply-now');

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { OsvAdvisory } from '../src/core/advisory/osv.ts';
 import { after } from 'node:test';
 import { createSampleFeed, SAMPLE_PASSPHRASE_ENV, type SampleFeed } from '../src/testing/sample-feed.ts';
 import { stopStray } from '../src/agent/app-process.ts';
@@ -40,12 +41,44 @@ export async function installRoot(): Promise<string> {
   return root;
 }
 
+/** The feed's newest stable release installed into a fresh root, the app on a free port. */
+export async function installFrom(feed: SampleFeed): Promise<{ root: string; port: number }> {
+  const root = await installRoot();
+  const port = await freePort();
+  await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port });
+  return { root, port };
+}
+
 /** A feed with the sample app's 1.0.0 on stable, installed into a fresh root with the app on a free port. */
 export async function installedSample() {
   const feed = await sampleFeed();
   await feed.release({ version: '1.0.0', schema: 1 });
-  const root = await installRoot();
-  const port = await freePort();
-  await install({ root, feed: feed.url, channel: 'stable', trustedRoot: feed.rootFile, port });
-  return { feed, root, port };
+  return { feed, ...(await installFrom(feed)) };
+}
+
+/** A public OSV advisory against the sample app: affected from `introduced` (default 0) until `fixed`. */
+export function sampleAdvisory(a: {
+  id: string;
+  summary: string;
+  severity: OsvAdvisory['database_specific']['severity'];
+  fixed: string;
+  introduced?: string;
+  aliases?: string[];
+}): OsvAdvisory {
+  return {
+    schema_version: '1.6.0',
+    id: a.id,
+    modified: '2026-12-01T00:00:00Z',
+    published: '2026-12-01T00:00:00Z',
+    ...(a.aliases ? { aliases: a.aliases } : {}),
+    summary: a.summary,
+    details: 'x',
+    affected: [
+      {
+        package: { ecosystem: 'npm', name: 'sample' },
+        ranges: [{ type: 'SEMVER', events: [{ introduced: a.introduced ?? '0' }, { fixed: a.fixed }] }],
+      },
+    ],
+    database_specific: { severity: a.severity, disclosed: '2026-12-01T00:00:00Z' },
+  };
 }

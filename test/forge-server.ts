@@ -33,6 +33,31 @@ export interface StoredRelease {
 
 export type UploadFault = 'cut' | 'cut-open' | 500;
 
+/** An edit request (GitHub's and Gitea's PATCH): the fields it names. */
+function edit(r: StoredRelease, b: Record<string, string | boolean | undefined>): void {
+  if (typeof b.name === 'string') r.name = b.name;
+  if (typeof b.body === 'string') r.body = b.body;
+  if (typeof b.prerelease === 'boolean') r.prerelease = b.prerelease;
+}
+
+/** A release as the stand-in keeps it, from a create request's body (each forge names the fields its way). */
+function stored(
+  id: number,
+  b: Record<string, string | boolean | undefined>,
+  f: { body: string | boolean | undefined; prerelease: boolean; commitish: string | boolean | undefined },
+): StoredRelease {
+  return {
+    id,
+    tag: String(b.tag_name),
+    name: String(b.name ?? ''),
+    body: String(f.body ?? ''),
+    prerelease: f.prerelease,
+    commitish: typeof f.commitish === 'string' ? f.commitish : null,
+    assets: [],
+    links: [],
+  };
+}
+
 export interface ForgeStandIn {
   url: string;
   token: string;
@@ -113,16 +138,7 @@ export async function startForge(token: string): Promise<ForgeStandIn> {
           message: 'Validation Failed',
           errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }],
         });
-      const r: StoredRelease = {
-        id: ids++,
-        tag: String(b.tag_name),
-        name: String(b.name ?? ''),
-        body: String(b.body ?? ''),
-        prerelease: b.prerelease === true,
-        commitish: typeof b.target_commitish === 'string' ? b.target_commitish : null,
-        assets: [],
-        links: [],
-      };
+      const r = stored(ids++, b, { body: b.body, prerelease: b.prerelease === true, commitish: b.target_commitish });
       releases.set(key, r);
       return json(res, 201, githubRelease(r, m[1]!, m[2]!));
     }
@@ -130,9 +146,7 @@ export async function startForge(token: string): Promise<ForgeStandIn> {
       const r = byId(Number(m[3]));
       if (!r) return json(res, 404, { message: 'Not Found' });
       const b = JSON.parse((await readBody(req)).toString()) as Record<string, string | boolean | undefined>;
-      if (typeof b.name === 'string') r.name = b.name;
-      if (typeof b.body === 'string') r.body = b.body;
-      if (typeof b.prerelease === 'boolean') r.prerelease = b.prerelease;
+      edit(r, b);
       return json(res, 200, githubRelease(r, m[1]!, m[2]!));
     }
     if ((m = /^\/api\/github\/repos\/([^/]+)\/([^/]+)\/releases\/(\d+)\/assets$/.exec(path)) && req.method === 'GET') {
@@ -176,16 +190,7 @@ export async function startForge(token: string): Promise<ForgeStandIn> {
       const b = JSON.parse((await readBody(req)).toString()) as Record<string, string | boolean | undefined>;
       const key = `gitlab:${project(m[1]!)}:${String(b.tag_name)}`;
       if (releases.has(key)) return json(res, 409, { message: 'Release already exists' });
-      const r: StoredRelease = {
-        id: ids++,
-        tag: String(b.tag_name),
-        name: String(b.name ?? ''),
-        body: String(b.description ?? ''),
-        prerelease: false,
-        commitish: typeof b.ref === 'string' ? b.ref : null,
-        assets: [],
-        links: [],
-      };
+      const r = stored(ids++, b, { body: b.description, prerelease: false, commitish: b.ref });
       releases.set(key, r);
       return json(res, 201, gitlabRelease(r, project(m[1]!)));
     }
@@ -290,16 +295,7 @@ export async function startForge(token: string): Promise<ForgeStandIn> {
       const b = JSON.parse((await readBody(req)).toString()) as Record<string, string | boolean | undefined>;
       const key = `gitea:${m[1]}/${m[2]}:${String(b.tag_name)}`;
       if (releases.has(key)) return json(res, 409, { message: 'Release is has no Tag' });
-      const r: StoredRelease = {
-        id: ids++,
-        tag: String(b.tag_name),
-        name: String(b.name ?? ''),
-        body: String(b.body ?? ''),
-        prerelease: b.prerelease === true,
-        commitish: typeof b.target_commitish === 'string' ? b.target_commitish : null,
-        assets: [],
-        links: [],
-      };
+      const r = stored(ids++, b, { body: b.body, prerelease: b.prerelease === true, commitish: b.target_commitish });
       releases.set(key, r);
       return json(res, 201, out(r, m[1]!, m[2]!));
     }
@@ -308,9 +304,7 @@ export async function startForge(token: string): Promise<ForgeStandIn> {
       if (!r) return json(res, 404, { message: 'Not Found' });
       if (req.method === 'PATCH') {
         const b = JSON.parse((await readBody(req)).toString()) as Record<string, string | boolean | undefined>;
-        if (typeof b.name === 'string') r.name = b.name;
-        if (typeof b.body === 'string') r.body = b.body;
-        if (typeof b.prerelease === 'boolean') r.prerelease = b.prerelease;
+        edit(r, b);
       }
       return json(res, 200, out(r, m[1]!, m[2]!));
     }

@@ -4,15 +4,21 @@ import { readAgentConfig } from '../src/agent/config.ts';
 import { Layout } from '../src/agent/layout.ts';
 import { drain, outbox } from '../src/agent/notify.ts';
 import { Agent } from '../src/agent/agent.ts';
-import type { OsvAdvisory } from '../src/core/advisory/osv.ts';
 import { writeFeedAdvisories } from '../src/release/advisory-feed.ts';
-import { installedSample, stopFirst } from './agent-helpers.ts';
+import { installedSample, sampleAdvisory, stopFirst } from './agent-helpers.ts';
 import { runCli } from './helpers.ts';
 import { smtpServer, subjectOf, webhookReceiver } from './notify-helpers.ts';
 
 async function set(root: string, key: string, value: string): Promise<void> {
   const r = await runCli(['config', 'set', key, value, '--root', root]);
   assert.equal(r.status, 0, r.stderr);
+}
+
+/** Notification emails through the test's SMTP server. */
+async function useSmtp(root: string, port: number): Promise<void> {
+  await set(root, 'notify.smtp-host', '127.0.0.1');
+  await set(root, 'notify.smtp-port', String(port));
+  await set(root, 'notify.smtp-from', 'updates@example.com');
 }
 
 /** Delivers what the outbox holds as if `later` ms had passed (the agent's tick does this). */
@@ -33,9 +39,7 @@ describe('notifications', () => {
     const { feed, root } = await installedSample();
     const smtp = await smtpServer();
     const hook = await webhookReceiver();
-    await set(root, 'notify.smtp-host', '127.0.0.1');
-    await set(root, 'notify.smtp-port', String(smtp.port));
-    await set(root, 'notify.smtp-from', 'updates@example.com');
+    await useSmtp(root, smtp.port);
 
     const added = await runCli([
       'operator',
@@ -102,9 +106,7 @@ describe('notifications', () => {
     const { feed, root } = await installedSample();
     const smtp = await smtpServer({ refuse: true });
     const hook = await webhookReceiver();
-    await set(root, 'notify.smtp-host', '127.0.0.1');
-    await set(root, 'notify.smtp-port', String(smtp.port));
-    await set(root, 'notify.smtp-from', 'updates@example.com');
+    await useSmtp(root, smtp.port);
     await set(root, 'notify.webhook-timeout', '1s');
     const added = await runCli([
       'operator',
@@ -239,21 +241,12 @@ describe('notifications', () => {
     };
 
     // An advisory against the installed 1.0.0 and a new major that waits for approval.
-    const advisory: OsvAdvisory = {
-      schema_version: '1.6.0',
+    const advisory = sampleAdvisory({
       id: 'SAMPLE-SA-2026-010',
-      modified: '2026-12-01T00:00:00Z',
-      published: '2026-12-01T00:00:00Z',
       summary: 'Open redirect',
-      details: 'x',
-      affected: [
-        {
-          package: { ecosystem: 'npm', name: 'sample' },
-          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '2.0.0' }] }],
-        },
-      ],
-      database_specific: { severity: 'medium', disclosed: '2026-12-01T00:00:00Z' },
-    };
+      severity: 'medium',
+      fixed: '2.0.0',
+    });
     await feed.release({ version: '2.0.0', schema: 1 });
     await writeFeedAdvisories(feed.store, feed.keys, [advisory], { now: new Date() });
     await agent.tick();

@@ -5,10 +5,9 @@ import { after, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import { Agent } from '../src/agent/agent.ts';
 import { createServer } from 'node:http';
-import type { OsvAdvisory } from '../src/core/advisory/osv.ts';
 import { bannerMiddleware } from '../src/http/banner.ts';
 import { writeFeedAdvisories } from '../src/release/advisory-feed.ts';
-import { freePort, installedSample, stopFirst } from './agent-helpers.ts';
+import { freePort, installedSample, sampleAdvisory, stopFirst } from './agent-helpers.ts';
 import { webhookReceiver } from './notify-helpers.ts';
 import { runCli } from './helpers.ts';
 
@@ -113,22 +112,13 @@ describe('the Settings › Updates page', () => {
           '### Fixed\n- **Login** no longer loops ([#12](https://example.com/12))\n- <script>window.pwned = 1</script> stays text\n- [a trap](javascript:window.pwned=2)\n',
       },
     );
-    const advisory: OsvAdvisory = {
-      schema_version: '1.6.0',
+    const advisory = sampleAdvisory({
       id: 'SAMPLE-SA-2026-020',
-      modified: '2026-12-01T00:00:00Z',
-      published: '2026-12-01T00:00:00Z',
       aliases: ['CVE-2026-2020'],
       summary: 'Login loop leaks the session',
-      details: 'x',
-      affected: [
-        {
-          package: { ecosystem: 'npm', name: 'sample' },
-          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.1.0' }] }],
-        },
-      ],
-      database_specific: { severity: 'medium', disclosed: '2026-12-01T00:00:00Z' },
-    };
+      severity: 'medium',
+      fixed: '1.1.0',
+    });
     await writeFeedAdvisories(feed.store, feed.keys, [advisory], { now: new Date() });
     const carol = JSON.parse((await runCli(['operator', 'add', 'carol', '--root', root, '--json'])).stdout) as {
       token: string;

@@ -1,10 +1,7 @@
-import { createRequire } from 'node:module';
 import { affectingText } from '../core/advisory/feed.ts';
+import { SLIPWAY_VERSION } from '../io/package-info.ts';
 import type { CheckResult, Instance } from './instance.ts';
 import { notesHtml, notesSummary } from './notes-html.ts';
-
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
-export const SLIPWAY_VERSION = pkg.version;
 
 /**
  * What the top of a dashboard shows about updates (the page, and the host app through
@@ -26,7 +23,7 @@ export interface Banner {
 
 export function bannerOf(c: CheckResult): Banner {
   const t = c.selection.target;
-  const security = c.selection.security ?? ('security' in c.decision ? c.decision.security : null);
+  const security = c.security;
   const advisories = c.current === null ? [] : c.advisories.map((a) => affectingText(c.current!, a));
   const warnings = c.support?.warning ? [c.support.warning] : [];
   const notes = c.manifest?.notes ?? '';

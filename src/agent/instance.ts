@@ -14,6 +14,7 @@ import {
   type ChannelIndex,
   type Manifest,
   type Selection,
+  type Severity,
 } from '../core/feed/manifest.ts';
 import { parseDuration } from '../core/schedule/duration.ts';
 import { parseWindows } from '../core/schedule/window.ts';
@@ -48,6 +49,11 @@ export interface CheckResult {
   held: string | null;
   /** What an automatic check would do with it now. */
   decision: UpdateDecision;
+  /**
+   * The update's security severity: the highest of the releases it carries and of the advisories
+   * affecting this instance that it fixes (one published after its release counts too).
+   */
+  security: Severity | null;
   /** The feed's advisories that affect the installed version, with the releases that fix them. */
   advisories: AffectingAdvisory[];
   /** The support of the installed version's line (from the feed's lifecycle table), when the feed has one. */
@@ -307,6 +313,7 @@ export class Instance implements InstanceContext {
       manifest,
       held,
       decision,
+      security: 'security' in decision ? decision.security : selection.security,
       advisories: notices.advisories,
       support: notices.support,
     };

@@ -2,7 +2,7 @@ import { describeWindows, nextWindowStart, parseWindows, activeWindow } from '..
 import type { AffectingAdvisory } from '../core/advisory/feed.ts';
 import type { LineSupport } from '../core/lifecycle/feed.ts';
 import type { Instance } from './instance.ts';
-import { SLIPWAY_VERSION } from './banner.ts';
+import { SLIPWAY_VERSION } from '../io/package-info.ts';
 import { noticeLines, readNotices } from './notices.ts';
 import { outbox } from './notify.ts';
 

@@ -1,13 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { ERROR_CATALOGUE, SlipwayError } from '../core/errors.ts';
+import { SLIPWAY_VERSION } from '../io/package-info.ts';
 import { EXIT, type CliIo, type CommandDef, type OptionSpec, type RunContext } from './command.ts';
 import { createOutput } from './output.ts';
 import { COMMANDS, type CommandEntry } from './table.ts';
-
-// src/cli and dist/cli are both two folders below the package root.
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 const GLOBAL_VALUE_OPTIONS = new Set(['-C', '--cwd', '--config']);
 
@@ -61,7 +58,7 @@ async function build(io: CliIo, prepared: readonly CommandEntry[]): Promise<Buil
   const built: Built = { program: new Command('slipway'), fallback: null, code: 0 };
   const program = built.program
     .description('Release engineering and safe self-updates for self-hosted software')
-    .version(`slipway v${pkg.version}`, '-V', 'print the version (also: slipway --version, slipway version)')
+    .version(`slipway v${SLIPWAY_VERSION}`, '-V', 'print the version (also: slipway --version, slipway version)')
     .option('-C, --cwd <dir>', 'run in this repository instead of the current folder')
     .option('--config <file>', 'read this config file instead of slipway.json at the repository root')
     .showHelpAfterError('(run with --help for usage)')

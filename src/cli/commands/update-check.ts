@@ -14,8 +14,7 @@ export default defineCommand({
       ? await api.call<CheckResult>('GET', '/api/check')
       : await (await openInstance(ctx, layout)).check();
     const t = r.selection.target;
-    // A release whose advisory was published after it went out is a security update too.
-    const security = r.selection.security ?? ('security' in r.decision ? r.decision.security : null);
+    const security = r.security;
     const lines = [`${r.current ?? 'nothing installed'} on ${r.channel}`];
     if (!t) lines.push('up to date');
     else {

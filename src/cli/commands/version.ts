@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Instance } from '../../agent/instance.ts';
 import { Layout } from '../../agent/layout.ts';
 import { readState } from '../../agent/state.ts';
+import { SLIPWAY_VERSION } from '../../io/package-info.ts';
 import { defineCommand, json, rootDir } from '../command.ts';
 
 /** slipway version: Slipway's line, and the managed app's in the same form. */
@@ -9,7 +10,7 @@ export default defineCommand({
   options: { root: rootDir, json },
   async run(ctx, flags) {
     const require = createRequire(import.meta.url);
-    const pkg = require('../../../package.json') as { version: string };
+    const pkg = { version: SLIPWAY_VERSION };
     let build: { build: string; commit: string } = { build: 'source', commit: 'unknown' };
     try {
       build = require('../../build-info.json') as typeof build;

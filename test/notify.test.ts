@@ -200,6 +200,14 @@ describe('notifications', () => {
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
+    for (const args of [
+      ['operator', 'add', 'x'],
+      ['notify', 'status'],
+    ]) {
+      const elsewhere = await runCli([...args, '--root', `${root}-not-installed`]);
+      assert.equal(elsewhere.status, 1, elsewhere.stderr);
+      assert.match(elsewhere.stderr, /is not an install root \(it has no agent\.json\)/);
+    }
     const list = await runCli(['operator', 'list', '--root', root, '--json']);
     assert.deepEqual((JSON.parse(list.stdout) as { operators: unknown[] }).operators, []);
     const dup1 = await runCli(['operator', 'add', 'al', '--root', root]);

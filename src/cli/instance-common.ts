@@ -14,6 +14,17 @@ export async function layoutOf(ctx: RunContext, root: string | undefined): Promi
   throw new SlipwayError('USAGE', 'pass --root <dir> (the install root) or set SLIPWAY_ROOT');
 }
 
+/** layoutOf, for commands that change an install root's own files: it must be one (agent.json). */
+export async function installedLayout(ctx: RunContext, root: string | undefined): Promise<Layout> {
+  const layout = await layoutOf(ctx, root);
+  if (!(await exists(layout.agentConfig)))
+    throw new SlipwayError(
+      'NOT_INSTALLED',
+      `${layout.root} is not an install root (it has no agent.json); pass the --root given to slipway install`,
+    );
+  return layout;
+}
+
 export async function openInstance(ctx: RunContext, layout: Layout): Promise<Instance> {
   const { Instance } = await import('../agent/instance.ts');
   return Instance.open(layout.root, { log: (l) => ctx.out.progress(l), env: ctx.io.env });

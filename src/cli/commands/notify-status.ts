@@ -1,6 +1,6 @@
 import { outbox, retryFailed } from '../../agent/notify.ts';
 import { defineCommand, json, rootDir } from '../command.ts';
-import { layoutOf } from '../instance-common.ts';
+import { installedLayout } from '../instance-common.ts';
 
 /** slipway notify status: the notifications waiting for a retry and those that failed; --retry sends the failed ones again. */
 export default defineCommand({
@@ -10,7 +10,7 @@ export default defineCommand({
     json,
   },
   async run(ctx, flags) {
-    const layout = await layoutOf(ctx, flags.root);
+    const layout = await installedLayout(ctx, flags.root);
     const retried = flags.retry ? await retryFailed(layout) : 0;
     const { pending, failed } = await outbox(layout);
     const line = (d: (typeof pending)[number]) =>

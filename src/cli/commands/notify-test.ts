@@ -4,13 +4,13 @@ import { readOperators } from '../../agent/operators.ts';
 import { readState } from '../../agent/state.ts';
 import { SlipwayError } from '../../core/errors.ts';
 import { defineCommand, json, rootDir } from '../command.ts';
-import { layoutOf } from '../instance-common.ts';
+import { installedLayout } from '../instance-common.ts';
 
 /** slipway notify test: sends a test notification to every operator's webhook and email now, and says what happened. */
 export default defineCommand({
   options: { root: rootDir, json },
   async run(ctx, flags) {
-    const layout = await layoutOf(ctx, flags.root);
+    const layout = await installedLayout(ctx, flags.root);
     const { config } = await readAgentConfig(layout.agentConfig, new Date());
     const operators = await readOperators(layout);
     if (!operators.some((o) => o.email || o.webhook))

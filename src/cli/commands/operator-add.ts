@@ -1,7 +1,7 @@
 import { changeOperators, newOperator, parseEvents, ROLES, viewOf, type Role } from '../../agent/operators.ts';
 import { SlipwayError } from '../../core/errors.ts';
 import { defineCommand, dryRun, json, rootDir } from '../command.ts';
-import { layoutOf } from '../instance-common.ts';
+import { installedLayout } from '../instance-common.ts';
 import { preferenceOptions, preferencesOf } from '../operator-common.ts';
 
 /** slipway operator add <name>: a named operator with their own token and notification preferences. */
@@ -15,7 +15,7 @@ export default defineCommand({
     json,
   },
   async run(ctx, flags, args) {
-    const layout = await layoutOf(ctx, flags.root);
+    const layout = await installedLayout(ctx, flags.root);
     const name = args[0]!;
     if (!(ROLES as readonly string[]).includes(flags.role))
       throw new SlipwayError('USAGE', `--role expects ${ROLES.join(' or ')}, got "${flags.role}"`);

@@ -1,12 +1,12 @@
 import { readOperators, viewOf } from '../../agent/operators.ts';
 import { defineCommand, json, rootDir } from '../command.ts';
-import { layoutOf } from '../instance-common.ts';
+import { installedLayout } from '../instance-common.ts';
 
 /** slipway operator list */
 export default defineCommand({
   options: { root: rootDir, json },
   async run(ctx, flags) {
-    const layout = await layoutOf(ctx, flags.root);
+    const layout = await installedLayout(ctx, flags.root);
     const operators = (await readOperators(layout)).map(viewOf);
     const lines = operators.map(
       (o) =>

@@ -1,14 +1,14 @@
 import { changeOperators } from '../../agent/operators.ts';
 import { SlipwayError } from '../../core/errors.ts';
 import { defineCommand, dryRun, json, rootDir } from '../command.ts';
-import { layoutOf } from '../instance-common.ts';
+import { installedLayout } from '../instance-common.ts';
 
 /** slipway operator remove <name>: their token stops working at once; their pending notifications are dropped. */
 export default defineCommand({
   args: [{ name: '<name>' }],
   options: { root: rootDir, dryRun, json },
   async run(ctx, flags, args) {
-    const layout = await layoutOf(ctx, flags.root);
+    const layout = await installedLayout(ctx, flags.root);
     const name = args[0]!;
     await changeOperators(
       layout,

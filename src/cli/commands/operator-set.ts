@@ -1,7 +1,7 @@
 import { changeOperators, parseEvents, viewOf, withPreferences } from '../../agent/operators.ts';
 import { SlipwayError } from '../../core/errors.ts';
 import { defineCommand, dryRun, json, rootDir } from '../command.ts';
-import { layoutOf } from '../instance-common.ts';
+import { installedLayout } from '../instance-common.ts';
 import { preferenceOptions, preferencesOf } from '../operator-common.ts';
 
 /** slipway operator set <name>: change an operator's notification preferences. */
@@ -9,7 +9,7 @@ export default defineCommand({
   args: [{ name: '<name>' }],
   options: { root: rootDir, ...preferenceOptions, dryRun, json },
   async run(ctx, flags, args) {
-    const layout = await layoutOf(ctx, flags.root);
+    const layout = await installedLayout(ctx, flags.root);
     const name = args[0]!;
     const prefs = {
       ...preferencesOf(flags),

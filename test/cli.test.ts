@@ -301,8 +301,17 @@ Options:
   it('runs the demo', async () => {
     const r = await runCli(['demo', '--json']);
     assert.equal(r.status, 0, r.stderr);
-    const data = JSON.parse(r.stdout) as { next: { stable: string; beta: string }; changelog: string; notes: string };
+    const data = JSON.parse(r.stdout) as {
+      next: { stable: string; beta: string };
+      changelog: string;
+      notes: string;
+      loop: { step: string; detail: string }[];
+    };
     assert.deepEqual([data.next.stable, data.next.beta], ['0.5.0', '0.5.0-beta.1']);
+    assert.match(
+      data.loop.find((s) => s.step === 'notifications')!.detail,
+      /^ops received 6 webhooks, every HMAC signature valid: 1\.1\.0 is staged; Updated 1\.0\.0 → 1\.1\.0; .*The update to 1\.2\.1 failed and was rolled back/,
+    );
     assert.match(data.changelog, /\*\*BREAKING\*\* \*\*config:\*\* rename ssl_mode to tls\.mode/);
     assert.match(data.notes, /## 🚀 Migration Guide/);
   });

@@ -165,7 +165,12 @@ export class Agent {
   /** What the check found, told once: a release not applied now, advisories, the line's support. */
   private async notifyFindings(current: string | null, r: ApplyResult): Promise<void> {
     const available =
-      r.to && r.to !== current && r.outcome !== 'updated' && r.outcome !== 'rolled-back'
+      r.to &&
+      r.to !== current &&
+      r.outcome !== 'updated' &&
+      r.outcome !== 'rolled-back' &&
+      // Staged for the window: the staged notification says it already.
+      !(r.outcome === 'staged' && this.instance.config.update.auto)
         ? { version: r.to, why: r.reason ?? (r.outcome === 'staged' ? 'it is staged' : 'it is not applied yet') }
         : null;
     for (const { key, n } of fromCheck(current, available, await readNotices(this.instance.layout)))

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { Agent } from '../agent/agent.ts';
 import { readAgentConfig, setKey, writeAgentConfig } from '../agent/config.ts';
 import { install } from '../agent/install.ts';
+import { Layout } from '../agent/layout.ts';
+import { SIGNATURE_HEADER, signBody } from '../agent/notify.ts';
+import { changeOperators, newOperator } from '../agent/operators.ts';
 import { initFeed } from '../feed/init.ts';
 import { publishRelease, type ReleaseInfo } from '../release/publish-release.ts';
 import { serveFeed } from '../feed/serve.ts';
@@ -59,6 +63,7 @@ export async function runUpdateLoop(dir: string, say: (s: LoopStep) => void): Pr
 
   const root = join(dir, 'instance');
   let agent: Agent | null = null;
+  let hook: Awaited<ReturnType<typeof webhookSink>> | null = null;
   try {
     await release({ version: '1.0.0', schema: 1, configVersion: 1 }, { notes: 'First release.\n' });
     note('publish 1.0.0', 'the sample app (HTTP server, SQLite, one migration) signed by the stable role');
@@ -87,6 +92,17 @@ export async function runUpdateLoop(dir: string, say: (s: LoopStep) => void): Pr
     note(
       'slipway config set update.maintenance-window "Sun 02:00-06:00"; update.keep 3',
       'non-security updates now wait for Sunday night (UTC here); three versions are kept for rollback',
+    );
+
+    // An operator who wants to hear about everything, by a webhook served here on 127.0.0.1.
+    hook = await webhookSink();
+    const { operator, token, secret } = newOperator('ops', 'admin', { webhook: hook.url }, new Date());
+    await changeOperators(new Layout(root), (all) => ({ operators: [...all, operator], result: null }));
+    hook.secret = secret!;
+    const sink = hook;
+    note(
+      'slipway operator add ops --webhook …',
+      `ops has a token of their own (${token.slice(0, 8)}…, only its hash is kept) and gets every event as a signed webhook at ${hook.url}`,
     );
 
     const clock = new DemoClock();
@@ -173,9 +189,46 @@ export async function runUpdateLoop(dir: string, say: (s: LoopStep) => void): Pr
     );
     const history = (await agent.instance.history()).map((h) => `${h.event}${h.to ? ` ${h.to}` : ''}`).join(', ');
     note('slipway history', history);
+    await agent.instance.delivered();
+    note(
+      'notifications',
+      `ops received ${sink.received.length} webhooks, every HMAC signature ${sink.received.every((h) => h.signed) ? 'valid' : 'NOT valid'}: ${sink.received.map((h) => h.title).join('; ')}`,
+    );
   } finally {
     await agent?.stop();
+    await hook?.close();
     await server.close();
   }
   return steps;
+}
+
+/** A webhook receiver on 127.0.0.1 that checks each notification's HMAC signature. */
+async function webhookSink() {
+  const sink = {
+    url: '',
+    secret: '',
+    received: [] as { title: string; signed: boolean }[],
+    close: (): Promise<void> => Promise.resolve(),
+  };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const title = (JSON.parse(body) as { title: string }).title;
+      sink.received.push({ title, signed: req.headers[SIGNATURE_HEADER] === signBody(sink.secret, body) });
+      res.writeHead(204).end();
+    });
+  });
+  const served = await listen(server, '127.0.0.1');
+  sink.url = `http://127.0.0.1:${served}/hook`;
+  sink.close = () => new Promise<void>((done) => server.close(() => done()));
+  return sink;
+}
+
+function listen(server: Server, host: string): Promise<number> {
+  return new Promise((done, fail) => {
+    server.once('error', fail);
+    server.listen(0, host, () => done((server.address() as { port: number }).port));
+  });
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readPackaged } from '../io/packaged.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { optionalBoolean, optionalString, type Route, type StaticFile } from '../http/router.ts';
 import { CONFIG_KEYS, getKey, setKey, writeAgentConfig } from './config.ts';
@@ -27,7 +27,6 @@ const PAGE_HEADERS = {
 
 /** The Settings › Updates page: static files next to this module (copied into dist/ by the build). */
 export async function loadPage(): Promise<Route[]> {
-  const dir = new URL('./ui/', import.meta.url);
   const files: [string, string, string][] = [
     ['/', 'index.html', 'text/html; charset=utf-8'],
     ['/ui.js', 'ui.js', 'text/javascript; charset=utf-8'],
@@ -37,7 +36,8 @@ export async function loadPage(): Promise<Route[]> {
   ];
   const routes: Route[] = [];
   for (const [path, name, type] of files) {
-    const file: StaticFile = { type, body: await readFile(new URL(name, dir)), headers: PAGE_HEADERS };
+    const body = await readPackaged(`agent/ui/${name}`, () => new URL(`./ui/${name}`, import.meta.url));
+    const file: StaticFile = { type, body, headers: PAGE_HEADERS };
     routes.push({ method: 'GET', path, file });
   }
   return routes;

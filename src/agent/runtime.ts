@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { arch, platform } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { APP_MANIFEST, fill, parseAppManifest, type AppManifest } from '../core/
 import { SlipwayError } from '../core/errors.ts';
 import { parseDuration } from '../core/schedule/duration.ts';
 import { exists } from '../io/optional-read.ts';
+import { isSingleExecutable } from '../io/packaged.ts';
 import { loadConfigMigrations } from '../migrate/config-file.ts';
 import { loadMigrations } from '../migrate/runner.ts';
 import type { AppRuntime } from './app-process.ts';
@@ -55,6 +57,14 @@ export async function expectedConfigVersion(releaseDir: string, manifest: AppMan
 }
 
 /** How to run a version and check its health: the manifest's placeholders filled, the environment set. */
+function nodeOnPath(path: string): string {
+  for (const dir of path.split(':').filter(Boolean)) {
+    const candidate = join(dir, 'node');
+    if (existsSync(candidate)) return candidate;
+  }
+  return 'node'; // not found: the preflight's start check says so
+}
+
 export function runtimeOf(
   ctx: InstanceContext,
   version: string,
@@ -69,7 +79,8 @@ export function runtimeOf(
     version,
     config: ctx.layout.appConfig,
     db: ctx.database(),
-    node: process.execPath,
+    // In the single executable, process.execPath is Slipway itself: an app that needs Node gets the one on PATH.
+    node: isSingleExecutable() ? nodeOnPath(ctx.env.PATH ?? '') : process.execPath,
   };
   const where = `${version}/${APP_MANIFEST}`;
   const env: Record<string, string> = {

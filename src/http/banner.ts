@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SlipwayError } from '../core/errors.ts';
+import { readPackaged } from '../io/packaged.ts';
 
 /**
  * The update banner in a host app's own dashboard: this middleware serves, on the host app's
@@ -83,7 +84,7 @@ export function bannerMiddleware(
     }
     void (async () => {
       if (path.endsWith('.js')) {
-        script ??= await readFile(new URL('../agent/ui/banner.js', import.meta.url));
+        script ??= await readPackaged('agent/ui/banner.js', () => new URL('../agent/ui/banner.js', import.meta.url));
         send(res, 200, 'text/javascript; charset=utf-8', script);
         return;
       }

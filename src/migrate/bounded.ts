@@ -1,4 +1,5 @@
-import { fork } from 'node:child_process';
+import { fork, spawn, type ChildProcess, type ForkOptions, type SpawnOptions } from 'node:child_process';
+import { isSingleExecutable } from '../io/packaged.ts';
 import { fileURLToPath } from 'node:url';
 import { SlipwayError, isErrorCode } from '../core/errors.ts';
 import type { RunOptions } from './runner.ts';
@@ -36,11 +37,24 @@ export interface MigrationWorker {
   dispose(): void;
 }
 
-export function startMigrationWorker(): MigrationWorker {
+/** The argument that makes the single executable run as a migration child (scripts/sea-entry.ts). */
+export const MIGRATE_WORKER_ARG = '__slipway-migrate-worker';
+
+function forkWorker(): ChildProcess {
+  const options: SpawnOptions & ForkOptions = {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  };
+  // The single executable has no script files: it runs itself in the child's role.
+  if (isSingleExecutable()) return spawn(process.execPath, [MIGRATE_WORKER_ARG], options);
   const file = fileURLToPath(
     new URL(import.meta.url.endsWith('.ts') ? './run-worker.ts' : './run-worker.js', import.meta.url),
   );
-  const worker = fork(file, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+  return fork(file, [], options);
+}
+
+export function startMigrationWorker(): MigrationWorker {
+  const worker = forkWorker();
   // Until it is given work, an idle child must not keep the updater alive.
   worker.unref();
   worker.channel?.unref();

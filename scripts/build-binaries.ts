@@ -92,27 +92,36 @@ export async function buildBinaries(
     },
     // Optional native add-ons some libraries try first; Slipway never needs them.
     external: ['pg-native', 'cpu-features', 'ssh2'],
+    minify: true,
+    keepNames: true,
     logLevel: 'error',
     legalComments: 'none',
   });
   log(`bundled ${((await stat(bundle)).size / 1048576).toFixed(1)} MiB of JavaScript`);
-  const config = join(work, 'sea-config.json');
-  const blob = join(work, 'sea-prep.blob');
-  await writeFile(
-    config,
-    JSON.stringify({
-      main: bundle,
-      output: blob,
-      disableExperimentalSEAWarning: true,
-      // The blob is the same for every architecture: no code cache or snapshot, which are per platform.
-      useCodeCache: false,
-      useSnapshot: false,
-      assets: Object.fromEntries(Object.entries(ASSETS).map(([k, v]) => [k, join(root, v)])),
-    }),
-  );
-  await run(process.execPath, ['--experimental-sea-config', config]);
   const postject = createRequire(import.meta.url)('postject') as {
     inject: (file: string, name: string, data: Buffer, options: { sentinelFuse: string }) => Promise<void>;
+  };
+  /**
+   * The SEA blob. A V8 code cache makes start-up faster but only runs on the platform that made it,
+   * so the host's own architecture gets one and the others a plain blob.
+   */
+  const blobFor = async (codeCache: boolean): Promise<Buffer> => {
+    const name = codeCache ? 'cached' : 'plain';
+    const config = join(work, `sea-config-${name}.json`);
+    const blob = join(work, `sea-${name}.blob`);
+    await writeFile(
+      config,
+      JSON.stringify({
+        main: bundle,
+        output: blob,
+        disableExperimentalSEAWarning: true,
+        useCodeCache: codeCache,
+        useSnapshot: false,
+        assets: Object.fromEntries(Object.entries(ASSETS).map(([k, v]) => [k, join(root, v)])),
+      }),
+    );
+    await run(process.execPath, ['--experimental-sea-config', config]);
+    return readFile(blob);
   };
   const built: Built[] = [];
   for (const arch of options.arches ?? ARCHES) {
@@ -121,7 +130,7 @@ export async function buildBinaries(
     await rm(file, { force: true });
     await copyFile(node, file);
     await chmod(file, 0o755);
-    await postject.inject(file, 'NODE_SEA_BLOB', await readFile(blob), { sentinelFuse: FUSE });
+    await postject.inject(file, 'NODE_SEA_BLOB', await blobFor(arch === process.arch), { sentinelFuse: FUSE });
     const b = { arch, file, bytes: (await stat(file)).size, gzipBytes: await gzippedSize(file) };
     built.push(b);
     log(`${file}: ${(b.bytes / 1048576).toFixed(1)} MiB (${(b.gzipBytes / 1048576).toFixed(1)} MiB gzipped)`);

@@ -1,8 +1,14 @@
 import type { StatusReport } from '../../agent/report.ts';
 import { findAgent } from '../../agent/remote.ts';
-import { defineCommand, json, rootDir } from '../command.ts';
+import type { Layout } from '../../agent/layout.ts';
+import { defineCommand, json, rootDir, type RunContext } from '../command.ts';
 import { layoutOf, openInstance } from '../instance-common.ts';
-import { describeStatus } from '../../agent/report.ts';
+
+/** Without an agent: the instance's own code, loaded only then (asking an agent needs none of it). */
+async function describeLocally(ctx: RunContext, layout: Layout): Promise<StatusReport> {
+  const { describeStatus } = await import('../../agent/report.ts');
+  return describeStatus(await openInstance(ctx, layout));
+}
 
 /** slipway status: asks the running agent, or reads the install root. */
 export default defineCommand({
@@ -10,11 +16,9 @@ export default defineCommand({
   async run(ctx, flags) {
     const layout = await layoutOf(ctx, flags.root);
     const api = await findAgent(layout);
-    let s: StatusReport;
-    if (api) s = await api.call<StatusReport>('GET', '/api/status');
-    else {
-      s = await describeStatus(await openInstance(ctx, layout));
-    }
+    const s: StatusReport = api
+      ? await api.call<StatusReport>('GET', '/api/status')
+      : await describeLocally(ctx, layout);
     const lines = [
       `${s.current ?? 'nothing installed'} on ${s.channel} from ${s.feed}`,
       `  agent: ${s.agent.running ? `running (pid ${s.agent.pid}), app ${s.agent.appRunning ? 'running' : 'stopped'}` : 'not running'}`,

@@ -13,6 +13,7 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { build } from 'esbuild';
+import { buildStamp } from './build-stamp.ts';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
@@ -98,6 +99,8 @@ export async function buildBinaries(
     legalComments: 'none',
   });
   log(`bundled ${((await stat(bundle)).size / 1048576).toFixed(1)} MiB of JavaScript`);
+  const stamp = join(work, 'build-info.json');
+  await writeFile(stamp, `${JSON.stringify(buildStamp())}\n`);
   const postject = createRequire(import.meta.url)('postject') as {
     inject: (file: string, name: string, data: Buffer, options: { sentinelFuse: string }) => Promise<void>;
   };
@@ -117,7 +120,12 @@ export async function buildBinaries(
         disableExperimentalSEAWarning: true,
         useCodeCache: codeCache,
         useSnapshot: false,
-        assets: Object.fromEntries(Object.entries(ASSETS).map(([k, v]) => [k, join(root, v)])),
+        // NODE_OPTIONS is for the node of other apps on the server: it must not run code in Slipway.
+        execArgvExtension: 'none',
+        assets: {
+          ...Object.fromEntries(Object.entries(ASSETS).map(([k, v]) => [k, join(root, v)])),
+          'build-info.json': stamp,
+        },
       }),
     );
     await run(process.execPath, ['--experimental-sea-config', config]);

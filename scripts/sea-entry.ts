@@ -19,9 +19,21 @@ if (args[0] === MIGRATE_WORKER_ARG) {
       stderr: process.stderr,
       env: process.env,
       stdin: process.stdin,
-      cwd: process.cwd(),
+      cwd: workingFolder(),
     });
     await new Promise<void>((done) => process.stdout.write('', () => done()));
     process.exit(code);
   });
+}
+
+/** The current folder; a removed one is refused up front rather than failing somewhere inside. */
+function workingFolder(): string {
+  try {
+    return process.cwd();
+  } catch {
+    process.stderr.write(
+      'slipway: the current folder no longer exists; cd to one that does and run the command again\n',
+    );
+    process.exit(2);
+  }
 }

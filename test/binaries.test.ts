@@ -92,6 +92,15 @@ describe('the single-file executables', () => {
     const v = await exec(x64, ['--version'], bare);
     assert.equal(v.status, 0, v.stderr);
     assert.equal(v.stdout.trim(), `slipway v${SLIPWAY_VERSION}`);
+    // Stamped with its build, and deaf to a NODE_OPTIONS meant for other apps' node.
+    const stamped = await exec(x64, ['version', '--json'], {
+      ...bare,
+      NODE_OPTIONS: '--require /nonexistent/inject.js',
+    });
+    assert.equal(stamped.status, 0, stamped.stderr);
+    const info = (JSON.parse(stamped.stdout) as { slipway: { build: string; commit: string } }).slipway;
+    assert.match(info.build, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    assert.match(info.commit, /^[0-9a-f]{40}$/);
     const repo = await scratchRepo();
     await repo.commit('chore: start', { 'package.json': '{"name":"x","version":"1.0.0"}\n' });
     await repo.git('tag', 'v1.0.0');
@@ -156,6 +165,7 @@ describe('the single-file executables', () => {
     const schema = checks.find((c) => c.name === 'version and schema')!;
     assert.equal(schema.ok, true, schema.detail);
     assert.match(schema.detail, /1\.1\.0 installed; database schema 2/);
+    assert.match(checks.find((c) => c.name === 'node')!.detail, /built into this executable/);
 
     // The agent serves the page from the executable's own assets.
     const agent = spawn(x64, ['agent', '--root', root], { env: bare, stdio: 'ignore' });

@@ -209,6 +209,18 @@ Options:
       assert.match(again.stdout, /CHANGELOG\.md is up to date/);
     });
 
+    it('refuses a --cwd that is not a folder, naming it', async () => {
+      for (const [where, why] of [
+        ['/etc/hostname', /\/etc\/hostname is not a folder/],
+        ['/nonexistent-folder', /\/nonexistent-folder does not exist/],
+      ] as const) {
+        const r = await runCli(['-C', where, 'next']);
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, why);
+        assert.doesNotMatch(r.stderr, /\n\s+at /);
+      }
+    });
+
     it('refuses a malformed --date', async () => {
       const repo = await project();
       const r = await runCli(['changelog', '--release', '1.1.0', '--date', '22/11/2026', '--cwd', repo.dir]);

@@ -6,6 +6,7 @@ import { nextWindowStart, parseWindows } from '../core/schedule/window.ts';
 import { waitHealthy } from './health.ts';
 import type { Instance } from './instance.ts';
 import type { Layout } from './layout.ts';
+import { isSingleExecutable } from '../io/packaged.ts';
 import { outbox } from './notify.ts';
 import { readOperators } from './operators.ts';
 import { findAgent } from './remote.ts';
@@ -25,7 +26,14 @@ export async function diagnose(layout: Layout, open: () => Promise<Instance>, no
   const checks: Check[] = [];
   const add = (name: string, ok: boolean | 'warn', detail: string) => checks.push({ name, ok, detail });
   const [major] = process.versions.node.split('.').map(Number);
-  add('node', (major ?? 0) >= 22, `Node.js ${process.version}${(major ?? 0) >= 22 ? '' : ' (22 or newer needed)'}`);
+  if (isSingleExecutable())
+    add(
+      'node',
+      true,
+      `Node.js ${process.version} built into this executable (an app whose start uses {node} needs node on PATH)`,
+    );
+  else
+    add('node', (major ?? 0) >= 22, `Node.js ${process.version}${(major ?? 0) >= 22 ? '' : ' (22 or newer needed)'}`);
   let instance: Instance | null = null;
   try {
     instance = await open();

@@ -26,9 +26,21 @@ const code = await main(process.argv.slice(2), {
   stderr: process.stderr,
   env: process.env,
   stdin: process.stdin,
-  cwd: process.cwd(),
+  cwd: workingFolder(),
 });
 // Exit now rather than let the runtime tear down a large heap piece by piece (a whole-history
 // changelog of a million commits holds close to a gigabyte): output is flushed first.
 await new Promise<void>((done) => process.stdout.write('', () => done()));
 process.exit(code);
+
+/** The current folder; a removed one is refused up front rather than failing somewhere inside. */
+function workingFolder(): string {
+  try {
+    return process.cwd();
+  } catch {
+    process.stderr.write(
+      'slipway: the current folder no longer exists; cd to one that does and run the command again\n',
+    );
+    process.exit(2);
+  }
+}

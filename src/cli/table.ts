@@ -285,6 +285,22 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'every setting with its value',
     load: m(() => import('./commands/config-list.ts')),
   },
+  { path: ['service'], summary: 'a systemd unit that runs the agent: install, uninstall, status' },
+  {
+    path: ['service', 'install'],
+    summary: 'write, verify (systemd-analyze), enable and start the agent unit',
+    load: m(() => import('./commands/service-install.ts')),
+  },
+  {
+    path: ['service', 'uninstall'],
+    summary: 'stop, disable and remove the agent unit',
+    load: m(() => import('./commands/service-uninstall.ts')),
+  },
+  {
+    path: ['service', 'status'],
+    summary: 'is the agent unit installed, enabled, active (exit 1 when not installed)',
+    load: m(() => import('./commands/service-status.ts')),
+  },
   {
     path: ['operator'],
     summary: 'the named operators of an instance: their tokens and notification preferences',

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { SlipwayError } from '../core/errors.ts';
 import { runGit } from './run.ts';
 
@@ -12,6 +13,15 @@ export interface RepositoryInfo {
 
 /** Finds the repository that holds `cwd` and what HEAD is. */
 export async function openRepository(cwd: string): Promise<RepositoryInfo> {
+  const kind = await stat(cwd).then(
+    (st) => (st.isDirectory() ? 'folder' : 'file'),
+    () => 'missing',
+  );
+  if (kind !== 'folder')
+    throw new SlipwayError(
+      'USAGE',
+      `${cwd} ${kind === 'missing' ? 'does not exist' : 'is not a folder'}; pass the repository's folder with --cwd <dir> (or -C)`,
+    );
   let top;
   try {
     top = await runGit(cwd, ['rev-parse', '--show-toplevel', '--is-shallow-repository']);

@@ -2,7 +2,9 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import * as tar from 'tar';
+import { SlipwayError } from '../core/errors.ts';
 
 // src/demo and dist/demo are both two folders below the package root.
 const here = fileURLToPath(new URL('../../examples/sample-app/', import.meta.url));
@@ -23,6 +25,11 @@ export interface SampleBuild {
 }
 
 export async function buildSampleRelease(b: SampleBuild): Promise<string> {
+  if (!existsSync(join(here, 'src', 'server.js')))
+    throw new SlipwayError(
+      'USAGE',
+      `the sample app (examples/sample-app) is not beside this Slipway (looked in ${here}); the demo runs from a checkout or the npm package: node dist/cli/bin.js demo`,
+    );
   const dir = await mkdtemp(join(tmpdir(), 'sample-build-'));
   try {
     await cp(join(here, 'src', 'server.js'), join(dir, 'server.js'));

@@ -64,6 +64,7 @@ export default defineCommand({
         : describeApply(r),
       r,
     );
-    return r.outcome === 'rolled-back' ? 1 : 0;
+    // Nothing installed (a release that failed here before is held): not a success.
+    return r.outcome === 'rolled-back' || (r.outcome === 'up-to-date' && r.from === null) ? 1 : 0;
   },
 });

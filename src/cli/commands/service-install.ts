@@ -1,7 +1,7 @@
 import { installService } from '../../agent/service.ts';
 import { defineCommand, dryRun, json } from '../command.ts';
 import { installedLayout } from '../instance-common.ts';
-import { serviceOptions } from '../service-common.ts';
+import { serviceOptions, serviceTarget } from '../service-common.ts';
 
 /** slipway service install: a systemd unit that runs the agent (verified, enabled, started). */
 export default defineCommand({
@@ -15,9 +15,7 @@ export default defineCommand({
   async run(ctx, flags) {
     const layout = await installedLayout(ctx, flags.root);
     const r = await installService({
-      layout,
-      ...(flags.name ? { name: flags.name } : {}),
-      ...(flags.unitDir ? { unitDir: ctx.path(flags.unitDir) } : {}),
+      ...serviceTarget(ctx, layout, flags),
       ...(flags.user ? { user: flags.user } : {}),
       start: flags.writeOnly !== true,
       dryRun: flags.dryRun === true,

@@ -1,7 +1,7 @@
 import { serviceStatus } from '../../agent/service.ts';
 import { defineCommand, json } from '../command.ts';
 import { layoutOf } from '../instance-common.ts';
-import { serviceOptions } from '../service-common.ts';
+import { serviceOptions, serviceTarget } from '../service-common.ts';
 
 /** slipway service status: whether the agent's unit is installed, enabled and active (exit 1 when not installed). */
 export default defineCommand({
@@ -9,9 +9,7 @@ export default defineCommand({
   async run(ctx, flags) {
     const layout = await layoutOf(ctx, flags.root);
     const s = await serviceStatus({
-      layout,
-      ...(flags.name ? { name: flags.name } : {}),
-      ...(flags.unitDir ? { unitDir: ctx.path(flags.unitDir) } : {}),
+      ...serviceTarget(ctx, layout, flags),
     });
     const lines = [
       `${s.name}.service: ${s.installed ? `installed (${s.unitFile})` : `not installed (no ${s.unitFile})`}`,

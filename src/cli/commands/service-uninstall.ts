@@ -1,7 +1,7 @@
 import { uninstallService } from '../../agent/service.ts';
 import { defineCommand, dryRun, json } from '../command.ts';
 import { layoutOf } from '../instance-common.ts';
-import { serviceOptions } from '../service-common.ts';
+import { serviceOptions, serviceTarget } from '../service-common.ts';
 
 /** slipway service uninstall: stops and disables the agent's unit and removes it (the install root stays). */
 export default defineCommand({
@@ -9,9 +9,7 @@ export default defineCommand({
   async run(ctx, flags) {
     const layout = await layoutOf(ctx, flags.root);
     const r = await uninstallService({
-      layout,
-      ...(flags.name ? { name: flags.name } : {}),
-      ...(flags.unitDir ? { unitDir: ctx.path(flags.unitDir) } : {}),
+      ...serviceTarget(ctx, layout, flags),
       dryRun: flags.dryRun === true,
     });
     ctx.out.result(

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { promisify } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { build } from 'esbuild';
 import { buildStamp } from './build-stamp.ts';
@@ -21,9 +21,8 @@ export const ARCHES = ['x64', 'arm64'] as const;
 export type Arch = (typeof ARCHES)[number];
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
-/** Files the code reads beside itself, shipped as assets of the executable (src/io/packaged.ts). */
+/** Files the code reads beside itself, shipped as assets of the executable (src/io/packaged.ts); package.json and build-info.json are added per build. */
 const ASSETS: Record<string, string> = {
-  'package.json': 'package.json',
   'agent/ui/index.html': 'src/agent/ui/index.html',
   'agent/ui/ui.js': 'src/agent/ui/ui.js',
   'agent/ui/ui.css': 'src/agent/ui/ui.css',
@@ -70,7 +69,13 @@ export interface Built {
 }
 
 export async function buildBinaries(
-  options: { out?: string; arches?: readonly Arch[]; log?: (s: string) => void } = {},
+  options: {
+    out?: string;
+    arches?: readonly Arch[];
+    log?: (s: string) => void;
+    /** Build as another version than package.json's (a test's "next release", for self-update). */
+    version?: string;
+  } = {},
 ): Promise<Built[]> {
   const out = resolve(options.out ?? join(root, 'dist', 'bin'));
   const log = options.log ?? (() => undefined);
@@ -100,7 +105,11 @@ export async function buildBinaries(
   });
   log(`bundled ${((await stat(bundle)).size / 1048576).toFixed(1)} MiB of JavaScript`);
   const stamp = join(work, 'build-info.json');
-  await writeFile(stamp, `${JSON.stringify(buildStamp())}\n`);
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+  if (options.version !== undefined) pkg.version = options.version;
+  const pkgAsset = join(work, 'package.json');
+  await writeFile(pkgAsset, `${JSON.stringify(pkg, null, 2)}\n`);
+  await writeFile(stamp, `${JSON.stringify(buildStamp(pkg.version))}\n`);
   const postject = createRequire(import.meta.url)('postject') as {
     inject: (file: string, name: string, data: Buffer, options: { sentinelFuse: string }) => Promise<void>;
   };
@@ -124,6 +133,7 @@ export async function buildBinaries(
         execArgvExtension: 'none',
         assets: {
           ...Object.fromEntries(Object.entries(ASSETS).map(([k, v]) => [k, join(root, v)])),
+          'package.json': pkgAsset,
           'build-info.json': stamp,
         },
       }),
@@ -147,4 +157,22 @@ export async function buildBinaries(
   return built;
 }
 
-if (import.meta.main) await buildBinaries({ log: (s) => console.log(s) });
+if (import.meta.main) {
+  // --arch x64|arm64 (repeatable) builds fewer; --version builds as another version (tests).
+  const { values } = parseArgs({
+    options: { arch: { type: 'string', multiple: true }, version: { type: 'string' }, out: { type: 'string' } },
+  });
+  const arches = values.arch?.map((a) => {
+    if (!(ARCHES as readonly string[]).includes(a)) {
+      console.error(`build:binaries: --arch expects ${ARCHES.join(' or ')}, got "${a}"`);
+      process.exit(2);
+    }
+    return a as Arch;
+  });
+  await buildBinaries({
+    log: (s) => console.log(s),
+    ...(arches ? { arches } : {}),
+    ...(values.version ? { version: values.version } : {}),
+    ...(values.out ? { out: values.out } : {}),
+  });
+}

@@ -2,7 +2,7 @@
 // same name), for `slipway version`. SOURCE_DATE_EPOCH makes it reproducible.
 import { execFileSync } from 'node:child_process';
 
-export function buildStamp(): { build: string; commit: string } {
+export function buildStamp(version: string): { slipway: string; build: string; commit: string } {
   const epoch = process.env.SOURCE_DATE_EPOCH;
   const build = `${new Date(epoch ? Number(epoch) * 1000 : Date.now()).toISOString().slice(0, 19)}Z`;
   let commit = 'unknown';
@@ -14,5 +14,6 @@ export function buildStamp(): { build: string; commit: string } {
   } catch {
     // not a git checkout (an npm tarball): no commit to stamp
   }
-  return { build, commit };
+  // `slipway` first: `feed publish-agent` finds this record in an executable it cannot run (another arch).
+  return { slipway: version, build, commit };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tar from 'tar';
@@ -12,6 +12,8 @@ import { LocalStore } from '../src/feed/store.ts';
 import { freePort } from '../src/io/free-port.ts';
 import { SLIPWAY_VERSION } from '../src/io/package-info.ts';
 import { publishRelease } from '../src/release/publish-release.ts';
+import { publishAgent } from '../src/release/publish-agent.ts';
+import { writeInstallScript } from '../src/release/install-script.ts';
 import { scratchRepo, tempDir } from './helpers.ts';
 
 interface Ran {
@@ -54,6 +56,14 @@ async function pythonApp(version: string, migrations: number, out: string): Prom
   );
   await tar.c({ gzip: true, file: out, cwd: dir, portable: true }, ['slipway.app.json', 'index.html', 'migrations']);
   return out;
+}
+
+/** Where a tool is on this machine's PATH. */
+async function which(tool: string): Promise<string | null> {
+  const r = await exec('/bin/sh', ['-c', 'command -v "$1"', 'sh', tool], {
+    PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+  });
+  return r.status === 0 ? r.stdout.trim() : null;
 }
 
 /** Slipway as one file per platform, run where no Node.js is installed (issue 14). */
@@ -185,6 +195,192 @@ describe('the single-file executables', () => {
     const exited = new Promise<number | null>((done) => agent.once('exit', (code) => done(code)));
     agent.kill('SIGTERM');
     assert.equal(await exited, 0, 'the agent stops cleanly on SIGTERM');
+  });
+
+  it('installs from curl … | bash on a machine without Node: executable pinned and verified through TUF, system user, service or the command by hand, upgrades when run again', async (t) => {
+    const dir = await tempDir('slipway-sh-');
+    const env = { SLIPWAY_KEY_PASSPHRASE: 'binary-test-passphrase' };
+    const keys = await createFeedKeys(['beta', 'stable'], { dir: join(dir, 'keys'), env });
+    const feedDir = join(dir, 'feed');
+    const store = new LocalStore(feedDir);
+    await initFeed(store, keys, { now: new Date() });
+    const { url, server } = await serveFeed({ dir: feedDir });
+    after(() => server.close());
+    const publish = async (version: string) =>
+      publishRelease(store, keys, {
+        version,
+        channel: 'stable',
+        files: [await pythonApp(version, 1, join(dir, `pyapp-${version}.tar.gz`))],
+        now: new Date(),
+      });
+    await publish('1.0.0');
+    // Slipway releases itself into the app's feed: its executables as the channel's `slipway` target.
+    const pub = await publishAgent(store, keys, {
+      version: SLIPWAY_VERSION,
+      channel: 'stable',
+      files: built.map((b) => b.file),
+      now: new Date(),
+    });
+    assert.equal(pub.outcome, 'published');
+    assert.deepEqual(Object.keys(pub.release!.artifacts).sort(), ['linux/amd64', 'linux/arm64']);
+    const script = await writeInstallScript(store, { url, app: 'pyapp' });
+    assert.equal(script.agents.length, 2);
+
+    // A bare server: bash, curl, tar (gzip), sha256sum and coreutils; no node.
+    const tools = join(dir, 'tools');
+    await mkdir(tools);
+    for (const tool of [
+      'bash',
+      'sh',
+      'curl',
+      'tar',
+      'gzip',
+      'sha256sum',
+      'mktemp',
+      'id',
+      'uname',
+      'cut',
+      'chmod',
+      'mkdir',
+      'rm',
+      'cat',
+      'python3',
+      'useradd',
+      'chown',
+    ])
+      await symlink((await which(tool))!, join(tools, tool));
+    const shEnv = (extra: Record<string, string> = {}) => ({ PATH: tools, HOME: dir, LANG: 'C.UTF-8', ...extra });
+    const viaCurl = (args: string, e = shEnv(), from = url) =>
+      exec(join(tools, 'bash'), ['-c', `set -o pipefail; curl -fsSL "${from}/install.sh" | bash -s -- ${args}`], e);
+
+    const help = await viaCurl('--help');
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /--channel=NAME[\s\S]*--root=DIR[\s\S]*--no-service/);
+
+    const root = join(dir, 'opt', 'pyapp');
+    const port = String(await freePort());
+    const user = `sw${process.pid % 100000}`;
+    after(() => exec('/usr/sbin/userdel', [user], {}).then(() => undefined));
+    const first = await viaCurl(`--root=${root} --port=${port} --user=${user}`);
+    assert.equal(first.status, 0, `${first.stdout}\n${first.stderr}`);
+    assert.match(first.stdout, /installed 1\.0\.0/);
+    assert.match(first.stdout, new RegExp(`Slipway ${SLIPWAY_VERSION.replace(/\./g, '\\.')} is .*/bin/slipway`));
+    assert.match(first.stdout, /a new system user/);
+    // No systemd in this container: the unit is not written, the command to run is printed.
+    assert.match(first.stdout, /systemd is not running here[\s\S]*bin\/slipway agent --root/);
+    const linked = join(root, 'bin', 'slipway');
+    assert.equal(await readlink(linked), `../agent/${SLIPWAY_VERSION}/slipway`);
+    const owner = (await stat(join(root, 'agent.json'))).uid;
+    assert.equal(
+      String(owner),
+      (await exec('/usr/bin/id', ['-u', user], {})).stdout.trim(),
+      "the root is the system user's",
+    );
+    const v = await exec(linked, ['--version'], shEnv());
+    assert.equal(v.stdout.trim(), `slipway v${SLIPWAY_VERSION}`);
+
+    // Run again after a new release: upgraded in place, same settings.
+    await publish('1.1.0');
+    const again = await viaCurl(`--root=${root} --port=${port} --user=${user}`);
+    assert.equal(again.status, 0, `${again.stdout}\n${again.stderr}`);
+    assert.match(again.stdout, /1\.0\.0 → 1\.1\.0|installed 1\.1\.0|updated/);
+    const status = JSON.parse((await exec(linked, ['status', '--root', root, '--json'], shEnv())).stdout) as {
+      current: string;
+    };
+    assert.equal(status.current, '1.1.0');
+
+    // Not root: the default root is per-user.
+    const home = join(dir, 'home-nobody');
+    await mkdir(home);
+    await exec('/usr/bin/chown', ['65534:65534', home], {});
+    await exec('/usr/bin/chmod', ['755', dir], {});
+    const asNobody = (args: string, from = url) =>
+      exec(
+        '/usr/bin/setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          join(tools, 'bash'),
+          '-c',
+          `set -o pipefail; curl -fsSL "${from}/install.sh" | bash -s -- ${args}`,
+        ],
+        shEnv({ HOME: home }),
+      );
+    const userPort = String(await freePort());
+    const mine = await asNobody(`--port=${userPort} --no-service`);
+    assert.equal(mine.status, 0, `${mine.stdout}\n${mine.stderr}`);
+    assert.match(mine.stdout, /start the agent with: .*\.local\/share\/pyapp\/bin\/slipway agent --root/);
+    assert.equal((await stat(join(home, '.local', 'share', 'pyapp', 'agent.json'))).uid, 65534);
+
+    // Bad input: each a clear message, a non-zero exit and nothing installed.
+    const untouched = async (where: string) =>
+      assert.equal(
+        await stat(where).then(
+          () => 'exists',
+          () => 'absent',
+        ),
+        'absent',
+        `${where} was not created`,
+      );
+    const notWritable = await asNobody('--root=/root/pyapp --no-service');
+    assert.equal(notWritable.status, 2, notWritable.stderr);
+    assert.match(notWritable.stderr, /cannot write the install root \/root\/pyapp \(EACCES\)/);
+    const fakeArch = join(dir, 'fake-arch');
+    await mkdir(fakeArch);
+    await writeFile(join(fakeArch, 'uname'), '#!/bin/sh\n[ "$1" = -m ] && echo riscv64 || echo Linux\n', {
+      mode: 0o755,
+    });
+    const arch = await viaCurl(`--root=${join(dir, 'riscv')} --user=${user}`, shEnv({ PATH: `${fakeArch}:${tools}` }));
+    assert.equal(arch.status, 1);
+    assert.match(arch.stderr, /no Slipway executable for this machine's architecture \(riscv64\); there are: amd64/);
+    await untouched(join(dir, 'riscv'));
+    // A mirror whose executable is not the pinned one.
+    const mirrorDir = join(dir, 'mirror');
+    await cp(feedDir, mirrorDir, { recursive: true });
+    const blob = script.agents.find((a) => a.arch === 'amd64')!;
+    const cut = blob.path.lastIndexOf('/');
+    await writeFile(
+      join(mirrorDir, 'targets', blob.path.slice(0, cut), `${blob.sha256}.${blob.path.slice(cut + 1)}`),
+      'not slipway',
+    );
+    const mirror = await serveFeed({ dir: mirrorDir });
+    after(() => mirror.server.close());
+    // The pinned script, served by the mirror and pointed at it.
+    await writeFile(join(mirrorDir, 'install.sh'), script.script.replaceAll(url, mirror.url));
+    const tampered = await viaCurl(`--root=${join(dir, 'tampered')} --user=${user}`, shEnv(), mirror.url);
+    assert.equal(tampered.status, 1, `${tampered.stdout}\n${tampered.stderr}`);
+    assert.match(
+      tampered.stderr,
+      /the Slipway executable has sha256 [0-9a-f]{64}, expected [0-9a-f]{64}; refusing to install/,
+    );
+    await untouched(join(dir, 'tampered'));
+    // A mirror that serves another root.
+    await writeFile(join(mirrorDir, 'metadata', '1.root.json'), '{"signed": {"_type": "root"}, "signatures": []}');
+    const otherRoot = await viaCurl(`--root=${join(dir, 'other-root')} --user=${user}`, shEnv(), mirror.url);
+    assert.equal(otherRoot.status, 1);
+    assert.match(
+      otherRoot.stderr,
+      /the feed's root\.json has sha256 [0-9a-f]{64}, expected [0-9a-f]{64}; refusing to install/,
+    );
+    await untouched(join(dir, 'other-root'));
+    // The feed unreachable: install.sh itself fetched from where it is, the feed gone.
+    await writeFile(
+      join(dir, 'unreachable.sh'),
+      (await readFile(join(feedDir, 'install.sh'), 'utf8')).replaceAll(url, 'http://127.0.0.1:9'),
+    );
+    const gone = await exec(
+      join(tools, 'bash'),
+      [join(dir, 'unreachable.sh'), `--root=${join(dir, 'gone')}`, `--user=${user}`],
+      shEnv(),
+    );
+    assert.equal(gone.status, 1);
+    assert.match(
+      gone.stderr,
+      /cannot download http:\/\/127\.0\.0\.1:9\/metadata\/1\.root\.json: is the feed reachable/,
+    );
+    await untouched(join(dir, 'gone'));
+    t.diagnostic(`install.sh: ${(await stat(join(feedDir, 'install.sh'))).size} bytes`);
   });
 
   it('runs the arm64 executable under qemu-user', async () => {

@@ -320,18 +320,69 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
     assert.doesNotMatch(status.stdout, /1\.1\.0-beta\.1/, 'nothing refused entered the feed');
   });
 
-  it('writes an install.sh that pins the root', async () => {
-    const { cli, feed } = await setup();
-    const r = await runCli([
-      'feed',
-      'install-script',
-      '--feed',
-      feed,
-      '--url',
-      'https://updates.example.test/feed',
-      '--app',
-      'panel',
-    ]);
+  it("publishes Slipway's executables as the channel's slipway target and writes an install.sh that pins them and the root", async () => {
+    const { cli, feed, base } = await setup();
+    const url = 'https://updates.example.test/feed';
+    // Before any executable is published, install.sh has nothing to install.
+    let r = await runCli(['feed', 'install-script', '--feed', feed, '--url', url, '--app', 'panel']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /carries no Slipway executables[\s\S]*feed publish-agent/);
+    /**
+     * What publish-agent reads of an executable without running it: its ELF header (the machine)
+     * and Slipway's build record. The real executables are published and installed in
+     * test/binaries.test.ts; these are only their first bytes, for the checks.
+     */
+    const executable = async (name: string, machine: number, version: string) => {
+      const head = Buffer.alloc(64);
+      Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(head);
+      head.writeUInt16LE(2, 16);
+      head.writeUInt16LE(machine, 18);
+      const record = JSON.stringify({ slipway: version, build: '2026-12-01T10:00:00Z', commit: 'a'.repeat(40) });
+      await writeFile(join(base, name), Buffer.concat([head, Buffer.alloc(3_000_000, 0x90), Buffer.from(record)]));
+      return join(base, name);
+    };
+    const x64 = await executable('slipway-linux-x64', 62, '0.4.0');
+    const arm = await executable('slipway-linux-arm64', 183, '0.4.0');
+    for (const [files, why] of [
+      [[await executable('slipway-linux-x64-old', 62, '0.3.9')], /is Slipway 0\.3\.9, not 0\.4\.0/],
+      [
+        [await executable('slipway-linux-arm64-odd', 62, '0.4.0')],
+        /named for linux\/arm64 but is an executable for linux\/amd64/,
+      ],
+      [[await executable('slipway-riscv', 243, '0.4.0')], /not a Linux executable for linux\/amd64 or linux\/arm64/],
+      [[x64, x64], /are both for linux\/amd64/],
+      [[join(base, 'missing')], /does not exist/],
+    ] as const)
+      for (const dry of [true, false]) {
+        r = await cli('feed', 'publish-agent', '0.4.0', ...files, '--channel', 'stable', ...(dry ? ['--dry-run'] : []));
+        assert.notEqual(r.status, 0, `${files.join(' ')}${dry ? ' --dry-run' : ''}`);
+        assert.match(r.stderr, why);
+        assert.doesNotMatch(r.stderr, /\n\s+at /);
+      }
+    r = await cli('feed', 'publish-agent', '0.4.0', x64, arm, '--channel', 'stable', '--dry-run', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { outcome: string }).outcome, 'planned');
+    assert.equal(await readFile(join(feed, 'install.sh'), 'utf8').catch(() => null), null, 'a dry run writes nothing');
+    r = await cli('feed', 'publish-agent', 'v0.4.0', x64, arm, '--channel', 'stable', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const published = JSON.parse(r.stdout) as {
+      outcome: string;
+      release: { artifacts: Record<string, { path: string }> };
+    };
+    assert.equal(published.outcome, 'published');
+    assert.equal(published.release.artifacts['linux/arm64']!.path, 'stable/slipway/slipway-0.4.0-linux-arm64.tar.gz');
+    // The same bytes again change nothing; other bytes under the same version are refused.
+    r = await cli('feed', 'publish-agent', '0.4.0', x64, arm, '--channel', 'stable', '--json');
+    assert.equal((JSON.parse(r.stdout) as { outcome: string }).outcome, 'unchanged');
+    await writeFile(x64, Buffer.concat([await readFile(x64), Buffer.from('x')]));
+    r = await cli('feed', 'publish-agent', '0.4.0', x64, '--channel', 'stable');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /published on stable already with other executables/);
+    // A real TUF client sees them, signed by the channel's role.
+    const verify = await cli('feed', 'verify', '--json');
+    assert.equal(verify.status, 0, verify.stderr);
+
+    r = await runCli(['feed', 'install-script', '--feed', feed, '--url', url, '--app', 'panel']);
     assert.equal(r.status, 0, r.stderr);
     const script = await readFile(join(feed, 'install.sh'), 'utf8');
     const { createHash } = await import('node:crypto');
@@ -342,8 +393,23 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
           .digest('hex'),
       ),
     );
+    assert.match(
+      script,
+      /^stable amd64 0\.4\.0 targets\/stable\/slipway\/[0-9a-f]{64}\.slipway-0\.4\.0-linux-amd64\.tar\.gz [0-9a-f]{64} /m,
+    );
+    assert.doesNotMatch(script, /npm install/);
     const { spawnSync } = await import('node:child_process');
     assert.equal(spawnSync('bash', ['-n', join(feed, 'install.sh')]).status, 0, 'bash parses it');
+    // Publishing the next executables writes install.sh again, pinning them.
+    await cli(
+      'feed',
+      'publish-agent',
+      '0.5.0',
+      await executable('slipway-linux-x64', 62, '0.5.0'),
+      '--channel',
+      'stable',
+    );
+    assert.match(await readFile(join(feed, 'install.sh'), 'utf8'), /^stable amd64 0\.5\.0 /m);
     assert.equal((await cli('feed', 'install-script', '--url', 'ftp://x')).status, 2);
   });
 });

@@ -146,63 +146,6 @@ describe('operator commands without an agent running', () => {
   });
 });
 
-describe('install.sh from the feed', () => {
-  it("curl … | bash installs the channel's newest release, and refuses a feed whose root is not the pinned one", async () => {
-    const { chmod, mkdir } = await import('node:fs/promises');
-    // Not spawnSync: the feed is served by this very process.
-    const { execFile } = await import('node:child_process');
-    const sh = (script: string, env: NodeJS.ProcessEnv) =>
-      new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-        execFile('bash', ['-c', script], { env, encoding: 'utf8' }, (error, stdout, stderr) =>
-          resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-        );
-      });
-    const { fileURLToPath } = await import('node:url');
-    const feed = await sampleFeed();
-    await feed.release({ version: '1.0.0', schema: 1 });
-    let r = await runCli(['feed', 'install-script', '--feed', feed.dir, '--url', feed.url, '--app', 'sample']);
-    assert.equal(r.status, 0, r.stderr);
-    // `slipway` on PATH is this checkout (install.sh installs it from npm only when it is missing).
-    const shim = join(feed.base, 'bin');
-    await mkdir(shim);
-    await writeFile(
-      join(shim, 'slipway'),
-      `#!/bin/sh\nexec "${process.execPath}" "${fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url))}" "$@"\n`,
-    );
-    await chmod(join(shim, 'slipway'), 0o755);
-    const root = await installRoot();
-    const port = await freePort();
-    const env = { ...process.env, PATH: `${shim}:${process.env.PATH}` };
-    const run = await sh(
-      `set -o pipefail; curl -fsSL "${feed.url}/install.sh" | bash -s -- --channel=stable --root="${root}" --port=${port}`,
-      env,
-    );
-    assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, /installed 1\.0\.0/);
-    assert.equal(
-      (JSON.parse(await readFile(join(root, 'agent.json'), 'utf8')) as { update: { channel: string } }).update.channel,
-      'stable',
-    );
-    // A mirror that serves another root is refused before anything is installed.
-    const { cp } = await import('node:fs/promises');
-    const { serveFeed } = await import('../src/feed/serve.ts');
-    const mirrorDir = join(feed.base, 'mirror');
-    await cp(feed.dir, mirrorDir, { recursive: true });
-    await writeFile(join(mirrorDir, 'metadata', '1.root.json'), '{"signed": {"_type": "root"}, "signatures": []}');
-    const mirror = await serveFeed({ dir: mirrorDir });
-    r = await runCli(['feed', 'install-script', '--feed', feed.dir, '--url', mirror.url]);
-    await cp(join(feed.dir, 'install.sh'), join(mirrorDir, 'install.sh'));
-    const other = await installRoot();
-    const refused = await sh(
-      `set -o pipefail; curl -fsSL "${mirror.url}/install.sh" | bash -s -- --root="${other}"`,
-      env,
-    );
-    await mirror.server.close();
-    assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /expected [0-9a-f]{64}; refusing to install/);
-  });
-});
-
 describe('slipway agent as a process', () => {
   it('starts the app, answers the CLI through its API, and stops the app on SIGTERM', async () => {
     const { spawn } = await import('node:child_process');

@@ -1,6 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants, existsSync, readFileSync } from 'node:fs';
+import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { FeedClient } from '../feed/client.ts';
+import { alive } from '../io/lock-file.ts';
+import { ensureSystemUser, linkAgent, linkedAgent, placeAgentBinary, verifyAgentArchive } from './self.ts';
+import { installService, slipwayCommand, systemdRunning, systemdWord, type ServiceResult } from './service.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { exists, writeFileAtomic } from '../io/atomic-write.ts';
 import { AGENT_CONFIG_VERSION, readAgentConfig, validateAgentConfig, type AgentConfig } from './config.ts';
@@ -19,6 +25,26 @@ export interface InstallOptions extends InstanceOptions {
   /** The app's database: a SQLite path or a postgres:// URL (default: <root>/data/app.db). */
   database?: string;
   progress?: (s: string) => void;
+  /** install.sh's download of Slipway itself: verified through TUF first, then kept as agent/<version>/slipway. */
+  agentArchive?: string;
+  /** The channel whose role signs that archive (default: `channel`). */
+  agentChannel?: string;
+  /** Write, enable and start a systemd unit for the agent (where systemd runs). */
+  service?: boolean;
+  /** As root: the system user the agent runs as (created when missing; it owns the root). */
+  user?: string;
+  /** Where the unit goes (default /etc/systemd/system). */
+  unitDir?: string;
+}
+
+export interface InstallExtras {
+  root: string;
+  /** Slipway's own executable in the root, when install.sh brought one. */
+  agent: { version: string; path: string; linked: boolean } | null;
+  user: { name: string; created: boolean } | null;
+  service: ServiceResult | null;
+  /** How to start the agent when no service does. */
+  byHand: string;
 }
 
 /**
@@ -65,7 +91,7 @@ async function firstRootMatches(layout: Layout, rootJson: Buffer): Promise<boole
  * `slipway install`: lays out the install root (agent.json, state/, trusted root) and installs the
  * newest release of the channel (or --version) with the same code path as an update.
  */
-export async function install(options: InstallOptions): Promise<ApplyResult & { root: string }> {
+export async function install(options: InstallOptions): Promise<ApplyResult & InstallExtras> {
   const layout = new Layout(options.root);
   const url = options.feed.replace(/\/+$/, '');
   if (!/^https?:\/\//.test(url))
@@ -103,7 +129,133 @@ export async function install(options: InstallOptions): Promise<ApplyResult & { 
   } catch {
     throw new SlipwayError('USAGE', 'the trusted root is not TUF root metadata (metadata/1.root.json of the feed)');
   }
-  if (!(await exists(layout.agentConfig))) {
+  if (options.user !== undefined && process.getuid?.() !== 0)
+    throw new SlipwayError(
+      'USAGE',
+      `--user ${options.user} needs root: only root creates system users and gives them the root`,
+    );
+  // Before anything is written: the executable install.sh fetched must be the one the feed signs.
+  const agent = options.agentArchive
+    ? await verifyFirst(url, rootJson, options.agentChannel ?? options.channel, options.agentArchive)
+    : null;
+  const fresh = !(await exists(layout.agentConfig));
+  const created = fresh ? await prepareRoot(layout.root) : [];
+  try {
+    const r = await installInto(layout, options, { url, rootJson, fresh });
+    // A release that failed its health check leaves a consistent root (nothing current, the
+    // history saying why) that the same command completes later; the agent is set up only after one that worked.
+    const installed = !(r.outcome === 'rolled-back' || (r.outcome === 'up-to-date' && r.from === null));
+    return {
+      ...r,
+      ...(installed
+        ? await settle(layout, options, agent)
+        : { root: layout.root, agent: null, user: null, service: null, byHand: '' }),
+    };
+  } catch (error) {
+    // Not left half-installed: a first install that failed takes out what it made.
+    for (const p of created.reverse()) await rm(p, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Creates the root (and its parents) if needed; returns what it created, to take out on failure. */
+async function prepareRoot(root: string): Promise<string[]> {
+  const made: string[] = [];
+  const missing: string[] = [];
+  for (let p = root; !(await exists(p)); p = dirname(p)) missing.unshift(p);
+  try {
+    for (const p of missing) {
+      await mkdir(p, { mode: 0o755 });
+      made.push(p);
+    }
+    await access(root, constants.W_OK);
+  } catch (error) {
+    for (const p of made.reverse()) await rm(p, { recursive: true, force: true }).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SlipwayError(
+      'USAGE',
+      `cannot write the install root ${root} (${code}): choose a folder you can write with --root, or run as root`,
+      { cause: error },
+    );
+  }
+  if (made.length > 0) return [made[0]!];
+  // An existing folder: only what the install puts in it goes again.
+  const layout = new Layout(root);
+  return [
+    layout.agentConfig,
+    layout.state,
+    layout.releases,
+    layout.data,
+    layout.current,
+    layout.staging,
+    layout.agentHome,
+    dirname(layout.slipwayLink),
+    layout.appConfig,
+  ].filter((p) => !existsSync(p));
+}
+
+async function verifyFirst(url: string, rootJson: Buffer, channel: string, archive: string) {
+  const scratch = await mkdtemp(join(tmpdir(), 'slipway-verify-'));
+  try {
+    await mkdir(join(scratch, 'tuf'));
+    await writeFileAtomic(join(scratch, 'tuf', 'root.json'), rootJson);
+    const client = new FeedClient({ url, metadataDir: join(scratch, 'tuf'), scratchDir: join(scratch, 'scratch') });
+    return { archive, ...(await verifyAgentArchive(client, channel, archive)) };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** After the app: the executable in place, the system user, the service. */
+async function settle(
+  layout: Layout,
+  options: InstallOptions,
+  agent: Awaited<ReturnType<typeof verifyFirst>> | null,
+): Promise<InstallExtras> {
+  let placed: InstallExtras['agent'] = null;
+  if (agent) {
+    const path = await placeAgentBinary(layout, agent.archive, agent.artifact, agent.release.version);
+    // A running agent moves to it itself (its self-update), so that the app it runs is not interrupted.
+    const running = agentRunning(layout);
+    if (!running) await linkAgent(layout, agent.release.version);
+    placed = { version: agent.release.version, path, linked: !running };
+  }
+  const command = (await linkedAgent(layout)) !== null ? [layout.slipwayLink] : slipwayCommand();
+  const user =
+    options.user === undefined ? null : { name: options.user, ...(await ensureSystemUser(options.user, layout)) };
+  let service: ServiceResult | null = null;
+  const byHand = [...command, 'agent', '--root', layout.root].map(systemdWord).join(' ');
+  if (options.service && systemdRunning())
+    service = await installService({
+      layout,
+      command,
+      start: true,
+      ...(options.user ? { user: options.user } : {}),
+      ...(options.unitDir ? { unitDir: options.unitDir } : {}),
+    });
+  return { root: layout.root, agent: placed, user, service, byHand };
+}
+
+function agentRunning(layout: Layout): boolean {
+  const pid = Number(readFileSyncOrEmpty(layout.agentLock).trim());
+  return pid > 0 && alive(pid);
+}
+
+function readFileSyncOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function installInto(
+  layout: Layout,
+  options: InstallOptions,
+  given: { url: string; rootJson: Buffer; fresh: boolean },
+): Promise<ApplyResult> {
+  const { url, rootJson } = given;
+  if (given.fresh) {
     const config: AgentConfig = validateAgentConfig(
       {
         config_version: AGENT_CONFIG_VERSION,
@@ -128,9 +280,8 @@ export async function install(options: InstallOptions): Promise<ApplyResult & { 
       rootJson,
     });
   const instance = await Instance.open(layout.root, options);
-  const r = await instance.update({
+  return instance.update({
     ...(options.version ? { version: options.version } : {}),
     ...(options.progress ? { progress: options.progress } : {}),
   });
-  return { ...r, root: layout.root };
 }

@@ -61,6 +61,25 @@ export class Layout {
   get downloads(): string {
     return join(this.staging, 'downloads');
   }
+  /** Slipway's own executables, one folder per version (agent/<version>/slipway). */
+  get agentHome(): string {
+    return join(this.root, 'agent');
+  }
+  agentBinary(version: string): string {
+    return join(this.agentHome, version, 'slipway');
+  }
+  /** bin/slipway: the link to the executable in use (what the systemd unit runs). */
+  get slipwayLink(): string {
+    return join(this.root, 'bin', 'slipway');
+  }
+  /** An agent's switch to another executable that has not proved itself yet (self-update). */
+  get agentSwitch(): string {
+    return join(this.state, 'agent-switch.json');
+  }
+  /** The app an agent left running for the executable it re-executed into. */
+  get handover(): string {
+    return join(this.state, 'handover.json');
+  }
   defaultDatabase(): string {
     return join(this.data, 'app.db');
   }

@@ -217,6 +217,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: m(() => import('./commands/feed-prune.ts')),
   },
   {
+    path: ['feed', 'publish-agent'],
+    summary: "publish Slipway's own executables (npm run build:binaries) to a channel, for install.sh and self-update",
+    load: m(() => import('./commands/feed-publish-agent.ts')),
+  },
+  {
     path: ['feed', 'install-script'],
     summary: 'write install.sh into the feed, for curl -fsSL <feed>/install.sh | bash -s -- --channel=beta',
     load: m(() => import('./commands/feed-install-script.ts')),

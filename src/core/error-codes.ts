@@ -131,6 +131,8 @@ export const ERROR_CATALOGUE = {
   STATE_INVALID: { exit: 1, hint: 'state/state.json is damaged; slipway doctor names the repair' },
   AGENT_NOT_RUNNING: { exit: 1, hint: 'start the agent: slipway agent --root <dir>' },
   AGENT_ERROR: { exit: 1, hint: "read the agent's log (state/agent.log)" },
+  USER_FAILED: { exit: 1, hint: 'create the user yourself (useradd --system) and pass it with --user' },
+  SELF_UPDATE_FAILED: { exit: 1, hint: 'the agent stays on its executable; see state/agent.log and slipway status' },
   SERVICE_FAILED: { exit: 1, hint: 'run the agent by hand with the command shown, or fix what systemd reports' },
   // Migrations
   DB_OPEN: { exit: 1, hint: 'check --db (a SQLite path or postgres:// URL) and that the server runs' },

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { Updater } from 'tuf-js';
 import { advisoriesPath, type FeedAdvisories } from '../core/advisory/feed.ts';
+import { AgentIndexSchema, agentIndexPath, type AgentIndex } from '../core/feed/agent.ts';
 import type { OsvAdvisory } from '../core/advisory/osv.ts';
 import { lifecyclePath, type FeedLifecycle } from '../core/lifecycle/feed.ts';
 import { SlipwayError } from '../core/errors.ts';
@@ -101,6 +102,32 @@ export class FeedClient {
     if (doc.schema !== 1 || !Array.isArray(doc.advisories))
       throw new SlipwayError('FEED_INVALID', `the feed's ${advisoriesPath(channel)} is not a list of advisories`);
     return doc.advisories;
+  }
+
+  /** Slipway's own executables a channel carries (newest first; none on a feed without them). */
+  async agentIndex(channel: string): Promise<AgentIndex> {
+    const data = await this.readTarget(agentIndexPath(channel));
+    if (data === null) return { schema: 1, channel, updated: new Date(0).toISOString(), releases: [] };
+    return parseDocument(AgentIndexSchema, data.toString('utf8'), agentIndexPath(channel));
+  }
+
+  /**
+   * Whether a local file is exactly the signed target at `path` (its length and sha256 as the
+   * channel's role signs them): how install.sh's download is checked by the executable it holds.
+   */
+  async verifyLocal(path: string, file: string): Promise<void> {
+    await this.refresh();
+    const info = await this.updater.getTargetInfo(path).catch((error: unknown) => {
+      throw feedError(error, `looking up ${path}`);
+    });
+    if (!info) throw new SlipwayError('VERIFY_FAILED', `${path} is not signed by the feed`);
+    try {
+      await info.verify(createReadStream(file));
+    } catch (error) {
+      throw new SlipwayError('VERIFY_FAILED', `${file} is not the feed's signed ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
 
   /** The lifecycle table a channel carries, or null on a feed that has none. */

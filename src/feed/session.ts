@@ -18,6 +18,7 @@ import {
 import { sha256 } from '../io/hash.ts';
 import { collectGarbage } from './gc.ts';
 import {
+  CHANNELS_TARGET,
   DEFAULT_EXPIRY,
   blobPath,
   channelOfRole,
@@ -253,6 +254,17 @@ export class FeedSession {
     if (this.top) return this.top;
     const meta = this.snapshot.signed.meta['targets.json'];
     return readMetadata<Targets>(this.store, `${meta?.version ?? 1}.targets.json`, MetadataKind.Targets);
+  }
+
+  /** The feed's channels, least stable first (its signed channels.json; older feeds: as the snapshot lists them). */
+  async channelOrder(): Promise<string[]> {
+    const t = (await this.topTargets()).signed.targets[CHANNELS_TARGET];
+    const data = t ? await this.store.read(`targets/${t.hashes.sha256}.${CHANNELS_TARGET}`) : null;
+    if (data !== null) {
+      const parsed = JSON.parse(data.toString('utf8')) as { channels?: unknown };
+      if (Array.isArray(parsed.channels)) return parsed.channels.filter((c): c is string => typeof c === 'string');
+    }
+    return this.channels();
   }
 
   /** Replaces the top-level targets metadata (signed with the targets key at commit). */

@@ -25,6 +25,21 @@ export default defineCommand({
       flags: '--database <db>',
       description: "the app's database: a SQLite path or a postgres:// URL (default: <root>/data/app.db)",
     },
+    agentArchive: {
+      flags: '--agent-archive <file>',
+      description:
+        "Slipway's own executable as the feed ships it (install.sh passes it): verified, then kept in the root",
+    },
+    agentChannel: {
+      flags: '--agent-channel <channel>',
+      description: 'the channel that signs --agent-archive (default: --channel)',
+    },
+    service: {
+      flags: '--service',
+      description: 'write, enable and start a systemd unit for the agent (where systemd runs)',
+    },
+    user: { flags: '--user <name>', description: 'as root: the system user the agent runs as (created when missing)' },
+    unitDir: { flags: '--unit-dir <dir>', description: 'where the unit goes (default /etc/systemd/system)' },
     dryRun,
     json,
   },
@@ -55,15 +70,36 @@ export default defineCommand({
       ...(flags.version ? { version: flags.version } : {}),
       ...(port !== undefined ? { port } : {}),
       ...(flags.database ? { database: flags.database } : {}),
+      ...(flags.agentArchive ? { agentArchive: ctx.path(flags.agentArchive) } : {}),
+      ...(flags.agentChannel ? { agentChannel: flags.agentChannel } : {}),
+      ...(flags.service ? { service: true } : {}),
+      ...(flags.user ? { user: flags.user } : {}),
+      ...(flags.unitDir ? { unitDir: ctx.path(flags.unitDir) } : {}),
       progress: (s) => ctx.out.progress(s),
       log: (l) => ctx.out.progress(l),
     });
-    ctx.out.result(
+    const lines = [
       r.outcome === 'updated'
-        ? `installed ${r.to} in ${root} (${formatDuration(r.ms)}); start it with: slipway agent --root ${root}`
-        : describeApply(r),
-      r,
-    );
+        ? `installed ${r.to} in ${root} (${formatDuration(r.ms)})`
+        : r.outcome === 'up-to-date' && r.from !== null
+          ? `${root} runs ${r.from}, the newest of ${flags.channel}: nothing to upgrade`
+          : describeApply(r),
+    ];
+    if (r.agent)
+      lines.push(
+        r.agent.linked
+          ? `Slipway ${r.agent.version} is ${root}/bin/slipway`
+          : `Slipway ${r.agent.version} is in ${r.agent.path}; the running agent moves to it by its self-update`,
+      );
+    if (r.user) lines.push(`the agent runs as ${r.user.name}${r.user.created ? ' (a new system user)' : ''}`);
+    if (r.service?.started) lines.push(`service ${r.service.name} enabled and started (${r.service.unitFile})`);
+    else if (r.byHand !== '')
+      lines.push(
+        flags.service
+          ? `systemd is not running here, so no service was set up; start the agent with:\n  ${r.byHand}`
+          : `start the agent with: ${r.byHand}`,
+      );
+    ctx.out.result(lines.join('\n'), r);
     // Nothing installed (a release that failed here before is held): not a success.
     return r.outcome === 'rolled-back' || (r.outcome === 'up-to-date' && r.from === null) ? 1 : 0;
   },

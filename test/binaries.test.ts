@@ -3,6 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { cp, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import semver from 'semver';
 import * as tar from 'tar';
 import { buildBinaries, type Built } from '../scripts/build-binaries.ts';
 import { createFeedKeys } from '../src/feed/feed-keys.ts';
@@ -381,6 +382,162 @@ describe('the single-file executables', () => {
     );
     await untouched(join(dir, 'gone'));
     t.diagnostic(`install.sh: ${(await stat(join(feedDir, 'install.sh'))).size} bytes`);
+  });
+
+  it('updates its own executable: verified, tried, switched and re-executed in the same process while the app keeps serving; a broken one is refused', async (t) => {
+    const next = semver.inc(SLIPWAY_VERSION, 'patch')!;
+    const [nextBuilt] = await buildBinaries({ out: await tempDir('slipway-next-'), arches: ['x64'], version: next });
+    const dir = await tempDir('slipway-self-');
+    await exec('/usr/bin/chmod', ['755', dir], {});
+    const env = { SLIPWAY_KEY_PASSPHRASE: 'binary-test-passphrase' };
+    const keys = await createFeedKeys(['stable'], { dir: join(dir, 'keys'), env });
+    const feedDir = join(dir, 'feed');
+    const store = new LocalStore(feedDir);
+    await initFeed(store, keys, { now: new Date() });
+    const { url, server } = await serveFeed({ dir: feedDir });
+    after(() => server.close());
+    await publishRelease(store, keys, {
+      version: '1.0.0',
+      channel: 'stable',
+      files: [await pythonApp('1.0.0', 1, join(dir, 'pyapp-1.0.0.tar.gz'))],
+      now: new Date(),
+    });
+    await publishAgent(store, keys, {
+      version: SLIPWAY_VERSION,
+      channel: 'stable',
+      files: [built[0]!.file],
+      now: new Date(),
+    });
+    await writeInstallScript(store, { url, app: 'pyapp' });
+    const tools = join(dir, 'tools');
+    await mkdir(tools);
+    for (const tool of [
+      'bash',
+      'sh',
+      'curl',
+      'tar',
+      'gzip',
+      'sha256sum',
+      'mktemp',
+      'id',
+      'uname',
+      'cut',
+      'chmod',
+      'mkdir',
+      'rm',
+      'cat',
+      'python3',
+    ])
+      await symlink((await which(tool))!, join(tools, tool));
+    const home = join(dir, 'home');
+    await mkdir(home);
+    await exec('/usr/bin/chown', ['65534:65534', home], {});
+    const e = { PATH: tools, HOME: home, LANG: 'C.UTF-8' };
+    const asNobody = (file: string, args: string[]) =>
+      exec('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', file, ...args], e);
+    const port = await freePort();
+    const inst = await asNobody(join(tools, 'bash'), [
+      '-c',
+      `set -o pipefail; curl -fsSL "${url}/install.sh" | bash -s -- --port=${port} --no-service`,
+    ]);
+    assert.equal(inst.status, 0, `${inst.stdout}\n${inst.stderr}`);
+    const root = join(home, '.local', 'share', 'pyapp');
+    const bin = join(root, 'bin', 'slipway');
+
+    const agent = spawn(
+      '/usr/bin/setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', bin, 'agent', '--root', root],
+      { env: e, stdio: 'ignore' },
+    );
+    after(() => void agent.kill('SIGKILL'));
+    const token = async () => (await readFile(join(root, 'state', 'token'), 'utf8')).trim();
+    const status = async (): Promise<{ slipway: string; agent: { pid: number } } | null> => {
+      const api = await readFile(join(root, 'state', 'api.json'), 'utf8')
+        .then((x) => JSON.parse(x) as { url: string })
+        .catch(() => null);
+      if (!api) return null;
+      const r = await fetch(`${api.url}/api/status`, { headers: { authorization: `Bearer ${await token()}` } }).catch(
+        () => null,
+      );
+      return r?.ok ? ((await r.json()) as { slipway: string; agent: { pid: number } }) : null;
+    };
+    const until = async <T>(what: string, f: () => Promise<T | null | undefined | false>): Promise<T> => {
+      for (let i = 0; i < 300; i++) {
+        const v = await f();
+        if (v) return v;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    };
+    const appUp = async () => (await fetch(`http://127.0.0.1:${port}/index.html`).catch(() => null))?.ok === true;
+    await until('the agent', status);
+    await until('the app', appUp);
+    const appPid = (await readFile(join(root, 'state', 'app.pid'), 'utf8')).trim();
+
+    // The app is asked every 50 ms while the agent replaces itself.
+    let asked = 0;
+    let failed = 0;
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        asked++;
+        if (!(await appUp())) failed++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await publishAgent(store, keys, { version: next, channel: 'stable', files: [nextBuilt!.file], now: new Date() });
+    const su = await asNobody(bin, ['self-update', '--root', root, '--json']);
+    assert.equal(su.status, 0, su.stderr);
+    assert.deepEqual(
+      (({ outcome, to }) => ({ outcome, to }))(JSON.parse(su.stdout) as { outcome: string; to: string }),
+      { outcome: 'switching', to: next },
+    );
+    const after1 = await until('the new agent', async () => {
+      const s = await status();
+      return s?.slipway === next ? s : null;
+    });
+    await until(
+      'the switch to be proved',
+      async () => !(await stat(join(root, 'state', 'agent-switch.json')).catch(() => null)),
+    );
+    watching = false;
+    await watch;
+    t.diagnostic(`the app answered ${asked - failed} of ${asked} requests during the self-update`);
+    assert.equal(failed, 0, 'the app never stopped serving');
+    assert.equal(after1.agent.pid, agent.pid, 'the same process, re-executed');
+    assert.equal((await readFile(join(root, 'state', 'app.pid'), 'utf8')).trim(), appPid, 'the same app process');
+    assert.equal(await readlink(bin), `../agent/${next}/slipway`);
+    const self = JSON.parse(await readFile(join(root, 'state', 'self-update.json'), 'utf8')) as {
+      previous: string;
+      last: { outcome: string };
+    };
+    assert.equal(self.previous, SLIPWAY_VERSION);
+    assert.equal(self.last.outcome, 'updated');
+
+    // An executable that does not run (an ELF, with a build record, that exits 1): tried, refused, not switched to.
+    const broken = semver.inc(next, 'patch')!;
+    const brokenFile = join(dir, 'slipway-linux-x64');
+    await writeFile(
+      brokenFile,
+      Buffer.concat([
+        await readFile('/usr/bin/false'),
+        Buffer.from(JSON.stringify({ slipway: broken, build: '2026-12-02T00:00:00Z', commit: 'b'.repeat(40) })),
+      ]),
+      { mode: 0o755 },
+    );
+    await publishAgent(store, keys, { version: broken, channel: 'stable', files: [brokenFile], now: new Date() });
+    const refused = await asNobody(bin, ['self-update', '--root', root, '--json']);
+    assert.equal(refused.status, 1, refused.stdout);
+    const r = JSON.parse(refused.stdout) as { outcome: string; reason: string };
+    assert.equal(r.outcome, 'failed');
+    assert.match(r.reason, /--version failed/);
+    assert.equal((await status())?.slipway, next, 'still the working executable');
+    assert.equal(await readlink(bin), `../agent/${next}/slipway`);
+    assert.ok(await appUp());
+    const exited = new Promise<number | null>((done) => agent.once('exit', (code) => done(code)));
+    agent.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.equal(await appUp(), false, 'the adopted app is stopped with the agent');
   });
 
   it('runs the arm64 executable under qemu-user', async () => {

@@ -16,6 +16,31 @@ import { operatorFor, readOperators } from './operators.ts';
 import { fromCheck } from './notify.ts';
 import { writeState } from './state.ts';
 import { migrateConfigOnStart } from './steps.ts';
+import { commitSwitch, onStart, revert, selfUpdate, type SelfUpdateResult } from './self-update.ts';
+
+/** The handover to the next executable: the app's process group and version, for a few minutes. */
+async function writeHandover(layout: Layout, app: { pid: number; version: string }): Promise<void> {
+  await writeFileAtomic(layout.handover, `${JSON.stringify({ ...app, at: Date.now() })}\n`, 0o600);
+}
+
+async function takeHandover(layout: Layout): Promise<{ pid: number; version: string } | null> {
+  const text = await readOptional(layout.handover, 'utf8');
+  if (text === null) return null;
+  await rm(layout.handover, { force: true });
+  try {
+    const h = JSON.parse(text) as { pid: number; version: string; at: number };
+    // An old handover names a process group that may be another program's by now.
+    return Date.now() - h.at < 5 * 60_000 ? { pid: h.pid, version: h.version } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Replaces this process with another executable (same pid, same arguments). */
+function execInto(path: string): never {
+  process.execve!(path, [path, ...process.argv.slice(2)], process.env);
+  throw new SlipwayError('SELF_UPDATE_FAILED', `could not execute ${path}`);
+}
 
 export interface AgentOptions {
   clock?: Clock;
@@ -90,6 +115,30 @@ export class Agent {
 
   async start(): Promise<void> {
     const layout = this.instance.layout;
+    const log = (l: string) => this.instance.log(l);
+    // A switch of the agent's own executable: this start proves the new one, or undoes it.
+    const { proving, revertTo } = await onStart(layout, log);
+    if (revertTo !== null) execInto(layout.agentBinary(revertTo));
+    try {
+      await this.startUp();
+    } catch (error) {
+      if (proving === null) throw error;
+      const why = `it could not start: ${(error as Error).message}`;
+      await log(`Slipway ${proving.to} ${why}; switching back to ${proving.from}`);
+      await revert(layout, proving, why);
+      await this.server?.close().catch(() => undefined);
+      this.app.detach();
+      await this.releaseAgentLock?.();
+      execInto(layout.agentBinary(proving.from));
+    }
+    if (proving !== null) {
+      await commitSwitch(layout, proving);
+      await log(`Slipway ${proving.to} is up (was ${proving.from}); the app kept running`);
+    }
+  }
+
+  private async startUp(): Promise<void> {
+    const layout = this.instance.layout;
     this.releaseAgentLock = await acquireLock(layout.agentLock, {
       held: (owner) =>
         new SlipwayError(
@@ -107,8 +156,15 @@ export class Agent {
           ),
         );
         const { manifest, dir } = await this.instance.manifestOf(state.current);
-        await this.app.start(this.instance.runtime(state.current, dir, manifest).run);
-        await this.instance.log(`agent started; running ${state.current}`);
+        const runtime = this.instance.runtime(state.current, dir, manifest).run;
+        // Left running by the agent this process was before it re-executed itself: kept as it is.
+        const handover = await takeHandover(layout);
+        if (handover && handover.version === state.current && this.app.adopt(runtime, handover.pid))
+          await this.instance.log(`agent started; ${state.current} kept running (pid ${handover.pid})`);
+        else {
+          await this.app.start(runtime);
+          await this.instance.log(`agent started; running ${state.current}`);
+        }
       } else await this.instance.log('agent started; nothing installed yet');
     }, 30_000);
     await this.listen();
@@ -126,6 +182,7 @@ export class Agent {
         if (now >= this.nextCheck) {
           this.nextCheck = now + withJitter(parseDuration(this.instance.config.update['check-interval']));
           await this.checkAndUpdate();
+          await this.selfUpdateStep();
         }
         const r = await this.instance.applyStagedIfDue();
         if (r) await this.instance.log(`window open: ${r.outcome} ${r.from ?? ''} → ${r.to}`);
@@ -144,6 +201,58 @@ export class Agent {
         await writeState(this.instance.layout.stateFile, state).catch(() => undefined);
       }
     });
+  }
+
+  /** The agent's own update (in the serial work); a switch re-executes once that work is done. */
+  private async selfUpdateStep(): Promise<SelfUpdateResult> {
+    const r = await selfUpdate(this.instance, (l) => this.instance.log(l)).catch(async (error: unknown) => {
+      await this.instance.log(`self-update check failed: ${(error as Error).message}`);
+      throw error;
+    });
+    if (r.outcome === 'switching' && !this.reexecuting) {
+      this.reexecuting = true;
+      // After the response (an API call) and the serial work: the new agent starts from a quiet process.
+      setTimeout(() => void this.reexec(r.path), 100);
+    }
+    return r;
+  }
+
+  /**
+   * What a start reads, without starting anything: the config (read by create), the state, the
+   * current release's manifest and the runtime made from it, the operators. `agent --check`.
+   */
+  async preflight(): Promise<string | null> {
+    const state = await this.instance.state();
+    await readOperators(this.instance.layout);
+    if (state.current) {
+      const { manifest, dir } = await this.instance.manifestOf(state.current);
+      this.instance.runtime(state.current, dir, manifest);
+    }
+    return state.current;
+  }
+
+  /** `slipway self-update`: the agent's own update, now. */
+  selfUpdate(): Promise<SelfUpdateResult> {
+    return this.serial(() => this.selfUpdateStep());
+  }
+
+  private reexecuting = false;
+
+  /**
+   * Becomes the new executable in this same process (execve): the API closes, the app is let go
+   * of (not stopped: its output goes to its log file, not to this process) and handed over.
+   */
+  private async reexec(path: string): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.busy;
+    await this.instance.delivered(5_000);
+    await this.server?.close();
+    await rm(this.instance.layout.api, { force: true });
+    const app = this.app.detach();
+    if (app) await writeHandover(this.instance.layout, app);
+    await this.instance.log(`re-executing into ${path}`);
+    await this.releaseAgentLock?.();
+    execInto(path);
   }
 
   /** One check: stage what is new; apply it now, or in the window. */

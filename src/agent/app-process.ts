@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { alive } from '../io/lock-file.ts';
@@ -31,6 +32,20 @@ function groupAlive(pgid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM' || alive(pgid);
+  }
+}
+
+/**
+ * Whether a process has exited but was not reaped: an adopted app is this process's child (the
+ * previous agent, re-executed, spawned it) yet unknown to it, so its exit leaves a zombie that
+ * still answers kill(pid, 0).
+ */
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -106,8 +121,59 @@ export class AppProcess implements AppControl {
     this.supervised = options.supervised;
   }
 
+  /** An app left running by the agent this one replaced (self-update), watched by its pid. */
+  private adopted: number | null = null;
+  private adoptTimer: NodeJS.Timeout | null = null;
+
   running(): AppRuntime | null {
-    return this.child ? this.runtime : null;
+    return this.child || this.adopted !== null ? this.runtime : null;
+  }
+
+  /**
+   * Takes over an app the previous agent started (the same process, re-executed into a new
+   * executable): it keeps running untouched and is watched by polling, since this process never
+   * spawned it. When it exits, it is restarted as any app is.
+   */
+  adopt(runtime: AppRuntime, pid: number): boolean {
+    if (!groupAlive(pid) || zombie(pid)) return false;
+    this.stopping = false;
+    this.runtime = runtime;
+    this.restarts = 0;
+    this.adopted = pid;
+    this.lastGroup = pid;
+    const startedAt = Date.now();
+    this.adoptTimer = setInterval(() => {
+      if (this.adopted === null || (!zombie(pid) && alive(pid))) return;
+      this.clearAdopted();
+      if (this.stopping) return;
+      this.options.log(`app ${runtime.version} (pid ${pid}) exited`);
+      this.exited('exited');
+      if (groupAlive(pid)) void stopGroup(pid, runtime.stopTimeoutMs);
+      this.scheduleRestart(runtime, startedAt);
+    }, 500);
+    this.adoptTimer.unref();
+    return true;
+  }
+
+  private clearAdopted(): void {
+    if (this.adoptTimer) clearInterval(this.adoptTimer);
+    this.adoptTimer = null;
+    this.adopted = null;
+  }
+
+  /**
+   * Lets go of the app without stopping it (the agent is about to re-execute itself): returns its
+   * process group and version for the next agent to adopt.
+   */
+  detach(): { pid: number; version: string } | null {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    const pid = this.child?.pid ?? this.adopted;
+    this.child?.removeAllListeners('exit');
+    this.child = null;
+    this.clearAdopted();
+    return pid !== null && pid !== undefined && this.runtime ? { pid, version: this.runtime.version } : null;
   }
 
   onExit(listener: (why: string) => void): () => void {
@@ -153,20 +219,7 @@ export class AppProcess implements AppControl {
       this.exited(signal ? `killed by ${signal}` : `exit status ${code}`);
       // What the app forked (a start script that daemonized) goes with it: it would hold the port.
       if (child.pid !== undefined && groupAlive(child.pid)) void stopGroup(child.pid, runtime.stopTimeoutMs);
-      if (!this.supervised) return;
-      if (Date.now() - startedAt > 60_000) this.restarts = 0;
-      const delay = Math.min(30_000, (this.options.backoffMs ?? 500) * 2 ** this.restarts);
-      this.restarts++;
-      this.options.log(`restarting app ${runtime.version} in ${delay} ms (restart ${this.restarts})`);
-      this.restartTimer = setTimeout(() => {
-        this.restartTimer = null;
-        if (!this.stopping) {
-          this.spawn().catch((error: unknown) => {
-            // The next exit (or the operator) tries again; an agent never dies of a failed restart.
-            this.options.log(`could not restart app ${runtime.version}: ${(error as Error).message}`);
-          });
-        }
-      }, delay);
+      this.scheduleRestart(runtime, startedAt);
     });
     await out.close();
     if (child.pid !== undefined) {
@@ -175,8 +228,28 @@ export class AppProcess implements AppControl {
     }
   }
 
+  private scheduleRestart(runtime: AppRuntime, startedAt: number): void {
+    if (!this.supervised) return;
+    if (Date.now() - startedAt > 60_000) this.restarts = 0;
+    const delay = Math.min(30_000, (this.options.backoffMs ?? 500) * 2 ** this.restarts);
+    this.restarts++;
+    this.options.log(`restarting app ${runtime.version} in ${delay} ms (restart ${this.restarts})`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (!this.stopping) {
+        this.spawn().catch((error: unknown) => {
+          // The next exit (or the operator) tries again; an agent never dies of a failed restart.
+          this.options.log(`could not restart app ${runtime.version}: ${(error as Error).message}`);
+        });
+      }
+    }, delay);
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
+    const adopted = this.adopted;
+    this.clearAdopted();
+    if (adopted !== null && groupAlive(adopted)) await stopGroup(adopted, this.runtime?.stopTimeoutMs ?? 10_000);
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
     const child = this.child;

@@ -105,6 +105,12 @@ export const AgentConfigSchema = z
           .boolean()
           .default(true)
           .describe('Apply updates the agent finds (in the window); false: only download and stage them.'),
+        'self-update': z
+          .boolean()
+          .default(true)
+          .describe(
+            "Replace the agent's own executable (installed by install.sh) with newer ones the feed carries, at each check.",
+          ),
       })
       .strict(),
     app: z
@@ -171,6 +177,10 @@ export const CONFIG_KEYS: Record<string, { parse: (v: string) => unknown; help: 
   'update.security-bypass-window': {
     parse: parseBool('update.security-bypass-window'),
     help: 'security releases apply at once, outside the window (true/false)',
+  },
+  'update.self-update': {
+    parse: parseBool('update.self-update'),
+    help: 'true: the agent replaces its own executable with newer ones on the feed (only one install.sh installed)',
   },
   'update.auto-major': {
     parse: parseBool('update.auto-major'),

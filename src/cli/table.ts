@@ -265,6 +265,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: m(() => import('./commands/update-check.ts')),
   },
   {
+    path: ['self-update'],
+    summary:
+      "replace the agent's own executable with a newer one from the feed (verified, tried, switched; the app keeps running)",
+    load: m(() => import('./commands/self-update.ts')),
+  },
+  {
     path: ['rollback'],
     summary: 'go back to the previous kept version (or --version), reversing its database and config migrations',
     load: m(() => import('./commands/rollback.ts')),

@@ -11,7 +11,7 @@ export default defineCommand({
     const api = flags.dryRun ? null : await findAgent(layout);
     const r: SelfUpdateResult = api
       ? await api.call<SelfUpdateResult>('POST', '/api/self-update')
-      : await selfUpdate(await openInstance(ctx, layout), async (l) => ctx.out.progress(l), {
+      : await selfUpdate(await openInstance(ctx, layout), (l) => Promise.resolve(ctx.out.progress(l)), {
           dryRun: flags.dryRun === true,
         });
     const text = {

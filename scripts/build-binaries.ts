@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { parseArgs, promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { buildStamp } from './build-stamp.ts';
 
 const run = promisify(execFile);
@@ -61,6 +61,22 @@ async function gzippedSize(file: string): Promise<number> {
   return n;
 }
 
+/**
+ * zod's namespace re-exports all of its ~40 message locales (`z.locales`), so no bundler can drop
+ * them, and loading them costs the agent about 8 MB of resident memory (bench/footprint.ts).
+ * Slipway's messages are English and it never calls z.locales, so the executable carries English only.
+ */
+const englishOnlyZod: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";\n',
+      loader: 'js',
+      resolveDir: join(root, 'node_modules', 'zod', 'v4', 'locales'),
+    }));
+  },
+};
+
 export interface Built {
   arch: Arch;
   file: string;
@@ -102,6 +118,7 @@ export async function buildBinaries(
     keepNames: true,
     logLevel: 'error',
     legalComments: 'none',
+    plugins: [englishOnlyZod],
   });
   log(`bundled ${((await stat(bundle)).size / 1048576).toFixed(1)} MiB of JavaScript`);
   const stamp = join(work, 'build-info.json');

@@ -66,7 +66,7 @@ export function apiRoutes(agent: AgentControl): Route[] {
       viewers: true,
       handle: async () => {
         const c = await i.check();
-        return { ...c, banner: bannerOf(c) };
+        return { ...c, banner: await bannerOf(c) };
       },
     },
     /** The read-only banner a host app shows at the top of its dashboard (cached for a minute). */

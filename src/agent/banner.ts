@@ -1,7 +1,6 @@
 import { affectingText } from '../core/advisory/feed.ts';
 import { SLIPWAY_VERSION } from '../io/package-info.ts';
 import type { CheckResult, Instance } from './instance.ts';
-import { notesHtml, notesSummary } from './notes-html.ts';
 
 /**
  * What the top of a dashboard shows about updates (the page, and the host app through
@@ -21,7 +20,9 @@ export interface Banner {
   footer: string;
 }
 
-export function bannerOf(c: CheckResult): Banner {
+export async function bannerOf(c: CheckResult): Promise<Banner> {
+  // markdown-it is loaded when a banner is first asked for, not with the agent.
+  const { notesHtml, notesSummary } = await import('./notes-html.ts');
   const t = c.selection.target;
   const security = c.security;
   const advisories = c.current === null ? [] : c.advisories.map((a) => affectingText(c.current!, a));

@@ -278,9 +278,49 @@ export async function readAgentConfig(
   return { config: validateAgentConfig(raw, path), warnings, migrated };
 }
 
+/**
+ * The agent.json text for a config: only what differs from the defaults (and what is required).
+ * A default a newer Slipway adds is then never written, so the older executable a self-update
+ * returns to (or an operator rolls back to) still reads the file.
+ */
+export function agentConfigText(config: AgentConfig): string {
+  const defaults = validateAgentConfig(
+    {
+      config_version: config.config_version,
+      feed: { url: config.feed.url },
+      update: { channel: config.update.channel },
+    },
+    'the defaults',
+  ) as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [section, value] of Object.entries(config as unknown as Record<string, unknown>)) {
+    const base = defaults[section];
+    if (
+      value === null ||
+      typeof value !== 'object' ||
+      Array.isArray(value) ||
+      typeof base !== 'object' ||
+      base === null
+    ) {
+      out[section] = value;
+      continue;
+    }
+    const kept = Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).filter(
+        ([k, v]) =>
+          (section === 'feed' && k === 'url') ||
+          (section === 'update' && k === 'channel') ||
+          JSON.stringify(v) !== JSON.stringify((base as Record<string, unknown>)[k]),
+      ),
+    );
+    if (Object.keys(kept).length > 0 || section === 'feed' || section === 'update') out[section] = kept;
+  }
+  return `${JSON.stringify(out, null, 2)}\n`;
+}
+
 export async function writeAgentConfig(path: string, config: AgentConfig): Promise<void> {
   validateAgentConfig(config, path);
-  await writeFileAtomic(path, `${JSON.stringify(config, null, 2)}\n`);
+  await writeFileAtomic(path, agentConfigText(config));
 }
 
 export function getKey(config: AgentConfig, key: string): unknown {

@@ -9,7 +9,13 @@ import { ensureSystemUser, linkAgent, linkedAgent, placeAgentBinary, verifyAgent
 import { installService, slipwayCommand, systemdRunning, systemdWord, type ServiceResult } from './service.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { exists, writeFileAtomic } from '../io/atomic-write.ts';
-import { AGENT_CONFIG_VERSION, readAgentConfig, validateAgentConfig, type AgentConfig } from './config.ts';
+import {
+  AGENT_CONFIG_VERSION,
+  agentConfigText,
+  readAgentConfig,
+  validateAgentConfig,
+  type AgentConfig,
+} from './config.ts';
 import { Instance, type ApplyResult, type InstanceOptions } from './instance.ts';
 import { Layout } from './layout.ts';
 
@@ -270,7 +276,7 @@ async function installInto(
       await mkdir(d, { recursive: true, mode: 0o750 });
     await writeFileAtomic(join(layout.tuf, 'root.json'), rootJson, 0o644);
     await writeFileAtomic(layout.token, `${randomBytes(32).toString('hex')}\n`, 0o600);
-    await writeFileAtomic(layout.agentConfig, `${JSON.stringify(config, null, 2)}\n`, 0o640);
+    await writeFileAtomic(layout.agentConfig, agentConfigText(config), 0o640);
   } else
     await refuseChangedSettings(layout, {
       url,

@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, readlink, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import * as tar from 'tar';
+import type * as Tar from 'tar';
 import { SlipwayError } from '../core/errors.ts';
 import type { AgentArtifact, AgentPlatform, AgentRelease } from '../core/feed/agent.ts';
 import type { FeedClient } from '../feed/client.ts';
@@ -67,6 +67,8 @@ export async function placeAgentBinary(
   artifact: AgentArtifact,
   version: string,
 ): Promise<string> {
+  // tar is loaded when an archive is first read, not with the agent.
+  const tar = await import('tar');
   const dest = layout.agentBinary(version);
   const have = await stat(dest).catch(() => null);
   if (have?.isFile() && have.size === artifact.executableLength && (await sha256Of(dest)) === artifact.executableSha256)
@@ -82,7 +84,7 @@ export async function placeAgentBinary(
       noChmod: false,
       preserveOwner: false,
       filter: (path, entry) => {
-        const ok = path === 'slipway' && (entry as tar.ReadEntry).type === 'File';
+        const ok = path === 'slipway' && (entry as Tar.ReadEntry).type === 'File';
         if (ok) seen++;
         return ok;
       },

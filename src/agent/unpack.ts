@@ -1,5 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
-import * as tar from 'tar';
+import type * as Tar from 'tar';
 import { SlipwayError } from '../core/errors.ts';
 import { entryProblem, inspectArchive, type ArchiveLimits } from '../io/archive.ts';
 
@@ -23,6 +23,8 @@ export async function unpackRelease(
   dest: string,
   limits: UnpackLimits = { maxBytes: Number.MAX_SAFE_INTEGER, maxEntries: Number.MAX_SAFE_INTEGER },
 ): Promise<{ files: number }> {
+  // tar is loaded when an archive is first read, not with the agent.
+  const tar = await import('tar');
   if (!/\.(tar\.gz|tgz)$/.test(archive))
     throw new SlipwayError(
       'ARTIFACT_FORMAT',
@@ -62,7 +64,7 @@ export async function unpackRelease(
         if (entry.mode !== undefined) entry.mode &= 0o777;
       },
       filter: (path, entry) =>
-        entryProblem(path, (entry as tar.ReadEntry).type, (entry as tar.ReadEntry).linkpath) === null,
+        entryProblem(path, (entry as Tar.ReadEntry).type, (entry as Tar.ReadEntry).linkpath) === null,
     });
   } catch (error) {
     await rm(dest, { recursive: true, force: true });

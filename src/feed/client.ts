@@ -7,7 +7,7 @@ import { get as httpsGet } from 'node:https';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
-import { Updater } from 'tuf-js';
+import type { Updater } from 'tuf-js';
 import { advisoriesPath, type FeedAdvisories } from '../core/advisory/feed.ts';
 import { AgentIndexSchema, agentIndexPath, type AgentIndex } from '../core/feed/agent.ts';
 import type { OsvAdvisory } from '../core/advisory/osv.ts';
@@ -32,7 +32,9 @@ import {
  * `metadataDir` holds the trusted root.json (and what tuf-js keeps between refreshes).
  */
 export class FeedClient {
-  private readonly updater: Updater;
+  /** Made at the first refresh: tuf-js and its HTTP stack load only when the feed is read. */
+  private updater!: Updater;
+  private readonly updaterOptions: ConstructorParameters<typeof Updater>[0];
   private readonly metadataDir: string;
   private readonly scratch: string;
   private refreshed = false;
@@ -56,20 +58,22 @@ export class FeedClient {
     this.base = base;
     this.metadataDir = options.metadataDir;
     this.scratch = options.scratchDir;
-    this.updater = new Updater({
+    this.updaterOptions = {
       metadataDir: options.metadataDir,
       metadataBaseUrl: `${base}/metadata`,
       targetDir: options.scratchDir,
       targetBaseUrl: `${base}/targets`,
       config: { fetchRetry: 1, fetchTimeout: 30_000 },
-    });
+    };
   }
 
   /** Refreshes the trusted metadata once per client (TUF client workflow 5.3–5.6). */
   async refresh(): Promise<void> {
     if (this.refreshed) return;
     await mkdir(this.scratch, { recursive: true });
+    const { Updater } = await import('tuf-js');
     try {
+      this.updater = new Updater(this.updaterOptions);
       await this.updater.refresh();
     } catch (error) {
       throw feedError(error, 'refreshing the feed metadata');

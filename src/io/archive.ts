@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { isAbsolute, posix } from 'node:path';
-import * as tar from 'tar';
+import type * as Tar from 'tar';
 
 /**
  * Reading a .tar.gz without writing it anywhere: what it unpacks to, and which entries may not be
@@ -99,6 +99,8 @@ export async function inspectArchive(
   limits: ArchiveLimits = { maxBytes: Number.MAX_SAFE_INTEGER, maxEntries: Number.MAX_SAFE_INTEGER },
   wanted: (path: string) => boolean = () => false,
 ): Promise<ArchiveReport> {
+  // tar is loaded when an archive is first read, not with the agent.
+  const tar = await import('tar');
   const report: ArchiveReport = { unpackedSize: 0, entries: 0, files: 0, unsafe: [], overLimit: null, read: new Map() };
   const links = new Map<string, string>();
   try {

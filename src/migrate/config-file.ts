@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
-import { formatIssues } from '../core/config/parse.ts';
+import { formatIssues } from '../core/config/issues.ts';
 import { SlipwayError } from '../core/errors.ts';
 import {
   deprecationWarnings,

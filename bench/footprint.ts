@@ -59,7 +59,7 @@ const rows: { what: string; idle: number; checked: number | null; loaded: number
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const port = await new Promise<string>((done) =>
-    server.stdout!.once('data', (d: Buffer) => done(d.toString().trim())),
+    server.stdout.once('data', (d: Buffer) => done(d.toString().trim())),
   );
   await sleep(3000);
   const idle = rssMiB(server.pid!).rss;

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { isAbsolute, posix } from 'node:path';
-import type * as Tar from 'tar';
 
 /**
  * Reading a .tar.gz without writing it anywhere: what it unpacks to, and which entries may not be

@@ -1,5 +1,4 @@
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
-import * as z from 'zod';
 import { SlipwayError } from '../errors.ts';
 import { ConfigSchema, resolveConfig, type ResolvedConfig } from './schema.ts';
 import { describeValue, formatIssues } from './issues.ts';

@@ -356,9 +356,14 @@ describe('the single-file executables', () => {
       /the Slipway executable has sha256 [0-9a-f]{64}, expected [0-9a-f]{64}; refusing to install/,
     );
     await untouched(join(dir, 'tampered'));
-    // A mirror that serves another root.
-    await writeFile(join(mirrorDir, 'metadata', '1.root.json'), '{"signed": {"_type": "root"}, "signatures": []}');
-    const otherRoot = await viaCurl(`--root=${join(dir, 'other-root')} --user=${user}`, shEnv(), mirror.url);
+    // A mirror that serves another root (a server of its own: metadata files never change, so a server may cache them).
+    const otherDir = join(dir, 'other');
+    await cp(feedDir, otherDir, { recursive: true });
+    await writeFile(join(otherDir, 'metadata', '1.root.json'), '{"signed": {"_type": "root"}, "signatures": []}');
+    const other = await serveFeed({ dir: otherDir });
+    after(() => other.server.close());
+    await writeFile(join(otherDir, 'install.sh'), script.script.replaceAll(url, other.url));
+    const otherRoot = await viaCurl(`--root=${join(dir, 'other-root')} --user=${user}`, shEnv(), other.url);
     assert.equal(otherRoot.status, 1);
     assert.match(
       otherRoot.stderr,

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -15,6 +17,24 @@ import { LocalStore } from '../feed/store.ts';
 import { freePort } from '../io/free-port.ts';
 import { buildSampleRelease, type SampleBuild } from './sample-app.ts';
 import { createFeedKeys } from '../feed/feed-keys.ts';
+import { isSingleExecutable } from '../io/packaged.ts';
+import { SLIPWAY_VERSION } from '../io/package-info.ts';
+import { buildRecordOf, publishAgent } from '../release/publish-agent.ts';
+import { writeInstallScript } from '../release/install-script.ts';
+
+/** Slipway's own executables for the demo's feed: this one when it is one, else npm run build:binaries's. */
+async function ownExecutables(): Promise<string[]> {
+  if (isSingleExecutable()) return [process.execPath];
+  const out: string[] = [];
+  for (const arch of ['x64', 'arm64']) {
+    const file = fileURLToPath(new URL(`../../dist/bin/slipway-linux-${arch}`, import.meta.url));
+    if (existsSync(file)) out.push(file);
+  }
+  // Only a build of this very version goes in (an older dist/bin would be refused by its record).
+  const fresh: string[] = [];
+  for (const f of out) if ((await buildRecordOf(f))?.version === SLIPWAY_VERSION) fresh.push(f);
+  return fresh;
+}
 
 export interface LoopStep {
   step: string;
@@ -67,6 +87,24 @@ export async function runUpdateLoop(dir: string, say: (s: LoopStep) => void): Pr
   try {
     await release({ version: '1.0.0', schema: 1, configVersion: 1 }, { notes: 'First release.\n' });
     note('publish 1.0.0', 'the sample app (HTTP server, SQLite, one migration) signed by the stable role');
+    const executables = await ownExecutables();
+    if (executables.length > 0) {
+      await publishAgent(store, keys, {
+        version: SLIPWAY_VERSION,
+        channel: 'stable',
+        files: executables,
+        now: new Date(),
+      });
+      const script = await writeInstallScript(store, { url, app: 'sample' });
+      note(
+        'slipway feed publish-agent',
+        `Slipway ${SLIPWAY_VERSION} for ${script.agents.map((a) => a.arch).join(' and ')} in the feed as stable/slipway; ${script.path} pins them: curl -fsSL ${url}/install.sh | bash -s -- --help`,
+      );
+    } else
+      note(
+        'slipway feed publish-agent',
+        'skipped: no single executables here (npm run build:binaries makes them, and the demo then puts them in its feed)',
+      );
     const rootFile = join(dir, 'root.json');
     await writeFile(rootFile, (await store.read('metadata/1.root.json'))!);
     const port = await freePort();

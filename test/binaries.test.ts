@@ -67,6 +67,31 @@ async function which(tool: string): Promise<string | null> {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
+/** A folder of the tools a bare server has (bash, curl, tar, sha256sum, coreutils, python3 for the app), and no node. */
+async function bareServerTools(dir: string, more: string[] = []): Promise<string> {
+  const tools = join(dir, 'tools');
+  await mkdir(tools);
+  const base = [
+    'bash',
+    'sh',
+    'curl',
+    'tar',
+    'gzip',
+    'sha256sum',
+    'mktemp',
+    'id',
+    'uname',
+    'cut',
+    'chmod',
+    'mkdir',
+    'rm',
+    'cat',
+    'python3',
+  ];
+  for (const tool of [...base, ...more]) await symlink((await which(tool))!, join(tools, tool));
+  return tools;
+}
+
 /** Slipway as one file per platform, run where no Node.js is installed (issue 14). */
 describe('the single-file executables', () => {
   let built: Built[] = [];
@@ -228,28 +253,7 @@ describe('the single-file executables', () => {
     assert.equal(script.agents.length, 2);
 
     // A bare server: bash, curl, tar (gzip), sha256sum and coreutils; no node.
-    const tools = join(dir, 'tools');
-    await mkdir(tools);
-    for (const tool of [
-      'bash',
-      'sh',
-      'curl',
-      'tar',
-      'gzip',
-      'sha256sum',
-      'mktemp',
-      'id',
-      'uname',
-      'cut',
-      'chmod',
-      'mkdir',
-      'rm',
-      'cat',
-      'python3',
-      'useradd',
-      'chown',
-    ])
-      await symlink((await which(tool))!, join(tools, tool));
+    const tools = await bareServerTools(dir, ['useradd', 'chown']);
     const shEnv = (extra: Record<string, string> = {}) => ({ PATH: tools, HOME: dir, LANG: 'C.UTF-8', ...extra });
     const viaCurl = (args: string, e = shEnv(), from = url) =>
       exec(join(tools, 'bash'), ['-c', `set -o pipefail; curl -fsSL "${from}/install.sh" | bash -s -- ${args}`], e);
@@ -414,26 +418,7 @@ describe('the single-file executables', () => {
       now: new Date(),
     });
     await writeInstallScript(store, { url, app: 'pyapp' });
-    const tools = join(dir, 'tools');
-    await mkdir(tools);
-    for (const tool of [
-      'bash',
-      'sh',
-      'curl',
-      'tar',
-      'gzip',
-      'sha256sum',
-      'mktemp',
-      'id',
-      'uname',
-      'cut',
-      'chmod',
-      'mkdir',
-      'rm',
-      'cat',
-      'python3',
-    ])
-      await symlink((await which(tool))!, join(tools, tool));
+    const tools = await bareServerTools(dir);
     const home = join(dir, 'home');
     await mkdir(home);
     await exec('/usr/bin/chown', ['65534:65534', home], {});

@@ -67,12 +67,12 @@ export async function waitHealthy(spec: HealthSpec, options: { abort?: AbortSign
     if (problem === null) {
       streak++;
       last = 'ok';
-      if (streak >= spec.successes) return { healthy: true, attempts, ms: performance.now() - started, last };
+      if (streak >= spec.successes) return { healthy: true, attempts, ms: Math.round(performance.now() - started), last };
     } else {
       streak = 0;
       last = problem;
     }
     await new Promise((r) => setTimeout(r, interval));
   }
-  return { healthy: false, attempts, ms: performance.now() - started, last };
+  return { healthy: false, attempts, ms: Math.round(performance.now() - started), last };
 }

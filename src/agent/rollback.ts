@@ -76,7 +76,7 @@ export async function rollbackInstance(
       outcome: 'needs-attention',
       reason: `${back.attention.problem}; the instance runs ${back.attention.running ?? 'nothing'} (it matches the database's schema); to finish by hand: ${back.attention.fix.join('; ')}`,
       ...(health ? { health } : {}),
-      ms: performance.now() - started,
+      ms: Math.round(performance.now() - started),
     };
   }
   next.current = target;
@@ -88,7 +88,7 @@ export async function rollbackInstance(
   if (semver.gt(current, target)) next.rejected[current] = `rolled back from by hand at ${i.clock.now().toISOString()}`;
   await writeState(i.layout.stateFile, next);
   i.crash('rollback-committed');
-  const took = performance.now() - started;
+  const took = Math.round(performance.now() - started);
   await i.record({ event: 'rolled-back', from: current, to: target, ms: Math.round(took), reason: 'by hand' });
   await i.log(
     `rolled back to ${target} (${Math.round(took)} ms)${health && !health.healthy ? `; WARNING: ${target} is not healthy: ${health.last}` : ''}`,

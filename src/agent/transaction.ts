@@ -167,7 +167,7 @@ export async function apply(
     await writeState(ctx.layout.stateFile, next);
     ctx.crash('committed');
     await dropSnapshot(txn.snapshot);
-    const ms = performance.now() - started;
+    const ms = Math.round(performance.now() - started);
     await ctx.record({ event: from === null ? 'installed' : 'updated', from, to: version, ms: Math.round(ms) });
     await ctx.log(`${version} is healthy and committed (${Math.round(ms)} ms)`);
     await prune(
@@ -188,7 +188,7 @@ export async function apply(
   next.attention = back.attention;
   await writeState(ctx.layout.stateFile, next);
   if (!back.attention) await dropSnapshot(txn.snapshot);
-  const rollbackMs = performance.now() - rollbackStarted;
+  const rollbackMs = Math.round(performance.now() - rollbackStarted);
   await ctx.record({
     event: 'update-failed',
     from,
@@ -196,7 +196,7 @@ export async function apply(
     reason: failure,
     rollbackMs: Math.round(rollbackMs),
   });
-  const result = { from, to: version, ...(health ? { health } : {}), ms: performance.now() - started };
+  const result = { from, to: version, ...(health ? { health } : {}), ms: Math.round(performance.now() - started) };
   if (back.attention)
     return {
       ...result,

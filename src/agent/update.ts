@@ -54,7 +54,7 @@ async function stageAndJudge(
  */
 export async function updateInstance(i: Instance, options: UpdateOptions): Promise<ApplyResult> {
   const started = performance.now();
-  const ms = (): number => performance.now() - started;
+  const ms = (): number => Math.round(performance.now() - started);
   const state = await i.state();
   const client = i.feedClient();
   // An explicit --version may name any line; a check needs only the lines from the installed one up.

@@ -176,9 +176,24 @@ export async function buildBinaries(
 
 if (import.meta.main) {
   // --arch x64|arm64 (repeatable) builds fewer; --version builds as another version (tests).
-  const { values } = parseArgs({
-    options: { arch: { type: 'string', multiple: true }, version: { type: 'string' }, out: { type: 'string' } },
-  });
+  let values: { arch?: string[]; version?: string; out?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        arch: { type: 'string', multiple: true },
+        version: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    console.error(`build:binaries: ${(error as Error).message} (see --help)`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log('npm run build:binaries [-- --arch x64|arm64 ...] [--version X.Y.Z] [--out <dir>]');
+    process.exit(0);
+  }
   const arches = values.arch?.map((a) => {
     if (!(ARCHES as readonly string[]).includes(a)) {
       console.error(`build:binaries: --arch expects ${ARCHES.join(' or ')}, got "${a}"`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { cp, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import semver from 'semver';
@@ -254,7 +254,17 @@ describe('the single-file executables', () => {
 
     // A bare server: bash, curl, tar (gzip), sha256sum and coreutils; no node.
     const tools = await bareServerTools(dir, ['useradd', 'chown']);
-    const shEnv = (extra: Record<string, string> = {}) => ({ PATH: tools, HOME: dir, LANG: 'C.UTF-8', ...extra });
+    // install.sh's downloads go to mktemp's TMPDIR, which must be left empty whatever the outcome.
+    const scratch = join(dir, 'tmp');
+    await mkdir(scratch, { mode: 0o1777 });
+    await exec('/usr/bin/chmod', ['1777', scratch], {});
+    const shEnv = (extra: Record<string, string> = {}) => ({
+      PATH: tools,
+      HOME: dir,
+      LANG: 'C.UTF-8',
+      TMPDIR: scratch,
+      ...extra,
+    });
     const viaCurl = (args: string, e = shEnv(), from = url) =>
       exec(join(tools, 'bash'), ['-c', `set -o pipefail; curl -fsSL "${from}/install.sh" | bash -s -- ${args}`], e);
 
@@ -266,13 +276,21 @@ describe('the single-file executables', () => {
     const port = String(await freePort());
     const user = `sw${process.pid % 100000}`;
     after(() => exec('/usr/sbin/userdel', [user], {}).then(() => undefined));
+    // A folder that already holds someone's files: they keep their owner.
+    await mkdir(join(root, 'precious'), { recursive: true });
+    await writeFile(join(root, 'precious', 'file'), 'secret\n', { mode: 0o600 });
     const first = await viaCurl(`--root=${root} --port=${port} --user=${user}`);
     assert.equal(first.status, 0, `${first.stdout}\n${first.stderr}`);
     assert.match(first.stdout, /installed 1\.0\.0/);
     assert.match(first.stdout, new RegExp(`Slipway ${SLIPWAY_VERSION.replace(/\./g, '\\.')} is .*/bin/slipway`));
     assert.match(first.stdout, /a new system user/);
     // No systemd in this container: the unit is not written, the command to run is printed.
-    assert.match(first.stdout, /systemd is not running here[\s\S]*bin\/slipway agent --root/);
+    assert.match(
+      first.stdout,
+      new RegExp(`systemd is not running here[\\s\\S]*runuser -u ${user} -- \\S*bin/slipway agent --root`),
+    );
+    assert.equal((await stat(join(root, 'precious', 'file'))).uid, 0, 'what was there before keeps its owner');
+    assert.deepEqual(await readdir(scratch), [], 'install.sh leaves no downloads behind');
     const linked = join(root, 'bin', 'slipway');
     assert.equal(await readlink(linked), `../agent/${SLIPWAY_VERSION}/slipway`);
     const owner = (await stat(join(root, 'agent.json'))).uid;
@@ -286,9 +304,14 @@ describe('the single-file executables', () => {
 
     // Run again after a new release: upgraded in place, same settings.
     await publish('1.1.0');
-    const again = await viaCurl(`--root=${root} --port=${port} --user=${user}`);
+    // Run again without --user: the root keeps the user it has (no new one), another --user is refused.
+    const again = await viaCurl(`--root=${root} --port=${port}`);
     assert.equal(again.status, 0, `${again.stdout}\n${again.stderr}`);
-    assert.match(again.stdout, /1\.0\.0 → 1\.1\.0|installed 1\.1\.0|updated/);
+    assert.match(again.stdout, /upgraded .* from 1\.0\.0 to 1\.1\.0/);
+    assert.match(again.stdout, new RegExp(`the agent runs as ${user}\n`));
+    const otherUser = await viaCurl(`--root=${root} --port=${port} --user=someone`);
+    assert.equal(otherUser.status, 2);
+    assert.match(otherUser.stderr, new RegExp(`installed already for the user ${user}, not someone`));
     const status = JSON.parse((await exec(linked, ['status', '--root', root, '--json'], shEnv())).stdout) as {
       current: string;
     };
@@ -503,6 +526,23 @@ describe('the single-file executables', () => {
     };
     assert.equal(self.previous, SLIPWAY_VERSION);
     assert.equal(self.last.outcome, 'updated');
+
+    // install.sh run again while the agent runs: the agent applies the app's update itself.
+    await publishRelease(store, keys, {
+      version: '1.1.0',
+      channel: 'stable',
+      files: [await pythonApp('1.1.0', 1, join(dir, 'pyapp-1.1.0.tar.gz'))],
+      now: new Date(),
+    });
+    await writeInstallScript(store, { url, app: 'pyapp' });
+    const rerun = await asNobody(join(tools, 'bash'), [
+      '-c',
+      `set -o pipefail; curl -fsSL "${url}/install.sh" | bash -s -- --port=${port} --no-service`,
+    ]);
+    assert.equal(rerun.status, 0, `${rerun.stdout}\n${rerun.stderr}`);
+    assert.match(rerun.stdout, /upgraded .* from 1\.0\.0 to 1\.1\.0/);
+    assert.match(await (await fetch(`http://127.0.0.1:${port}/index.html`)).text(), /app 1\.1\.0/);
+    assert.equal((await status())?.agent.pid, agent.pid, 'the same agent runs it');
 
     // An executable that does not run (an ELF, with a build record, that exits 1): tried, refused, not switched to.
     const broken = semver.inc(next, 'patch')!;

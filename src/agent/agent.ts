@@ -204,8 +204,8 @@ export class Agent {
   }
 
   /** The agent's own update (in the serial work); a switch re-executes once that work is done. */
-  private async selfUpdateStep(): Promise<SelfUpdateResult> {
-    const r = await selfUpdate(this.instance, (l) => this.instance.log(l)).catch(async (error: unknown) => {
+  private async selfUpdateStep(options: { force?: boolean } = {}): Promise<SelfUpdateResult> {
+    const r = await selfUpdate(this.instance, (l) => this.instance.log(l), options).catch(async (error: unknown) => {
       await this.instance.log(`self-update check failed: ${(error as Error).message}`);
       throw error;
     });
@@ -232,8 +232,8 @@ export class Agent {
   }
 
   /** `slipway self-update`: the agent's own update, now. */
-  selfUpdate(): Promise<SelfUpdateResult> {
-    return this.serial(() => this.selfUpdateStep());
+  selfUpdate(options: { force?: boolean } = {}): Promise<SelfUpdateResult> {
+    return this.serial(() => this.selfUpdateStep(options));
   }
 
   private reexecuting = false;

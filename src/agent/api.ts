@@ -49,7 +49,7 @@ export interface AgentControl {
   /** Runs a change after the agent's own work in progress. */
   serial<T>(fn: () => Promise<T>): Promise<T>;
   checkAndUpdate(): Promise<ApplyResult>;
-  selfUpdate(): Promise<unknown>;
+  selfUpdate(options: { force?: boolean }): Promise<unknown>;
 }
 
 /** The agent's local API: GET status|check|history|config, PUT config, POST update|rollback|check-now. */
@@ -118,7 +118,11 @@ export function apiRoutes(agent: AgentControl): Route[] {
     },
     { method: 'POST', path: '/api/check-now', handle: () => change(() => agent.checkAndUpdate()) },
     /** The agent's own executable: a newer one from the feed, checked, switched to, re-executed into. */
-    { method: 'POST', path: '/api/self-update', handle: () => agent.selfUpdate() },
+    {
+      method: 'POST',
+      path: '/api/self-update',
+      handle: ({ body }) => agent.selfUpdate({ force: optionalBoolean(body, 'force') === true }),
+    },
   ];
 }
 

@@ -67,7 +67,8 @@ export async function waitHealthy(spec: HealthSpec, options: { abort?: AbortSign
     if (problem === null) {
       streak++;
       last = 'ok';
-      if (streak >= spec.successes) return { healthy: true, attempts, ms: Math.round(performance.now() - started), last };
+      if (streak >= spec.successes)
+        return { healthy: true, attempts, ms: Math.round(performance.now() - started), last };
     } else {
       streak = 0;
       last = problem;

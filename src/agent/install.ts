@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, existsSync, readFileSync } from 'node:fs';
-import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { findAgent } from './remote.ts';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FeedClient } from '../feed/client.ts';
 import { alive } from '../io/lock-file.ts';
 import { ensureSystemUser, linkAgent, linkedAgent, placeAgentBinary, verifyAgentArchive } from './self.ts';
-import { installService, slipwayCommand, systemdRunning, systemdWord, type ServiceResult } from './service.ts';
+import { installService, slipwayCommand, systemdRunning, type ServiceResult } from './service.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { exists, writeFileAtomic } from '../io/atomic-write.ts';
 import {
@@ -146,6 +147,15 @@ export async function install(options: InstallOptions): Promise<ApplyResult & In
     : null;
   const fresh = !(await exists(layout.agentConfig));
   const created = fresh ? await prepareRoot(layout.root) : [];
+  if (!fresh) {
+    await access(layout.state, constants.W_OK).catch((error: NodeJS.ErrnoException) => {
+      throw new SlipwayError(
+        'USAGE',
+        `cannot write ${layout.state} (${error.code}): run the installer as the user that owns ${layout.root}, or as root`,
+      );
+    });
+    options = { ...options, ...(await keepUser(layout, options.user)) };
+  }
   try {
     const r = await installInto(layout, options, { url, rootJson, fresh });
     // A release that failed its health check leaves a consistent root (nothing current, the
@@ -164,11 +174,42 @@ export async function install(options: InstallOptions): Promise<ApplyResult & In
   }
 }
 
+/**
+ * Run again on a root a system user owns, the installer keeps that user: another --user is
+ * refused like any other changed setting, and none means the same one.
+ */
+async function keepUser(layout: Layout, given: string | undefined): Promise<{ user?: string }> {
+  const uid = (await stat(layout.agentConfig)).uid;
+  if (uid === 0 || uid === process.getuid?.()) return given === undefined ? {} : { user: given };
+  const owner = await userName(uid);
+  if (given !== undefined && owner !== null && given !== owner)
+    throw new SlipwayError(
+      'USAGE',
+      `${layout.root} is installed already for the user ${owner}, not ${given}; run the installer again with --user=${owner} (or install into a new --root)`,
+    );
+  return owner === null ? {} : { user: owner };
+}
+
+async function userName(uid: number): Promise<string | null> {
+  const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
+  for (const line of passwd.split('\n')) {
+    const [name, , id] = line.split(':');
+    if (name && Number(id) === uid) return name;
+  }
+  return null;
+}
+
 /** Creates the root (and its parents) if needed; returns what it created, to take out on failure. */
 async function prepareRoot(root: string): Promise<string[]> {
+  const st = await stat(root).catch(() => null);
+  if (st !== null && !st.isDirectory())
+    throw new SlipwayError('USAGE', `the install root ${root} is a file, not a folder; choose another --root`);
   const made: string[] = [];
   const missing: string[] = [];
   for (let p = root; !(await exists(p)); p = dirname(p)) missing.unshift(p);
+  const parent = dirname(missing[0] ?? root);
+  if (missing.length > 0 && !(await stat(parent)).isDirectory())
+    throw new SlipwayError('USAGE', `cannot create the install root ${root}: ${parent} is a file, not a folder`);
   try {
     for (const p of missing) {
       await mkdir(p, { mode: 0o755 });
@@ -230,7 +271,9 @@ async function settle(
   const user =
     options.user === undefined ? null : { name: options.user, ...(await ensureSystemUser(options.user, layout)) };
   let service: ServiceResult | null = null;
-  const byHand = [...command, 'agent', '--root', layout.root].map(systemdWord).join(' ');
+  // Pasted into a shell: quoted for one, and as the agent's own user when root installed one.
+  const asUser = options.user !== undefined && process.getuid?.() === 0 ? ['runuser', '-u', options.user, '--'] : [];
+  const byHand = [...asUser, ...command, 'agent', '--root', layout.root].map(shellWord).join(' ');
   if (options.service && systemdRunning())
     service = await installService({
       layout,
@@ -240,6 +283,11 @@ async function settle(
       ...(options.unitDir ? { unitDir: options.unitDir } : {}),
     });
   return { root: layout.root, agent: placed, user, service, byHand };
+}
+
+/** One word for a POSIX shell: bare when it is plain, single-quoted otherwise. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9/_.:=@+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 function agentRunning(layout: Layout): boolean {
@@ -285,6 +333,10 @@ async function installInto(
       database: options.database,
       rootJson,
     });
+  // Run again while the agent runs: the agent applies the update, so that its supervisor (not a
+  // second process) stops and starts the app.
+  const api = given.fresh ? null : await findAgent(layout);
+  if (api) return api.call<ApplyResult>('POST', '/api/update', options.version ? { version: options.version } : {});
   const instance = await Instance.open(layout.root, options);
   return instance.update({
     ...(options.version ? { version: options.version } : {}),

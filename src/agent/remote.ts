@@ -30,6 +30,13 @@ export async function findAgent(layout: Layout): Promise<AgentApi | null> {
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(30 * 60_000),
+      }).catch((error: unknown) => {
+        // Its api.json names a live pid, but nothing answers (it is starting, or stopping).
+        throw new SlipwayError(
+          'AGENT_ERROR',
+          `the agent (pid ${info.pid}) did not answer at ${info.url}: ${(error as Error).message}; try again in a moment`,
+          { cause: error },
+        );
       });
       const data = (await r.json()) as T & { error?: string; message?: string };
       if (!r.ok)

@@ -126,7 +126,7 @@ async function trial(path: string, version: string, root: string): Promise<void>
 export async function selfUpdate(
   instance: Instance,
   log: (line: string) => Promise<void>,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; force?: boolean } = {},
 ): Promise<SelfUpdateResult> {
   const layout = instance.layout;
   const version = SLIPWAY_VERSION;
@@ -142,12 +142,13 @@ export async function selfUpdate(
   const { channel, release } = await findRelease(instance, platform);
   const state = await readSelfState(layout);
   if (release === null) return { outcome: 'up-to-date', version, channel };
+  if (options.force) delete state.failed[release.version];
   if (state.failed[release.version] !== undefined)
     return {
       outcome: 'failed',
       version,
       to: release.version,
-      reason: `it failed here before: ${state.failed[release.version]}`,
+      reason: `it failed here before (${state.failed[release.version]}); slipway self-update --force tries it again`,
     };
   if (options.dryRun) return { outcome: 'available', version, to: release.version, channel };
   const artifact: AgentArtifact = release.artifacts[platform]!;
@@ -172,8 +173,12 @@ export async function selfUpdate(
     path = await placeAgentBinary(layout, download, artifact, release.version);
   } catch (error) {
     const e = error as SlipwayError;
-    // A cut connection is tried again at the next check; bytes that do not verify are a failed release.
-    if (e.code === 'VERIFY_FAILED' || e.code === 'ARTIFACT_FORMAT') return fail(e.message);
+    // Bytes that do not verify may be a mirror's or a cache's fault: refused now, tried again at
+    // the next check (only a release that fails its trial here is remembered as failed).
+    if (e.code === 'VERIFY_FAILED' || e.code === 'ARTIFACT_FORMAT') {
+      await log(`self-update to Slipway ${release.version} refused: ${e.message}`);
+      return { outcome: 'failed', version, to: release.version, reason: e.message };
+    }
     throw error;
   } finally {
     await rm(download, { force: true });

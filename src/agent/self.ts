@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, readlink, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -153,15 +153,30 @@ export async function ensureSystemUser(user: string, layout: Layout): Promise<{ 
     ]).catch((error: { stderr?: string; message: string }) => {
       throw new SlipwayError(
         'USER_FAILED',
-        `cannot create the system user ${user}: ${(error.stderr ?? error.message).trim()}`,
+        `cannot create the system user ${user}: ${/ENOENT/.test(error.message) && !error.stderr ? 'useradd is not installed (Debian: apt-get install passwd)' : (error.stderr || error.message).trim()}`,
       );
     });
   }
-  await run('chown', ['-R', `${user}:`, layout.root]).catch((error: { stderr?: string; message: string }) => {
-    throw new SlipwayError(
-      'USER_FAILED',
-      `cannot give ${layout.root} to ${user}: ${(error.stderr ?? error.message).trim()}`,
-    );
-  });
+  // What the install made, and only that: a folder that held other files keeps their owners.
+  const ours = [
+    layout.agentConfig,
+    layout.appConfig,
+    layout.state,
+    layout.releases,
+    layout.data,
+    layout.current,
+    layout.staging,
+    layout.agentHome,
+    dirname(layout.slipwayLink),
+  ].filter((p) => existsSync(p));
+  const chown = (args: string[]) =>
+    run('chown', args).catch((error: { stderr?: string; message: string }) => {
+      throw new SlipwayError(
+        'USER_FAILED',
+        `cannot give ${layout.root} to ${user}: ${(error.stderr || error.message).trim()}`,
+      );
+    });
+  await chown([`${user}:`, layout.root]);
+  if (ours.length > 0) await chown(['-R', '-h', `${user}:`, ...ours]);
   return { created: !exists };
 }

@@ -40,7 +40,7 @@ const blobUrl = (path: string, sha256: string): string => {
  * its own archive through TUF before it installs anything (`slipway install --agent-archive`).
  */
 export function renderInstallScript(o: InstallScriptOptions): string {
-  const app = o.app.replace(/[^\w.-]/g, '') || 'app';
+  const app = o.app;
   const table = o.agents
     .map((a) => `${a.channel} ${a.arch} ${a.version} ${blobUrl(a.path, a.sha256)} ${a.sha256} ${a.path}`)
     .join('\n');
@@ -94,6 +94,14 @@ for arg in "$@"; do
   esac
 done
 
+case "$PORT" in
+  ''|[1-9]|[1-9][0-9]|[1-9][0-9][0-9]|[1-9][0-9][0-9][0-9]|[1-5][0-9][0-9][0-9][0-9]|6[0-4][0-9][0-9][0-9]|65[0-4][0-9][0-9]|655[0-2][0-9]|6553[0-5]) ;;
+  *) echo "install.sh: --port expects a port number from 1 to 65535, got \"$PORT\"" >&2; exit 2 ;;
+esac
+if [ -n "$RUN_USER" ] && [ "$(id -u)" != 0 ]; then echo "install.sh: --user needs root (only root creates system users)" >&2; exit 2; fi
+if [ -n "$RUN_USER" ] && ! [[ "$RUN_USER" =~ ^[a-z_][a-z0-9_-]{0,31}$ ]]; then
+  echo "install.sh: --user expects a user name such as slipway, got \"$RUN_USER\"" >&2; exit 2
+fi
 case "$(uname -s)" in
   Linux) ;;
   *) fail "Slipway's executables are for Linux; this is $(uname -s)" ;;
@@ -153,8 +161,16 @@ set -- install --feed "$FEED" --channel "$CHANNEL" --root "$ROOT_DIR" --trusted-
 if [ -n "$VERSION" ]; then set -- "$@" --version "$VERSION"; fi
 if [ -n "$PORT" ]; then set -- "$@" --port "$PORT"; fi
 if [ "$SERVICE" = 1 ]; then set -- "$@" --service; fi
-if [ "$(id -u)" = 0 ]; then set -- "$@" --user "\${RUN_USER:-$APP}"; elif [ -n "$RUN_USER" ]; then fail "--user needs root"; fi
-exec "$tmp/x/slipway" "$@"
+if [ -n "$RUN_USER" ]; then
+  set -- "$@" --user "$RUN_USER"
+elif [ "$(id -u)" = 0 ] && [ ! -e "$ROOT_DIR/agent.json" ]; then
+  # A first install as root gets a system user; run again, the root keeps the user it has.
+  set -- "$@" --user "$APP"
+fi
+# Not exec: the EXIT trap removes the downloads whatever the installer's outcome.
+set +e
+"$tmp/x/slipway" "$@"
+exit $?
 `;
 }
 
@@ -170,6 +186,12 @@ export async function writeInstallScript(
   store: FeedStore,
   options: { url: string; app: string; dryRun?: boolean },
 ): Promise<{ script: string; rootSha256: string; agents: PinnedAgent[]; path: string }> {
+  // The app's name is the default root's folder and, as root, the system user's name.
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(options.app))
+    throw new SlipwayError(
+      'USAGE',
+      `--app "${options.app}" cannot name a system user and a folder; use lower-case letters, digits, - and _ (e.g. my-app)`,
+    );
   const root = await store.read('metadata/1.root.json');
   if (root === null)
     throw new SlipwayError(
@@ -182,11 +204,12 @@ export async function writeInstallScript(
   const agents: PinnedAgent[] = [];
   for (const channel of channels) {
     const index = await readAgentIndex(session, channel);
-    const newest = index.releases[0];
-    if (!newest) continue;
+    // Per architecture, the newest release that has one (a release may be for one platform only).
     for (const p of Object.keys(AGENT_PLATFORMS) as AgentPlatform[]) {
-      const a = newest.artifacts[p];
-      if (a) agents.push({ channel, arch: archOf(p), version: newest.version, path: a.path, sha256: a.sha256 });
+      const newest = index.releases.find((r) => r.artifacts[p] !== undefined);
+      const a = newest?.artifacts[p];
+      if (newest && a)
+        agents.push({ channel, arch: archOf(p), version: newest.version, path: a.path, sha256: a.sha256 });
     }
   }
   if (agents.length === 0)

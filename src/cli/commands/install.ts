@@ -80,7 +80,9 @@ export default defineCommand({
     });
     const lines = [
       r.outcome === 'updated'
-        ? `installed ${r.to} in ${root} (${formatDuration(r.ms)})`
+        ? r.from === null
+          ? `installed ${r.to} in ${root} (${formatDuration(r.ms)})`
+          : `upgraded ${root} from ${r.from} to ${r.to} (${formatDuration(r.ms)})`
         : r.outcome === 'up-to-date' && r.from !== null
           ? `${root} runs ${r.from}, the newest of ${flags.channel}: nothing to upgrade`
           : describeApply(r),
@@ -89,7 +91,7 @@ export default defineCommand({
       lines.push(
         r.agent.linked
           ? `Slipway ${r.agent.version} is ${root}/bin/slipway`
-          : `Slipway ${r.agent.version} is in ${r.agent.path}; the running agent moves to it by its self-update`,
+          : `Slipway ${r.agent.version} is in ${r.agent.path}; the running agent moves to it by its self-update if it runs another version`,
       );
     if (r.user) lines.push(`the agent runs as ${r.user.name}${r.user.created ? ' (a new system user)' : ''}`);
     if (r.service?.started) lines.push(`service ${r.service.name} enabled and started (${r.service.unitFile})`);

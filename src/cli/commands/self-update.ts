@@ -5,14 +5,20 @@ import { layoutOf, openInstance } from '../instance-common.ts';
 
 /** slipway self-update: the agent's own executable, replaced by a newer one from the feed. */
 export default defineCommand({
-  options: { root: rootDir, dryRun, json },
+  options: {
+    root: rootDir,
+    force: { flags: '--force', description: 'try again a version that failed here before' },
+    dryRun,
+    json,
+  },
   async run(ctx, flags) {
     const layout = await layoutOf(ctx, flags.root);
     const api = flags.dryRun ? null : await findAgent(layout);
     const r: SelfUpdateResult = api
-      ? await api.call<SelfUpdateResult>('POST', '/api/self-update')
+      ? await api.call<SelfUpdateResult>('POST', '/api/self-update', { force: flags.force === true })
       : await selfUpdate(await openInstance(ctx, layout), (l) => Promise.resolve(ctx.out.progress(l)), {
           dryRun: flags.dryRun === true,
+          force: flags.force === true,
         });
     const text = {
       'not-applicable': () => `no self-update: ${'reason' in r ? r.reason : ''}`,

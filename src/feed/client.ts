@@ -340,7 +340,8 @@ const NETWORK_CODES = new Set([
 function isNetworkError(error: unknown): boolean {
   // The fetch standard rejects with a TypeError exactly when the network fails (refused, reset,
   // a blocked port, DNS); tuf-js's own errors are never TypeErrors.
-  if (error instanceof TypeError) return true;
+  // (A TypeError from tuf-js's models, "signatures is not an array", is bad metadata, not the network.)
+  if (error instanceof TypeError && /fetch failed|network/i.test(error.message)) return true;
   for (
     let e = error as { code?: unknown; name?: unknown; cause?: unknown } | undefined, depth = 0;
     e && depth < 4;

@@ -410,6 +410,12 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
       'stable',
     );
     assert.match(await readFile(join(feed, 'install.sh'), 'utf8'), /^stable amd64 0\.5\.0 /m);
+    // The arm64 executable pinned is still 0.4.0's: 0.5.0 has none.
+    assert.match(await readFile(join(feed, 'install.sh'), 'utf8'), /^stable arm64 0\.4\.0 /m);
+    const fs = JSON.parse((await cli('feed', 'status', '--json')).stdout) as {
+      channels: { channel: string; agent: string[] }[];
+    };
+    assert.deepEqual(fs.channels.find((c) => c.channel === 'stable')!.agent, ['0.5.0', '0.4.0']);
     assert.equal((await cli('feed', 'install-script', '--url', 'ftp://x')).status, 2);
   });
 });

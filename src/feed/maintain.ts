@@ -42,6 +42,8 @@ export interface ChannelStatus {
   releases: number;
   yanked: number;
   newest: string | null;
+  /** Slipway's executables on the channel (feed publish-agent), newest first. */
+  agent: string[];
 }
 
 const DAY = 86_400;
@@ -95,6 +97,7 @@ async function statusOf(
       releases: index.releases.length,
       yanked: index.releases.length - live.length,
       newest: live[0]?.version ?? null,
+      agent: (await session.agentIndex(channel)).releases.map((r) => r.version),
     });
   }
   return { roles, channels };

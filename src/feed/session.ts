@@ -15,6 +15,7 @@ import {
   type ChannelIndex,
   type Manifest,
 } from '../core/feed/manifest.ts';
+import { AgentIndexSchema, agentIndexPath, type AgentIndex } from '../core/feed/agent.ts';
 import { sha256 } from '../io/hash.ts';
 import { collectGarbage } from './gc.ts';
 import {
@@ -147,6 +148,13 @@ export class FeedSession {
       releases.push(...parsed.releases);
     }
     return { schema: 1, channel, updated: top.updated, releases: sortIndex(releases) };
+  }
+
+  /** Slipway's own executables the channel carries (an empty list when it has none). */
+  async agentIndex(channel: string): Promise<AgentIndex> {
+    const data = await this.readTarget(channel, agentIndexPath(channel));
+    if (data === null) return { schema: 1, channel, updated: new Date(0).toISOString(), releases: [] };
+    return parseDocument(AgentIndexSchema, data.toString('utf8'), agentIndexPath(channel));
   }
 
   async manifest(channel: string, version: string): Promise<Manifest | null> {

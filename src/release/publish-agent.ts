@@ -7,7 +7,6 @@ import * as tar from 'tar';
 import {
   AGENT_KEEP,
   AGENT_PLATFORMS,
-  AgentIndexSchema,
   agentArtifactPath,
   agentIndexPath,
   elfPlatform,
@@ -16,7 +15,7 @@ import {
   type AgentPlatform,
   type AgentRelease,
 } from '../core/feed/agent.ts';
-import { platformOf, parseDocument } from '../core/feed/manifest.ts';
+import { platformOf } from '../core/feed/manifest.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { hashFile } from '../io/hash.ts';
 import type { ExpiryDays, OnlineKeys } from '../feed/metadata.ts';
@@ -117,11 +116,8 @@ export async function packExecutable(file: string, build: string, dir: string, n
 }
 
 /** The agent releases of a channel as the session sees them (an empty list when it has none). */
-export async function readAgentIndex(session: FeedSession, channel: string): Promise<AgentIndex> {
-  const data = await session.readTarget(channel, agentIndexPath(channel));
-  if (data === null) return { schema: 1, channel, updated: new Date(0).toISOString(), releases: [] };
-  return parseDocument(AgentIndexSchema, data.toString('utf8'), agentIndexPath(channel));
-}
+export const readAgentIndex = (session: FeedSession, channel: string): Promise<AgentIndex> =>
+  session.agentIndex(channel);
 
 export interface PublishAgentOptions {
   version: string;

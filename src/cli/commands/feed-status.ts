@@ -28,7 +28,7 @@ export default defineCommand({
       }),
       ...st.channels.map(
         (c) =>
-          `  ${c.channel.padEnd(16)} ${c.releases} release(s)${c.yanked ? `, ${c.yanked} yanked` : ''}, newest ${c.newest ?? '—'}`,
+          `  ${c.channel.padEnd(16)} ${c.releases} release(s)${c.yanked ? `, ${c.yanked} yanked` : ''}, newest ${c.newest ?? '—'}${c.agent.length > 0 ? `; Slipway ${c.agent.join(', ')}` : ''}`,
       ),
     ];
     ctx.out.result(lines.join('\n'), { feed: s.location, ...st });

@@ -21,7 +21,7 @@ export default defineCommand({
       : await describeLocally(ctx, layout);
     const lines = [
       `${s.current ?? 'nothing installed'} on ${s.channel} from ${s.feed}`,
-      `  agent: ${s.agent.running ? `running (pid ${s.agent.pid}), app ${s.agent.appRunning ? 'running' : 'stopped'}` : 'not running'}`,
+      `  agent: Slipway ${s.slipway}, ${s.agent.running ? `running (pid ${s.agent.pid}), app ${s.agent.appRunning ? 'running' : 'stopped'}` : 'not running'}`,
       `  kept for rollback: ${s.kept.map((k) => k.version).join(', ') || '—'}`,
       `  maintenance window: ${s.window.windows}${s.window.next ? `; next ${s.window.next}` : ''}`,
       ...(s.staged

@@ -24,8 +24,8 @@ function rssMiB(pid: number): { rss: number; peak: number } {
   return { rss: kib('VmRSS'), peak: kib('VmHWM') };
 }
 
-async function until<T>(what: string, f: () => Promise<T | null>): Promise<T> {
-  for (let i = 0; i < 300; i++) {
+async function until<T>(what: string, f: () => Promise<T | null>, tries = 300): Promise<T> {
+  for (let i = 0; i < tries; i++) {
     const v = await f();
     if (v !== null) return v;
     await sleep(100);
@@ -46,7 +46,7 @@ async function load(url: string, headers: Record<string, string>, n: number, con
 const work = await mkdtemp(join(tmpdir(), 'slipway-footprint-'));
 const feed = await createSampleFeed();
 await feed.release({ version: '1.0.0', schema: 1 });
-const rows: { what: string; idle: number; checked: number | null; loaded: number }[] = [];
+const rows: { what: string; idle: number; checked: number | null; loaded: number; lean: number | null }[] = [];
 
 // The floor: node:http answering a small JSON document.
 {
@@ -64,7 +64,7 @@ const rows: { what: string; idle: number; checked: number | null; loaded: number
   await sleep(3000);
   const idle = rssMiB(server.pid!).rss;
   await load(`http://127.0.0.1:${port}/`, {}, 2000);
-  rows.push({ what: 'bare node:http server', idle, checked: null, loaded: rssMiB(server.pid!).peak });
+  rows.push({ what: 'bare node:http server', idle, checked: null, loaded: rssMiB(server.pid!).peak, lean: null });
   server.kill();
 }
 
@@ -77,8 +77,10 @@ async function agentRow(what: string, command: string[]): Promise<void> {
     trustedRoot: feed.rootFile,
     port: await freePort(),
   });
+  // Lean after 8 s idle here (2 min by default), so the run does not wait.
   const agent: ChildProcess = spawn(command[0]!, [...command.slice(1), 'agent', '--root', instance], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, SLIPWAY_AGENT_LEAN_AFTER_MS: '8000' },
   });
   let log = '';
   agent.stderr!.on('data', (d: Buffer) => (log += d.toString()));
@@ -98,7 +100,19 @@ async function agentRow(what: string, command: string[]): Promise<void> {
   await sleep(3000);
   const checked = rssMiB(agent.pid!).rss;
   await load(`${api.url}/api/status`, headers, 2000);
-  rows.push({ what, idle, checked, loaded: rssMiB(agent.pid!).peak });
+  const loaded = rssMiB(agent.pid!).peak;
+  // Then idle: the agent re-executes itself lean (agent/lean.ts) and holds the app until there is work.
+  await until(
+    'the lean agent',
+    async () =>
+      readFile(join(instance, 'state', 'api.json'), 'utf8')
+        .then((t) => ((JSON.parse(t) as { lean?: boolean }).lean ? true : null))
+        .catch(() => null),
+    // The first periodic check (0–60 s after start, then every check-interval) comes first.
+    1500,
+  );
+  await sleep(3000);
+  rows.push({ what, idle, checked, loaded, lean: rssMiB(agent.pid!).rss });
   agent.kill('SIGTERM');
   await new Promise((r) => agent.once('exit', r));
 }
@@ -117,9 +131,11 @@ await feed.dispose();
 await rm(work, { recursive: true, force: true });
 const floor = rows[0]!.idle;
 console.log(`node ${process.version}; RSS of the one process (the app it runs is not counted), MiB\n`);
-console.log('| process | idle after start | vs bare server | idle after a check | peak under 2000 API requests |');
-console.log('| --- | ---: | ---: | ---: | ---: |');
+console.log(
+  '| process | after start | vs bare server | after a check | peak under 2000 API requests | idle (lean) | vs bare server |',
+);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows)
   console.log(
-    `| ${r.what} | ${r.idle.toFixed(0)} | ${(r.idle / floor).toFixed(2)}x | ${r.checked === null ? '–' : r.checked.toFixed(0)} | ${r.loaded.toFixed(0)} |`,
+    `| ${r.what} | ${r.idle.toFixed(0)} | ${(r.idle / floor).toFixed(2)}x | ${r.checked === null ? '–' : r.checked.toFixed(0)} | ${r.loaded.toFixed(0)} | ${r.lean === null ? '–' : r.lean.toFixed(0)} | ${r.lean === null ? '–' : `${(r.lean / floor).toFixed(2)}x`} |`,
   );

@@ -189,4 +189,77 @@ describe('slipway agent as a process', () => {
     r = await runCli(['status', '--root', root, '--json']);
     assert.equal((JSON.parse(r.stdout) as { agent: { running: boolean } }).agent.running, false);
   });
+  it('idle, re-executes itself lean (same pid, the app kept, the page served) and back to full at the first API call', async () => {
+    const { spawn } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const { alive } = await import('../src/io/lock-file.ts');
+    const feed = await sampleFeed();
+    await feed.release({ version: '1.0.0', schema: 1 });
+    const root = await installRoot();
+    const port = await freePort();
+    assert.equal(
+      (
+        await runCli([
+          'install',
+          '--feed',
+          feed.url,
+          '--root',
+          root,
+          '--trusted-root',
+          feed.rootFile,
+          '--port',
+          String(port),
+        ])
+      ).status,
+      0,
+    );
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url)), 'agent', '--root', root],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SLIPWAY_AGENT_LEAN_AFTER_MS: '1000' } },
+    );
+    let log = '';
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const api = () =>
+      readFile(join(root, 'state', 'api.json'), 'utf8')
+        .then((t) => JSON.parse(t) as { url: string; pid: number; lean?: boolean })
+        .catch(() => null);
+    const until = async <T>(what: string, f: () => Promise<T | null | false | undefined>): Promise<T> => {
+      for (let i = 0; i < 300; i++) {
+        const v = await f();
+        if (v) return v;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      throw new Error(`timed out waiting for ${what}\n${log}`);
+    };
+    const first = await until('the agent', api);
+    const appPid = Number((await readFile(join(root, 'state', 'app.pid'), 'utf8')).trim());
+    const lean = await until('the lean agent', async () => ((await api())?.lean ? await api() : null));
+    assert.equal(lean.pid, first.pid, 'the same process, re-executed');
+    assert.equal(lean.pid, child.pid);
+    assert.equal(new URL(lean.url).port, new URL(first.url).port, 'the same API port');
+    assert.ok(alive(appPid), 'the app kept running');
+    assert.equal((await fetch(`http://127.0.0.1:${port}/`)).ok, true, 'the app serves');
+    const page = await fetch(`${lean.url}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /Settings › Updates/);
+    // An API call wakes the full agent; the CLI waits for it.
+    const r = await runCli(['status', '--root', root, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as { agent: { running: boolean; pid: number; appRunning: boolean } };
+    assert.deepEqual(s.agent, { running: true, pid: child.pid, appRunning: true });
+    assert.equal(Number((await readFile(join(root, 'state', 'app.pid'), 'utf8')).trim()), appPid, 'the same app');
+    // Lean again, then SIGTERM: the app stops with it.
+    await until('the lean agent again', async () => (await api())?.lean);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    // Exited (a zombie until init reaps it: the lean agent's image never spawned it).
+    const { zombie } = await import('../src/agent/app-process.ts');
+    assert.equal(alive(appPid) && !zombie(appPid), false, 'the app stopped with the lean agent');
+    assert.match(
+      log + (await readFile(join(root, 'state', 'agent.log'), 'utf8')),
+      /going lean[\s\S]*waking the full agent: GET \/api\/status/,
+    );
+  });
 });

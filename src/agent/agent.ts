@@ -17,20 +17,29 @@ import { fromCheck } from './notify.ts';
 import { writeState } from './state.ts';
 import { migrateConfigOnStart } from './steps.ts';
 import { commitSwitch, onStart, revert, selfUpdate, type SelfUpdateResult } from './self-update.ts';
+import { leanFile, outboxPending, reexecSelf, type LeanHandover } from './lean.ts';
 
 /** The handover to the next executable: the app's process group and version, for a few minutes. */
 async function writeHandover(layout: Layout, app: { pid: number; version: string }): Promise<void> {
   await writeFileAtomic(layout.handover, `${JSON.stringify({ ...app, at: Date.now() })}\n`, 0o600);
 }
 
-async function takeHandover(layout: Layout): Promise<{ pid: number; version: string } | null> {
+interface Handover {
+  pid: number;
+  version: string;
+  /** From the lean agent (lean.ts): the API port to keep and when the next check is due. */
+  port?: number;
+  nextCheck?: number;
+}
+
+async function takeHandover(layout: Layout): Promise<Handover | null> {
   const text = await readOptional(layout.handover, 'utf8');
   if (text === null) return null;
   await rm(layout.handover, { force: true });
   try {
-    const h = JSON.parse(text) as { pid: number; version: string; at: number };
+    const h = JSON.parse(text) as Handover & { at: number };
     // An old handover names a process group that may be another program's by now.
-    return Date.now() - h.at < 5 * 60_000 ? { pid: h.pid, version: h.version } : null;
+    return Date.now() - h.at < 5 * 60_000 ? h : null;
   } catch {
     return null;
   }
@@ -53,6 +62,8 @@ export interface AgentOptions {
   env?: NodeJS.ProcessEnv;
   /** How long the API waits for a request body (default 10 s). */
   apiBodyTimeoutMs?: number;
+  /** Idle this long, the agent re-executes itself lean (lean.ts); 0 or absent: never (`slipway agent`: 2 min). */
+  leanAfterMs?: number;
 }
 
 /** The next check: the interval, give or take 10 % at random, so a fleet spreads its load on the feed. */
@@ -140,6 +151,7 @@ export class Agent {
   private async startUp(): Promise<void> {
     const layout = this.instance.layout;
     this.releaseAgentLock = await acquireLock(layout.agentLock, {
+      heldAcrossExec: true,
       held: (owner) =>
         new SlipwayError(
           'LOCKED',
@@ -159,6 +171,7 @@ export class Agent {
         const runtime = this.instance.runtime(state.current, dir, manifest).run;
         // Left running by the agent this process was before it re-executed itself: kept as it is.
         const handover = await takeHandover(layout);
+        this.handedOver = handover;
         if (handover && handover.version === state.current && this.app.adopt(runtime, handover.pid))
           await this.instance.log(`agent started; ${state.current} kept running (pid ${handover.pid})`);
         else {
@@ -167,12 +180,65 @@ export class Agent {
         }
       } else await this.instance.log('agent started; nothing installed yet');
     }, 30_000);
-    await this.listen();
-    this.nextCheck = this.clock.now().getTime() + (this.options.firstCheckMs ?? Math.round(Math.random() * 60_000));
+    await this.listen(this.handedOver?.port);
+    this.nextCheck =
+      this.handedOver?.nextCheck ??
+      this.clock.now().getTime() + (this.options.firstCheckMs ?? Math.round(Math.random() * 60_000));
     const tick = this.options.tickMs ?? 15_000;
     this.timer = setInterval(() => void this.tick(), tick);
     this.timer.unref();
+    this.lastActivity = Date.now();
+    const leanAfter = this.options.leanAfterMs ?? 0;
+    if (leanAfter > 0) {
+      this.leanTimer = setInterval(() => void this.maybeLean(leanAfter), Math.min(leanAfter, 15_000));
+      this.leanTimer.unref();
+    }
   }
+
+  private handedOver: Handover | null = null;
+  private lastActivity = Date.now();
+  private leanTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * With nothing to do for `afterMs` (no API call, no check, nothing staged, no transaction,
+   * no notification waiting), the agent re-executes itself into the lean agent (lean.ts), which
+   * holds the app and the port with a fraction of the memory until there is work again.
+   */
+  private async maybeLean(afterMs: number): Promise<void> {
+    if (this.reexecuting || Date.now() - this.lastActivity < afterMs) return;
+    // A check due before another idle period is over is done first (and counts as activity).
+    if (this.nextCheck - this.clock.now().getTime() < afterMs) return;
+    const running = this.app.running();
+    if (running === null) return;
+    const state = await this.instance.state();
+    if (state.staged !== null || state.txn !== null || (await outboxPending(this.instance.layout))) return;
+    if (this.reexecuting || Date.now() - this.lastActivity < afterMs) return;
+    this.reexecuting = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.leanTimer) clearInterval(this.leanTimer);
+    await this.busy;
+    await this.server?.close();
+    await rm(this.instance.layout.api, { force: true });
+    const app = this.app.detach();
+    if (!app) {
+      // Nothing to hold after all: back to work as before.
+      this.reexecuting = false;
+      return;
+    }
+    const handover: LeanHandover = {
+      ...app,
+      runtime: running,
+      port: this.port,
+      nextCheck: this.nextCheck,
+      at: Date.now(),
+    };
+    await writeFileAtomic(leanFile(this.instance.layout), `${JSON.stringify(handover)}\n`, 0o600);
+    await this.instance.log(`idle for ${Math.round(afterMs / 1000)} s: going lean until the next check`);
+    // The agent lock stays: the same pid holds it across the exec.
+    reexecSelf(['agent', '--root', this.instance.layout.root, '--lean']);
+  }
+
+  private port = 0;
 
   /** What the timer does: a check when one is due, and the staged release when its window opens. */
   async tick(): Promise<void> {
@@ -183,6 +249,7 @@ export class Agent {
           this.nextCheck = now + withJitter(parseDuration(this.instance.config.update['check-interval']));
           await this.checkAndUpdate();
           await this.selfUpdateStep();
+          this.lastActivity = Date.now();
         }
         const r = await this.instance.applyStagedIfDue();
         if (r) await this.instance.log(`window open: ${r.outcome} ${r.from ?? ''} → ${r.to}`);
@@ -251,7 +318,7 @@ export class Agent {
     const app = this.app.detach();
     if (app) await writeHandover(this.instance.layout, app);
     await this.instance.log(`re-executing into ${path}`);
-    await this.releaseAgentLock?.();
+    // The agent lock stays: the same pid holds it across the exec.
     execInto(path);
   }
 
@@ -294,7 +361,7 @@ export class Agent {
     return { from: check.current, to: target.version, outcome: 'staged', ms: 0, applyAt: null };
   }
 
-  private async listen(): Promise<void> {
+  private async listen(keepPort?: number): Promise<void> {
     const layout = this.instance.layout;
     const token = (await readOptional(layout.token, 'utf8'))?.trim() ?? randomBytes(32).toString('hex');
     await writeFileAtomic(layout.token, `${token}\n`, 0o600);
@@ -310,7 +377,19 @@ export class Agent {
       },
       ...(this.options.apiBodyTimeoutMs ? { bodyTimeoutMs: this.options.apiBodyTimeoutMs } : {}),
     });
-    const served = await listen(handler, { host: '127.0.0.1', port: this.instance.config.api.port });
+    const counted = (req: Parameters<typeof handler>[0], res: Parameters<typeof handler>[1]) => {
+      this.lastActivity = Date.now();
+      handler(req, res);
+    };
+    const configured = this.instance.config.api.port;
+    // Back from lean: the same port as before when none is configured (the page keeps its address).
+    const served =
+      configured === 0 && keepPort
+        ? await listen(counted, { host: '127.0.0.1', port: keepPort }).catch(() =>
+            listen(counted, { host: '127.0.0.1', port: 0 }),
+          )
+        : await listen(counted, { host: '127.0.0.1', port: configured });
+    this.port = served.port;
     hosts = new Set([`127.0.0.1:${served.port}`, `localhost:${served.port}`]);
     this.server = served;
     this.url = served.url;
@@ -320,6 +399,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.leanTimer) clearInterval(this.leanTimer);
     await this.busy;
     await this.instance.delivered(5_000); // the rest stays in the outbox for the next start
     await this.server?.close();

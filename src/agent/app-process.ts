@@ -40,7 +40,7 @@ function groupAlive(pgid: number): boolean {
  * previous agent, re-executed, spawned it) yet unknown to it, so its exit leaves a zombie that
  * still answers kill(pid, 0).
  */
-function zombie(pid: number): boolean {
+export function zombie(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
@@ -52,7 +52,8 @@ function zombie(pid: number): boolean {
 async function waitExit(pid: number, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    if (!groupAlive(pid)) return true;
+    // An adopted app's leader that exited stays a zombie of this process: it is gone.
+    if (!groupAlive(pid) || zombie(pid)) return true;
     await sleep(25);
   }
   return !groupAlive(pid);

@@ -9,42 +9,64 @@ export interface AgentApi {
   call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
 }
 
-export async function findAgent(layout: Layout): Promise<AgentApi | null> {
-  let info: { url: string; pid: number };
+async function readInfo(layout: Layout): Promise<{ url: string; pid: number } | null> {
   try {
-    info = JSON.parse(await readFile(layout.api, 'utf8')) as { url: string; pid: number };
+    return JSON.parse(await readFile(layout.api, 'utf8')) as { url: string; pid: number };
   } catch {
     return null;
   }
-  if (!alive(info.pid)) return null;
+}
+
+export async function findAgent(layout: Layout): Promise<AgentApi | null> {
+  let info = await readInfo(layout);
+  // An agent between its lean and its full self (a re-exec, well under a second) holds its lock
+  // but has no api.json yet: wait for it, up to 5 s.
+  const holder = Number((await readFile(layout.agentLock, 'utf8').catch(() => '')).trim());
+  for (let i = 0; i < 50 && info === null && holder > 0 && alive(holder); i++) {
+    await new Promise((done) => setTimeout(done, 100));
+    info = await readInfo(layout);
+  }
+  if (info === null || !alive(info.pid)) return null;
   const token = (await readFile(layout.token, 'utf8').catch(() => '')).trim();
   if (token === '') return null;
   return {
     url: info.url,
     async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
-      const r = await fetch(`${info.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(30 * 60_000),
-      }).catch((error: unknown) => {
-        // Its api.json names a live pid, but nothing answers (it is starting, or stopping).
-        throw new SlipwayError(
-          'AGENT_ERROR',
-          `the agent (pid ${info.pid}) did not answer at ${info.url}: ${(error as Error).message}; try again in a moment`,
-          { cause: error },
-        );
-      });
-      const data = (await r.json()) as T & { error?: string; message?: string };
-      if (!r.ok)
-        throw new SlipwayError(
-          isErrorCode(data.error) ? data.error : 'AGENT_ERROR',
-          data.message ?? `the agent answered HTTP ${r.status}`,
-        );
-      return data;
+      // An idle agent is lean (lean.ts): it answers 503 while it re-executes into the full agent,
+      // whose address is then in api.json again. Bounded: 40 tries, about 10 s.
+      for (let attempt = 0; ; attempt++) {
+        const current = await readInfo(layout);
+        const url = current?.url ?? info.url;
+        const r = await fetch(`${url}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(30 * 60_000),
+        }).catch((error: unknown) => {
+          if (attempt < 40 && alive(info.pid)) return null;
+          // Its api.json names a live pid, but nothing answers (it is starting, or stopping).
+          throw new SlipwayError(
+            'AGENT_ERROR',
+            `the agent (pid ${info.pid}) did not answer at ${url}: ${(error as Error).message}; try again in a moment`,
+            { cause: error },
+          );
+        });
+        if (r === null || (r.status === 503 && r.headers.get('retry-after') !== null && attempt < 40)) {
+          await r?.arrayBuffer();
+          await new Promise((done) => setTimeout(done, 250));
+          continue;
+        }
+        const data = (await r.json()) as T & { error?: string; message?: string };
+        if (!r.ok)
+          throw new SlipwayError(
+            isErrorCode(data.error) ? data.error : 'AGENT_ERROR',
+            data.message ?? `the agent answered HTTP ${r.status}`,
+          );
+        return data;
+      }
     },
   };
 }

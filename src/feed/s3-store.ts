@@ -166,15 +166,15 @@ export class S3Store implements FeedStore {
 
   private async readLease(): Promise<{ lease: Lease; etag: string } | null> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(LEASE) }));
-      const text = await r.Body!.transformToString();
+      const r = await this.get(this.key(LEASE));
+      const text = r.body.toString('utf8');
       let lease: Lease;
       try {
         lease = JSON.parse(text) as Lease;
       } catch {
         lease = { owner: 'unreadable lease', expires: new Date(0).toISOString() };
       }
-      return { lease, etag: r.ETag ?? '' };
+      return { lease, etag: r.etag };
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return null;
       throw error;
@@ -210,10 +210,29 @@ export class S3Store implements FeedStore {
     return this.prefix === '' ? path : `${this.prefix}/${path}`;
   }
 
+  /**
+   * A GET whose body is cut midway (the SDK retries failed requests, not a body that breaks off
+   * after the headers: "aborted", ECONNRESET) is asked again, up to 3 times.
+   */
+  private async get(key: string): Promise<{ body: Buffer; etag: string }> {
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      try {
+        return { body: Buffer.from(await r.Body!.transformToByteArray()), etag: r.ETag ?? '' };
+      } catch (error) {
+        const e = error as { message?: string; code?: string };
+        if (
+          attempt >= 3 ||
+          !(e.message === 'aborted' || e.code === 'ECONNRESET' || e.code === 'ERR_STREAM_PREMATURE_CLOSE')
+        )
+          throw error;
+      }
+    }
+  }
+
   async read(path: string): Promise<Buffer | null> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
-      return Buffer.from(await r.Body!.transformToByteArray());
+      return (await this.get(this.key(path))).body;
     } catch (error) {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return null;
       throw error;

@@ -19,6 +19,11 @@ export interface LockOptions {
   timeoutMs?: number;
   /** The error when the lock stays held: its code and message, given the holder's pid (null if unknown). */
   held: (owner: number | null) => SlipwayError;
+  /**
+   * A lock already held by this very pid is this process's from before it re-executed itself
+   * (execve keeps the pid): taken over. Only for a lock taken once per process image.
+   */
+  heldAcrossExec?: boolean;
 }
 
 /**
@@ -45,7 +50,8 @@ export async function acquireLock(path: string, options: LockOptions): Promise<(
     const seen = await look(path);
     if (seen === null) continue; // released meanwhile: try again at once
     const known = seen.text !== '' && Number.isInteger(Number(seen.text)) && Number(seen.text) > 0;
-    const stale = known ? !alive(Number(seen.text)) : Date.now() - seen.mtimeMs > EMPTY_GRACE_MS;
+    const mine = known && options.heldAcrossExec === true && Number(seen.text) === process.pid;
+    const stale = mine || (known ? !alive(Number(seen.text)) : Date.now() - seen.mtimeMs > EMPTY_GRACE_MS);
     if (stale) {
       await takeOver(path, seen);
       continue;

@@ -106,6 +106,12 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
   const open = async (port: number) =>
     listen(
       (req, res) => {
+        // As the full agent's router: only this machine's own names (no DNS rebinding to wake it).
+        const host = req.headers.host ?? '';
+        if (server && host !== `127.0.0.1:${server.port}` && host !== `localhost:${server.port}`) {
+          res.writeHead(421, { 'content-type': 'text/plain' }).end('misdirected request\n');
+          return;
+        }
         const path = (req.url ?? '/').split('?')[0]!;
         const file = req.method === 'GET' ? page[path] : undefined;
         if (file && !waking) {

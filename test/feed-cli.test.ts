@@ -140,7 +140,7 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
     };
     assert.deepEqual(
       st.channels.find((c) => c.channel === 'stable'),
-      { channel: 'stable', releases: 2, yanked: 1, newest: '1.0.0' },
+      { channel: 'stable', releases: 2, yanked: 1, newest: '1.0.0', agent: [] },
     );
     assert.ok(st.roles.every((x) => x.state === 'ok'));
     assert.ok(

@@ -14,6 +14,9 @@ export function alive(pid: number): boolean {
 /** A lock file whose writer died between creating it and writing its pid: after this long it is stale. */
 const EMPTY_GRACE_MS = 5000;
 
+/** Locks this process image holds: a lock with this pid that is not among them was held before an exec. */
+const heldHere = new Set<string>();
+
 export interface LockOptions {
   /** How long to wait for the holder (0: fail at once). */
   timeoutMs?: number;
@@ -40,7 +43,9 @@ export async function acquireLock(path: string, options: LockOptions): Promise<(
       await handle.writeFile(`${process.pid}\n`);
       await handle.sync();
       await handle.close();
+      heldHere.add(path);
       return async () => {
+        heldHere.delete(path);
         const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
         if (owner === process.pid) await rm(path, { force: true });
       };
@@ -50,7 +55,7 @@ export async function acquireLock(path: string, options: LockOptions): Promise<(
     const seen = await look(path);
     if (seen === null) continue; // released meanwhile: try again at once
     const known = seen.text !== '' && Number.isInteger(Number(seen.text)) && Number(seen.text) > 0;
-    const mine = known && options.heldAcrossExec === true && Number(seen.text) === process.pid;
+    const mine = known && options.heldAcrossExec === true && Number(seen.text) === process.pid && !heldHere.has(path);
     const stale = mine || (known ? !alive(Number(seen.text)) : Date.now() - seen.mtimeMs > EMPTY_GRACE_MS);
     if (stale) {
       await takeOver(path, seen);

@@ -5,7 +5,7 @@
 // Writes dist/bin/slipway-linux-<arch> and prints each one's size, raw and gzipped.
 import { execFile } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -77,6 +77,19 @@ const englishOnlyZod: Plugin = {
   },
 };
 
+/** A bundle as the body of a CommonJS module function, the form scripts/sea-entry.ts runs. */
+export function wrapModule(code: string): string {
+  return `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
+}
+
+/** Run by the target's own node binary: compiles each script as the launcher does and writes its code cache. */
+const MAKE_CODE_CACHE = `
+const { Script } = require('node:vm');
+const { readFileSync, writeFileSync } = require('node:fs');
+for (const [source, filename, out] of JSON.parse(process.argv[1])) {
+  writeFileSync(out, new Script(readFileSync(source, 'utf8'), { filename }).createCachedData());
+}`;
+
 export interface Built {
   arch: Arch;
   file: string;
@@ -97,30 +110,45 @@ export async function buildBinaries(
   const log = options.log ?? (() => undefined);
   const work = join(out, '.sea');
   await mkdir(work, { recursive: true });
-  const bundle = join(work, 'slipway.cjs');
-  await build({
-    entryPoints: [join(root, 'scripts', 'sea-entry.ts')],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    // ES module builds first: some packages' UMD builds (jsonc-parser) require their parts dynamically.
-    mainFields: ['module', 'main'],
-    target: 'node22',
-    // Relative file URLs only serve the checkout and npm layouts; the executable reads its assets.
-    define: { 'import.meta.url': 'SEA_IMPORT_META_URL', 'import.meta.dirname': 'SEA_IMPORT_META_DIRNAME' },
-    banner: {
-      js: 'const SEA_IMPORT_META_URL = require("node:url").pathToFileURL(process.execPath).href; const SEA_IMPORT_META_DIRNAME = require("node:path").dirname(process.execPath);',
-    },
-    // Optional native add-ons some libraries try first; Slipway never needs them.
-    external: ['pg-native', 'cpu-features', 'ssh2'],
-    minify: true,
-    keepNames: true,
-    logLevel: 'error',
-    legalComments: 'none',
-    plugins: [englishOnlyZod],
-  });
-  log(`bundled ${((await stat(bundle)).size / 1048576).toFixed(1)} MiB of JavaScript`);
+  const bundleOf = async (entry: string, outfile: string): Promise<void> => {
+    await build({
+      entryPoints: [join(root, 'scripts', entry)],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      // ES module builds first: some packages' UMD builds (jsonc-parser) require their parts dynamically.
+      mainFields: ['module', 'main'],
+      target: 'node22',
+      // Relative file URLs only serve the checkout and npm layouts; the executable reads its assets.
+      define: { 'import.meta.url': 'SEA_IMPORT_META_URL', 'import.meta.dirname': 'SEA_IMPORT_META_DIRNAME' },
+      banner: {
+        js: 'const SEA_IMPORT_META_URL = require("node:url").pathToFileURL(process.execPath).href; const SEA_IMPORT_META_DIRNAME = require("node:path").dirname(process.execPath);',
+      },
+      // Optional native add-ons some libraries try first; Slipway never needs them.
+      external: ['pg-native', 'cpu-features', 'ssh2'],
+      minify: true,
+      keepNames: true,
+      logLevel: 'error',
+      legalComments: 'none',
+      plugins: [englishOnlyZod],
+    });
+  };
+  // The main script is a small launcher (scripts/sea-entry.ts); the CLI and the lean agent are
+  // assets it compiles, each wrapped as a CommonJS module function.
+  const launcher = join(work, 'launcher.cjs');
+  await bundleOf('sea-entry.ts', launcher);
+  const parts: Record<string, string> = {};
+  for (const [part, entry] of [
+    ['cli', 'sea-cli.ts'],
+    ['lean', 'sea-lean.ts'],
+  ] as const) {
+    const raw = join(work, `${part}.cjs`);
+    await bundleOf(entry, raw);
+    parts[part] = join(work, `${part}.js`);
+    await writeFile(parts[part], wrapModule(await readFile(raw, 'utf8')));
+    log(`bundled ${part}: ${((await stat(raw)).size / 1048576).toFixed(2)} MiB of JavaScript`);
+  }
   const stamp = join(work, 'build-info.json');
   const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
   if (options.version !== undefined) pkg.version = options.version;
@@ -131,20 +159,31 @@ export async function buildBinaries(
     inject: (file: string, name: string, data: Buffer, options: { sentinelFuse: string }) => Promise<void>;
   };
   /**
-   * The SEA blob. A V8 code cache makes start-up faster but only runs on the platform that made it,
-   * so the host's own architecture gets one and the others a plain blob.
+   * The SEA blob. A V8 code cache of each script makes start-up faster but only runs on the
+   * platform that made it, so the host's own architecture gets one (made by that node binary) and
+   * the others none.
    */
-  const blobFor = async (codeCache: boolean): Promise<Buffer> => {
+  const blobFor = async (node: string, codeCache: boolean): Promise<Buffer> => {
     const name = codeCache ? 'cached' : 'plain';
+    const caches: Record<string, string> = {};
+    if (codeCache) {
+      for (const part of Object.keys(parts)) caches[`${part}.cache`] = join(work, `${part}.cache`);
+      await run(node, [
+        '-e',
+        MAKE_CODE_CACHE,
+        JSON.stringify(Object.keys(parts).map((p) => [parts[p], `slipway-${p}.js`, caches[`${p}.cache`]])),
+      ]);
+    }
     const config = join(work, `sea-config-${name}.json`);
     const blob = join(work, `sea-${name}.blob`);
     await writeFile(
       config,
       JSON.stringify({
-        main: bundle,
+        main: launcher,
         output: blob,
         disableExperimentalSEAWarning: true,
-        useCodeCache: codeCache,
+        // The launcher is a few lines; the scripts it runs carry their own code cache.
+        useCodeCache: false,
         useSnapshot: false,
         // NODE_OPTIONS is for the node of other apps on the server: it must not run code in Slipway.
         execArgvExtension: 'none',
@@ -152,6 +191,8 @@ export async function buildBinaries(
           ...Object.fromEntries(Object.entries(ASSETS).map(([k, v]) => [k, join(root, v)])),
           'package.json': pkgAsset,
           'build-info.json': stamp,
+          ...Object.fromEntries(Object.entries(parts).map(([p, f]) => [`${p}.js`, f])),
+          ...caches,
         },
       }),
     );
@@ -165,7 +206,11 @@ export async function buildBinaries(
     await rm(file, { force: true });
     await copyFile(node, file);
     await chmod(file, 0o755);
-    await postject.inject(file, 'NODE_SEA_BLOB', await blobFor(arch === process.arch), { sentinelFuse: FUSE });
+    await postject.inject(file, 'NODE_SEA_BLOB', await blobFor(node, arch === process.arch), { sentinelFuse: FUSE });
+    // postject writes the file with one large write(), which newer kernels cache in large folios
+    // that a process then maps whole (18 MiB more RSS, bench/footprint.ts): written again as a copy.
+    await copyFile(file, `${file}.tmp`);
+    await rename(`${file}.tmp`, file);
     const b = { arch, file, bytes: (await stat(file)).size, gzipBytes: await gzippedSize(file) };
     built.push(b);
     log(`${file}: ${(b.bytes / 1048576).toFixed(1)} MiB (${(b.gzipBytes / 1048576).toFixed(1)} MiB gzipped)`);

@@ -1,7 +1,37 @@
-// The entry of Slipway's single executable (bundled to CommonJS by scripts/build-binaries.ts, so no
-// top-level await). The same binary also runs as the migration child (src/migrate/bounded.ts).
-import { MIGRATE_WORKER_ARG } from '../src/migrate/bounded.ts';
+// The single executable's main script: a launcher that compiles and runs one of its two scripts,
+// kept as assets (scripts/build-binaries.ts). `agent --root <root> --lean` (the idle agent, see
+// src/agent/lean.ts) runs the small lean script; everything else runs the CLI, with the V8 code
+// cache made for it at build time where there is one (the builder's own architecture). The idle
+// agent thus never loads the CLI's code: a main script is always loaded whole.
+import { getAsset, getRawAsset } from 'node:sea';
+import { dirname } from 'node:path';
+import { constants, Script } from 'node:vm';
 
 const args = process.argv.slice(2);
-if (args[0] === MIGRATE_WORKER_ARG) void import('../src/migrate/run-worker.ts');
-else void import('../src/cli/process.ts').then(({ runAsProcess }) => runAsProcess(args));
+const part = args[0] === 'agent' && args.length === 4 && args[1] === '--root' && args[3] === '--lean' ? 'lean' : 'cli';
+let cachedData: Buffer | undefined;
+try {
+  cachedData = Buffer.from(getRawAsset(`${part}.cache`));
+} catch {
+  cachedData = undefined;
+}
+// The asset is the bundle wrapped as a CommonJS module function (see wrapModule in the builder).
+const script = new Script(getAsset(`${part}.js`, 'utf8'), {
+  filename: `slipway-${part}.js`,
+  // The bundles import some built-in modules when first needed (node:sqlite, node:http).
+  importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  ...(cachedData ? { cachedData } : {}),
+});
+if (process.env.SLIPWAY_SEA_CODE_CACHE === 'report')
+  process.stderr.write(
+    `code cache (${part}): ${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'none'}\n`,
+  );
+const run = script.runInThisContext() as (
+  exports: object,
+  req: NodeJS.Require,
+  module: { exports: object },
+  filename: string,
+  dir: string,
+) => void;
+const module_ = { exports: {} };
+run.call(module_.exports, module_.exports, require, module_, process.execPath, dirname(process.execPath));

@@ -149,7 +149,7 @@ describe('the single-file executables', () => {
     assert.doesNotMatch(bad.stderr, /\n\s+at /, 'a clear error, no stack trace');
   });
 
-  it('installs, serves its page, migrates and updates an instance with no Node.js on PATH', async () => {
+  it('installs, serves its page (also lean, when idle), migrates and updates an instance with no Node.js on PATH', async () => {
     const x64 = built[0]!.file;
     const dir = await tempDir('slipway-bin-feed-');
     const env = { SLIPWAY_KEY_PASSPHRASE: 'binary-test-passphrase' };
@@ -194,7 +194,7 @@ describe('the single-file executables', () => {
 
     await publish('1.1.0', 2);
     const up = await cli('update', '--json');
-    assert.equal(up.status, 0, up.stderr);
+    assert.equal(up.status, 0, up.stderr + up.stdout);
     assert.equal((JSON.parse(up.stdout) as { outcome: string }).outcome, 'updated');
     const doctor = await cli('doctor', '--json');
     const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; ok: unknown; detail: string }[] }).checks;
@@ -204,8 +204,13 @@ describe('the single-file executables', () => {
     assert.match(checks.find((c) => c.name === 'node')!.detail, /built into this executable/);
 
     // The agent serves the page from the executable's own assets.
-    const agent = spawn(x64, ['agent', '--root', root], { env: bare, stdio: 'ignore' });
+    const agent = spawn(x64, ['agent', '--root', root], {
+      env: { ...bare, SLIPWAY_AGENT_LEAN_AFTER_MS: '1000', SLIPWAY_SEA_CODE_CACHE: 'report' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     after(() => void agent.kill('SIGKILL'));
+    let log = '';
+    agent.stderr.on('data', (d: Buffer) => (log += d.toString()));
     let api: { url: string } | null = null;
     for (let i = 0; i < 100 && !api; i++) {
       api = await readFile(join(root, 'state', 'api.json'), 'utf8')
@@ -218,6 +223,31 @@ describe('the single-file executables', () => {
     assert.equal(page.status, 200);
     assert.match(await page.text(), /Settings › Updates/);
     assert.match(await (await fetch(`${api.url}/banner.js`)).text(), /customElements\.define\('slipway-banner'/);
+
+    // Idle, it re-executes itself into the executable's small lean script (not the CLI), which
+    // serves the page from the same assets and wakes the full agent at the first API call.
+    let lean: { url: string; pid: number; lean?: boolean } | null = null;
+    for (let i = 0; i < 300 && !lean?.lean; i++) {
+      lean = await readFile(join(root, 'state', 'api.json'), 'utf8')
+        .then((t) => JSON.parse(t) as { url: string; pid: number; lean?: boolean })
+        .catch(() => null);
+      if (!lean?.lean) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(lean?.lean, true, `the agent went lean\n${log}`);
+    assert.equal(lean.pid, agent.pid, 'the same process, re-executed');
+    assert.match(
+      log,
+      /code cache \(cli\): used[\s\S]*code cache \(lean\): used/,
+      'each script runs with its code cache',
+    );
+    const leanPage = await fetch(`${lean.url}/`);
+    assert.equal(leanPage.status, 200);
+    assert.match(await leanPage.text(), /Settings › Updates/);
+    const st = await cli('status', '--json');
+    assert.equal(st.status, 0, st.stderr);
+    assert.deepEqual((JSON.parse(st.stdout) as { agent: { running: boolean; pid: number } }).agent.pid, agent.pid);
+    assert.match(await readFile(join(root, 'state', 'agent.log'), 'utf8'), /waking the full agent: GET \/api\/status/);
+
     const exited = new Promise<number | null>((done) => agent.once('exit', (code) => done(code)));
     agent.kill('SIGTERM');
     assert.equal(await exited, 0, 'the agent stops cleanly on SIGTERM');

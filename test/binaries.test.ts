@@ -520,11 +520,19 @@ describe('the single-file executables', () => {
     // The app is asked every 50 ms while the agent replaces itself.
     let asked = 0;
     let failed = 0;
+    const why: string[] = [];
     let watching = true;
     const watch = (async () => {
       while (watching) {
         asked++;
-        if (!(await appUp())) failed++;
+        const r = await fetch(`http://127.0.0.1:${port}/index.html`).then(
+          (x) => (x.ok ? null : `HTTP ${x.status}`),
+          (e: Error) => `${e.message}: ${(e.cause as Error | undefined)?.message ?? ''}`,
+        );
+        if (r !== null) {
+          failed++;
+          why.push(`${new Date().toISOString()} ${r}`);
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
@@ -546,7 +554,11 @@ describe('the single-file executables', () => {
     watching = false;
     await watch;
     t.diagnostic(`the app answered ${asked - failed} of ${asked} requests during the self-update`);
-    assert.equal(failed, 0, 'the app never stopped serving');
+    assert.equal(
+      failed,
+      0,
+      `the app never stopped serving: ${why.join('; ')}\n${await readFile(join(root, 'state', 'agent.log'), 'utf8')}`,
+    );
     assert.equal(after1.agent.pid, agent.pid, 'the same process, re-executed');
     assert.equal((await readFile(join(root, 'state', 'app.pid'), 'utf8')).trim(), appPid, 'the same app process');
     assert.equal(await readlink(bin), `../agent/${next}/slipway`);

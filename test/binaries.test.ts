@@ -14,6 +14,8 @@ import { freePort } from '../src/io/free-port.ts';
 import { SLIPWAY_VERSION } from '../src/io/package-info.ts';
 import { publishRelease } from '../src/release/publish-release.ts';
 import { publishAgent } from '../src/release/publish-agent.ts';
+import { publishTarget } from '../src/release/publishers.ts';
+import { parseConfig } from '../src/core/config/parse.ts';
 import { writeInstallScript } from '../src/release/install-script.ts';
 import { scratchRepo, tempDir } from './helpers.ts';
 
@@ -610,6 +612,69 @@ describe('the single-file executables', () => {
     agent.kill('SIGTERM');
     assert.equal(await exited, 0);
     assert.equal(await appUp(), false, 'the adopted app is stopped with the agent');
+  });
+
+  it("Slipway's own release strategy (slipway.json) builds these executables and publishes them to a feed as its slipway target", async () => {
+    const repo = join(import.meta.dirname, '..');
+    const config = parseConfig(await readFile(join(repo, 'slipway.json'), 'utf8'));
+    const build = config.release.build;
+    assert.deepEqual(
+      build.map((b) => b.run),
+      [['npm', 'run', 'build:binaries']],
+      'the release builds with the script this suite builds with (buildBinaries)',
+    );
+    assert.deepEqual(
+      build.flatMap((b) => b.artifacts),
+      ['dist/bin/slipway-linux-x64', 'dist/bin/slipway-linux-arm64'],
+    );
+    const target = config.release.publish.find((t) => typeof t === 'object' && t.type === 'command');
+    assert.ok(target, 'a publish command');
+    const dir = await tempDir('slipway-own-release-');
+    const passphrase = 'own-release-passphrase';
+    const keys = await createFeedKeys(['stable'], {
+      dir: join(dir, 'keys'),
+      env: { SLIPWAY_KEY_PASSPHRASE: passphrase },
+    });
+    await initFeed(new LocalStore(join(dir, 'feed')), keys, { now: new Date() });
+    // The publish step exactly as `slipway release` runs it (its child gets this environment).
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      SLIPWAY_SELF_FEED: join(dir, 'feed'),
+      SLIPWAY_SELF_KEYS: join(dir, 'keys'),
+      SLIPWAY_KEY_PASSPHRASE: passphrase,
+    });
+    let out;
+    try {
+      out = await publishTarget(target, {
+        root: repo,
+        config,
+        env: process.env,
+        version: SLIPWAY_VERSION,
+        tag: `v${SLIPWAY_VERSION}`,
+        channel: 'stable',
+        commit: null,
+        artifacts: built.map((b) => b.file),
+        notes: '',
+        now: new Date(),
+        allow: null,
+        dryRun: false,
+      });
+    } finally {
+      for (const k of ['SLIPWAY_SELF_FEED', 'SLIPWAY_SELF_KEYS', 'SLIPWAY_KEY_PASSPHRASE'])
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+    }
+    assert.equal(out.outcome, 'published', out.detail);
+    const status = await exec(
+      process.execPath,
+      [join(repo, 'src', 'cli', 'bin.ts'), 'feed', 'status', '--feed', join(dir, 'feed'), '--json'],
+      { PATH: process.env.PATH ?? '' },
+    );
+    assert.equal(status.status, 0, status.stderr);
+    const stable = (JSON.parse(status.stdout) as { channels: { channel: string; agent: string[] }[] }).channels.find(
+      (c) => c.channel === 'stable',
+    );
+    assert.deepEqual(stable?.agent, [SLIPWAY_VERSION], `the feed carries Slipway ${SLIPWAY_VERSION}`);
   });
 
   it('runs the arm64 executable under qemu-user', async () => {

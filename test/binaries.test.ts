@@ -494,7 +494,17 @@ describe('the single-file executables', () => {
       ['--reuid=65534', '--regid=65534', '--clear-groups', bin, 'agent', '--root', root],
       { env: e, stdio: 'ignore' },
     );
-    after(() => void agent.kill('SIGKILL'));
+    after(async () => {
+      agent.kill('SIGKILL');
+      // A test that failed midway leaves the app (its own process group) behind the killed agent.
+      const app = Number((await readFile(join(root, 'state', 'app.pid'), 'utf8').catch(() => '')).trim());
+      if (app > 0)
+        try {
+          process.kill(-app, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+    });
     const token = async () => (await readFile(join(root, 'state', 'token'), 'utf8')).trim();
     const status = async (): Promise<{ slipway: string; agent: { pid: number } } | null> => {
       const api = await readFile(join(root, 'state', 'api.json'), 'utf8')

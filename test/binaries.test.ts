@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import semver from 'semver';
@@ -445,6 +446,32 @@ describe('the single-file executables', () => {
       /cannot download http:\/\/127\.0\.0\.1:9\/metadata\/1\.root\.json: is the feed reachable/,
     );
     await untouched(join(dir, 'gone'));
+
+    // A feed that accepts the connection and never answers: given up (curl's stall limit), not waited on forever.
+    const held: Socket[] = [];
+    const silent = createTcpServer((socket) => void held.push(socket));
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      await writeFile(
+        join(dir, 'silent.sh'),
+        (await readFile(join(feedDir, 'install.sh'), 'utf8')).replaceAll(url, silentUrl),
+      );
+      const mute = await exec(
+        join(tools, 'bash'),
+        [join(dir, 'silent.sh'), `--root=${join(dir, 'mute')}`, `--user=${user}`],
+        shEnv(),
+      );
+      assert.equal(mute.status, 1, mute.stderr);
+      assert.match(
+        mute.stderr,
+        /cannot download http:\/\/127\.0\.0\.1:\d+\/metadata\/1\.root\.json: is the feed reachable/,
+      );
+      await untouched(join(dir, 'mute'));
+    } finally {
+      for (const s of held) s.destroy();
+      silent.close();
+    }
     t.diagnostic(`install.sh: ${(await stat(join(feedDir, 'install.sh'))).size} bytes`);
   });
 

@@ -114,9 +114,10 @@ esac
 command -v sha256sum >/dev/null || fail "sha256sum is needed (coreutils)"
 command -v tar >/dev/null || fail "tar is needed"
 if command -v curl >/dev/null; then
-  fetch() { curl -fsSL --retry 2 --connect-timeout 15 -o "$2" "$1"; }
+  # A server that connects but stops sending (or never answers) is given up after 15 s, tried twice.
+  fetch() { curl -fsSL --retry 1 --connect-timeout 15 --speed-limit 1 --speed-time 15 -o "$2" "$1"; }
 elif command -v wget >/dev/null; then
-  fetch() { wget -q --tries=3 --timeout=15 -O "$2" "$1"; }
+  fetch() { wget -q --tries=2 --timeout=15 -O "$2" "$1"; }
 else
   fail "curl or wget is needed to download from $FEED"
 fi

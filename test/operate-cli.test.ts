@@ -244,19 +244,71 @@ describe('slipway agent as a process', () => {
     const page = await fetch(`${lean.url}/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /Settings › Updates/);
+    // The same headers as the full agent's page.
+    assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+    // Refused requests do not wake it: no credentials (401), another Host (421).
+    const anonymous = await fetch(`${lean.url}/api/status`);
+    assert.equal(anonymous.status, 401);
+    assert.match(((await anonymous.json()) as { message: string }).message, /token/);
+    const { request } = await import('node:http');
+    const misdirected = await new Promise<number>((resolve, reject) =>
+      request(`${lean.url}/api/status`, { headers: { host: 'evil.example:80' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end(),
+    );
+    assert.equal(misdirected, 421);
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal((await api())?.lean, true, 'still lean after refused requests');
     // An API call wakes the full agent; the CLI waits for it.
     const r = await runCli(['status', '--root', root, '--json']);
     assert.equal(r.status, 0, r.stderr);
     const s = JSON.parse(r.stdout) as { agent: { running: boolean; pid: number; appRunning: boolean } };
     assert.deepEqual(s.agent, { running: true, pid: child.pid, appRunning: true });
     assert.equal(Number((await readFile(join(root, 'state', 'app.pid'), 'utf8')).trim()), appPid, 'the same app');
+    // agent.json broken while lean: the woken agent cannot start, so the lean agent keeps the
+    // app, answers with why, and wakes the full agent once agent.json is fixed.
+    await until('the lean agent again', async () => (await api())?.lean);
+    const configPath = join(root, 'agent.json');
+    const config = await readFile(configPath, 'utf8');
+    await writeFile(configPath, '{ "update": ');
+    const broken = await runCli(['status', '--root', root]);
+    assert.notEqual(broken.status, 0);
+    assert.match(broken.stderr, /cannot start: .*agent\.json/);
+    assert.doesNotMatch(broken.stderr, /\n\s+at /, 'no stack trace');
+    assert.ok(alive(appPid), 'the app kept running while the agent could not start');
+    assert.equal((await api())?.lean, true);
+    assert.equal((await api())?.pid, child.pid);
+    await writeFile(configPath, config);
+    await until('the full agent after agent.json was fixed', async () => {
+      const a = await api();
+      return a !== null && a.lean !== true;
+    });
+    const fixed = await runCli(['status', '--root', root, '--json']);
+    assert.equal(fixed.status, 0, fixed.stderr);
+    assert.equal(Number((await readFile(join(root, 'state', 'app.pid'), 'utf8')).trim()), appPid, 'the same app');
+    // The app dies while lean: the full agent starts it again, on the same API port.
+    await until('the lean agent again', async () => (await api())?.lean);
+    process.kill(-appPid, 'SIGKILL');
+    const restarted = await until('the app started again', async () => {
+      const pid = Number((await readFile(join(root, 'state', 'app.pid'), 'utf8').catch(() => '')).trim());
+      return pid > 0 && pid !== appPid && alive(pid) ? pid : null;
+    });
+    const after = await until('the full agent', async () => {
+      const a = await api();
+      return a !== null && a.lean !== true ? a : null;
+    });
+    assert.equal(new URL(after.url).port, new URL(first.url).port, 'the same API port after the app died');
     // Lean again, then SIGTERM: the app stops with it.
     await until('the lean agent again', async () => (await api())?.lean);
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
     // Exited (a zombie until init reaps it: the lean agent's image never spawned it).
     const { zombie } = await import('../src/agent/app-process.ts');
-    assert.equal(alive(appPid) && !zombie(appPid), false, 'the app stopped with the lean agent');
+    assert.equal(alive(restarted) && !zombie(restarted), false, 'the app stopped with the lean agent');
     assert.match(
       log + (await readFile(join(root, 'state', 'agent.log'), 'utf8')),
       /going lean[\s\S]*waking the full agent: GET \/api\/status/,

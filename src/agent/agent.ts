@@ -7,7 +7,7 @@ import { apiRoutes, loadPage } from './api.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { parseDuration } from '../core/schedule/duration.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
-import { AppProcess } from './app-process.ts';
+import { AppProcess, type AppRuntime } from './app-process.ts';
 import { Instance, systemClock, type ApplyResult, type Clock } from './instance.ts';
 import { Layout } from './layout.ts';
 import { acquireLock } from '../io/lock-file.ts';
@@ -19,17 +19,20 @@ import { migrateConfigOnStart } from './steps.ts';
 import { commitSwitch, onStart, revert, selfUpdate, type SelfUpdateResult } from './self-update.ts';
 import { leanFile, outboxPending, reexecSelf, type LeanHandover } from './lean.ts';
 
-/** The handover to the next executable: the app's process group and version, for a few minutes. */
-async function writeHandover(layout: Layout, app: { pid: number; version: string }): Promise<void> {
-  await writeFileAtomic(layout.handover, `${JSON.stringify({ ...app, at: Date.now() })}\n`, 0o600);
+/** The handover to the next executable: the app's process group and version (when it runs), the API port, the next check. */
+async function writeHandover(layout: Layout, h: Handover): Promise<void> {
+  await writeFileAtomic(layout.handover, `${JSON.stringify({ ...h, at: Date.now() })}\n`, 0o600);
 }
 
 interface Handover {
-  pid: number;
-  version: string;
-  /** From the lean agent (lean.ts): the API port to keep and when the next check is due. */
+  /** The app left running (absent: none was). */
+  pid?: number;
+  version?: string;
+  /** The API port to keep (the page's address does not change) and when the next check is due. */
   port?: number;
   nextCheck?: number;
+  /** How the app runs: the lean agent holds it with this when the next one cannot start (lean.ts). */
+  runtime?: AppRuntime;
 }
 
 async function takeHandover(layout: Layout): Promise<Handover | null> {
@@ -160,6 +163,7 @@ export class Agent {
     });
     for (const w of this.instance.warnings) await this.instance.log(`agent.json: ${w}`);
     await this.instance.exclusive(async () => {
+      this.handedOver = await takeHandover(layout);
       const state = await this.instance.state();
       if (state.current) {
         await migrateConfigOnStart(this.instance, state.current).catch((error: unknown) =>
@@ -170,9 +174,8 @@ export class Agent {
         const { manifest, dir } = await this.instance.manifestOf(state.current);
         const runtime = this.instance.runtime(state.current, dir, manifest).run;
         // Left running by the agent this process was before it re-executed itself: kept as it is.
-        const handover = await takeHandover(layout);
-        this.handedOver = handover;
-        if (handover && handover.version === state.current && this.app.adopt(runtime, handover.pid))
+        const handover = this.handedOver;
+        if (handover?.pid !== undefined && handover.version === state.current && this.app.adopt(runtime, handover.pid))
           await this.instance.log(`agent started; ${state.current} kept running (pid ${handover.pid})`);
         else {
           await this.app.start(runtime);
@@ -184,15 +187,8 @@ export class Agent {
     this.nextCheck =
       this.handedOver?.nextCheck ??
       this.clock.now().getTime() + (this.options.firstCheckMs ?? Math.round(Math.random() * 60_000));
-    const tick = this.options.tickMs ?? 15_000;
-    this.timer = setInterval(() => void this.tick(), tick);
-    this.timer.unref();
     this.lastActivity = Date.now();
-    const leanAfter = this.options.leanAfterMs ?? 0;
-    if (leanAfter > 0) {
-      this.leanTimer = setInterval(() => void this.maybeLean(leanAfter), Math.min(leanAfter, 15_000));
-      this.leanTimer.unref();
-    }
+    this.startTimers();
   }
 
   private handedOver: Handover | null = null;
@@ -206,23 +202,39 @@ export class Agent {
    */
   private async maybeLean(afterMs: number): Promise<void> {
     if (this.reexecuting || Date.now() - this.lastActivity < afterMs) return;
-    // A check due before another idle period is over is done first (and counts as activity).
-    if (this.nextCheck - this.clock.now().getTime() < afterMs) return;
-    const running = this.app.running();
-    if (running === null) return;
-    const state = await this.instance.state();
-    if (state.staged !== null || state.txn !== null || (await outboxPending(this.instance.layout))) return;
-    if (this.reexecuting || Date.now() - this.lastActivity < afterMs) return;
-    this.reexecuting = true;
+    // Decided inside the serial work, so no check, apply or self-update runs meanwhile.
+    const decided = await this.serial(async () => {
+      if (this.reexecuting || Date.now() - this.lastActivity < afterMs) return false;
+      // A check due before another idle period is over is done first (and counts as activity).
+      if (this.nextCheck - this.clock.now().getTime() < afterMs) return false;
+      if (this.app.running() === null) return false;
+      const state = await this.instance.state();
+      if (state.staged !== null || state.txn !== null || (await outboxPending(this.instance.layout))) return false;
+      this.reexecuting = true;
+      return true;
+    });
+    if (!decided) return;
+    const decidedAt = Date.now();
     if (this.timer) clearInterval(this.timer);
     if (this.leanTimer) clearInterval(this.leanTimer);
+    // API calls that came in meanwhile finish first.
     await this.busy;
+    // A self-update that switched meanwhile: its executable, not the lean one, is what comes next.
+    if (this.pendingSwitch !== null) return this.reexec(this.pendingSwitch);
+    const running = this.app.running();
+    if (this.lastActivity > decidedAt || running === null) {
+      // Work came in, or the app went: back to work as before.
+      this.reexecuting = false;
+      this.startTimers();
+      return;
+    }
     await this.server?.close();
     await rm(this.instance.layout.api, { force: true });
     const app = this.app.detach();
     if (!app) {
-      // Nothing to hold after all: back to work as before.
       this.reexecuting = false;
+      await this.listen(this.port);
+      this.startTimers();
       return;
     }
     const handover: LeanHandover = {
@@ -237,6 +249,20 @@ export class Agent {
     // The agent lock stays: the same pid holds it across the exec.
     reexecSelf(['agent', '--root', this.instance.layout.root, '--lean']);
   }
+
+  /** The check timer, and the one that looks for an idle period to go lean in. */
+  private startTimers(): void {
+    this.timer = setInterval(() => void this.tick(), this.options.tickMs ?? 15_000);
+    this.timer.unref();
+    const leanAfter = this.options.leanAfterMs ?? 0;
+    if (leanAfter > 0) {
+      this.leanTimer = setInterval(() => void this.maybeLean(leanAfter), Math.min(leanAfter, 15_000));
+      this.leanTimer.unref();
+    }
+  }
+
+  /** An executable a self-update switched to while the agent was about to go lean. */
+  private pendingSwitch: string | null = null;
 
   private port = 0;
 
@@ -276,7 +302,8 @@ export class Agent {
       await this.instance.log(`self-update check failed: ${(error as Error).message}`);
       throw error;
     });
-    if (r.outcome === 'switching' && !this.reexecuting) {
+    if (r.outcome === 'switching' && this.reexecuting) this.pendingSwitch = r.path;
+    else if (r.outcome === 'switching') {
       this.reexecuting = true;
       // After the response (an API call) and the serial work: the new agent starts from a quiet process.
       setTimeout(() => void this.reexec(r.path), 100);
@@ -315,8 +342,14 @@ export class Agent {
     await this.instance.delivered(5_000);
     await this.server?.close();
     await rm(this.instance.layout.api, { force: true });
+    const runtime = this.app.running();
     const app = this.app.detach();
-    if (app) await writeHandover(this.instance.layout, app);
+    await writeHandover(this.instance.layout, {
+      ...app,
+      ...(app && runtime ? { runtime } : {}),
+      port: this.port,
+      nextCheck: this.nextCheck,
+    });
     await this.instance.log(`re-executing into ${path}`);
     // The agent lock stays: the same pid holds it across the exec.
     execInto(path);
@@ -376,19 +409,17 @@ export class Agent {
         return o ? { name: o.name, role: o.role } : null;
       },
       ...(this.options.apiBodyTimeoutMs ? { bodyTimeoutMs: this.options.apiBodyTimeoutMs } : {}),
+      // Only requests let through keep the agent from going lean (not refused ones).
+      accepted: () => void (this.lastActivity = Date.now()),
     });
-    const counted = (req: Parameters<typeof handler>[0], res: Parameters<typeof handler>[1]) => {
-      this.lastActivity = Date.now();
-      handler(req, res);
-    };
     const configured = this.instance.config.api.port;
     // Back from lean: the same port as before when none is configured (the page keeps its address).
     const served =
       configured === 0 && keepPort
-        ? await listen(counted, { host: '127.0.0.1', port: keepPort }).catch(() =>
-            listen(counted, { host: '127.0.0.1', port: 0 }),
+        ? await listen(handler, { host: '127.0.0.1', port: keepPort }).catch(() =>
+            listen(handler, { host: '127.0.0.1', port: 0 }),
           )
-        : await listen(counted, { host: '127.0.0.1', port: configured });
+        : await listen(handler, { host: '127.0.0.1', port: configured });
     this.port = served.port;
     hosts = new Set([`127.0.0.1:${served.port}`, `localhost:${served.port}`]);
     this.server = served;

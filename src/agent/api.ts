@@ -1,4 +1,5 @@
 import { readPackaged } from '../io/packaged.ts';
+import { PAGE_HEADERS } from './page-headers.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { optionalBoolean, optionalString, type Route, type StaticFile } from '../http/router.ts';
 import { CONFIG_KEYS, getKey, setKey, writeAgentConfig } from './config.ts';
@@ -17,13 +18,6 @@ import {
   type Preferences,
 } from './operators.ts';
 import { appendHistory } from './state.ts';
-
-const PAGE_HEADERS = {
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-};
 
 /** The Settings › Updates page: static files next to this module (copied into dist/ by the build). */
 export async function loadPage(): Promise<Route[]> {

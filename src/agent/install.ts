@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, existsSync, readFileSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { access, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { findAgent } from './remote.ts';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FeedClient } from '../feed/client.ts';
-import { alive } from '../io/lock-file.ts';
+import { lockHolder } from '../io/lock-file.ts';
 import { ensureSystemUser, linkAgent, linkedAgent, placeAgentBinary, verifyAgentArchive } from './self.ts';
 import { installService, slipwayCommand, systemdRunning, type ServiceResult } from './service.ts';
 import { SlipwayError } from '../core/errors.ts';
@@ -291,16 +291,7 @@ export function shellWord(word: string): string {
 }
 
 function agentRunning(layout: Layout): boolean {
-  const pid = Number(readFileSyncOrEmpty(layout.agentLock).trim());
-  return pid > 0 && alive(pid);
-}
-
-function readFileSyncOrEmpty(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
+  return lockHolder(layout.agentLock) !== null;
 }
 
 async function installInto(

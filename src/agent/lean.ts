@@ -1,13 +1,14 @@
-import { appendFile, readdir, rm } from 'node:fs/promises';
+import { appendFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listen } from '../http/router.ts';
 import { writeFileAtomic } from '../io/atomic-write.ts';
-import { acquireLock } from '../io/lock-file.ts';
+import { acquireLock, alive } from '../io/lock-file.ts';
 import { readOptional } from '../io/optional-read.ts';
 import { isSingleExecutable, readPackaged } from '../io/packaged.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { AppProcess, type AppRuntime } from './app-process.ts';
 import { Layout } from './layout.ts';
+import { PAGE_HEADERS } from './page-headers.ts';
 
 /**
  * The agent between its work: after a while with nothing to do, the agent re-executes itself
@@ -28,6 +29,75 @@ export interface LeanHandover {
   /** When the next check is due (epoch ms). */
   nextCheck: number;
   at: number;
+  /**
+   * The full agent could not start (agent.json broken, say): the lean agent keeps the app and
+   * answers API calls with why, and tries again when agent.json changes (its mtime then) or
+   * every FAULT_RETRY_MS.
+   */
+  fault?: { code: string; message: string; configMtimeMs: number | null };
+}
+
+/** With the full agent unable to start, how often the lean one tries it again anyway. */
+const FAULT_RETRY_MS = 10 * 60_000;
+
+const mtimeOf = (path: string): Promise<number | null> =>
+  stat(path).then(
+    (s) => s.mtimeMs,
+    () => null,
+  );
+
+const logTo = (layout: Layout) => (line: string) =>
+  appendFile(layout.log, `${new Date().toISOString()} ${line}\n`).catch(() => undefined) as Promise<void>;
+
+/** A file the lean agent must read: missing is null, anything else a clear error (not a bare errno). */
+async function readLeanFile(path: string): Promise<string | null> {
+  try {
+    return await readOptional(path, 'utf8');
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw new SlipwayError(
+      'AGENT_ERROR',
+      e.code === 'EACCES' || e.code === 'EPERM'
+        ? `cannot read ${path}: permission denied; run the agent as the user that owns the install root`
+        : `cannot read ${path}: ${e.message}`,
+    );
+  }
+}
+
+/**
+ * The full agent, back from lean or from an executable before it, cannot start (agent.json does
+ * not parse, say). Rather than exit and leave the app with no supervisor, it goes lean again with
+ * the app and the API port, and logs why; the lean agent answers API calls with the reason and
+ * tries again when agent.json changes. Returns only when there is nothing to hold (no app
+ * handed over, or it is gone): the caller then fails as before.
+ */
+export async function backToLean(root: string, error: Error & { code?: unknown }): Promise<void> {
+  const layout = new Layout(root);
+  const text = await readOptional(layout.handover, 'utf8').catch(() => null);
+  if (text === null) return;
+  let h: Partial<LeanHandover>;
+  try {
+    h = JSON.parse(text) as Partial<LeanHandover>;
+  } catch {
+    return;
+  }
+  if (!h.runtime || !h.pid || !h.version || Date.now() - (h.at ?? 0) > 5 * 60_000 || !alive(h.pid)) return;
+  const code = typeof error.code === 'string' ? error.code : 'AGENT_ERROR';
+  const lean: LeanHandover = {
+    pid: h.pid,
+    version: h.version,
+    runtime: h.runtime,
+    port: h.port ?? 0,
+    nextCheck: h.nextCheck ?? Date.now() + FAULT_RETRY_MS,
+    at: Date.now(),
+    fault: { code, message: error.message, configMtimeMs: await mtimeOf(layout.agentConfig) },
+  };
+  await writeFileAtomic(leanFile(layout), `${JSON.stringify(lean)}\n`, 0o600);
+  await rm(layout.handover, { force: true });
+  await logTo(layout)(
+    `the agent cannot start: ${error.message}; the lean agent keeps ${h.version} running (pid ${h.pid}) and tries again when agent.json changes`,
+  );
+  reexecSelf(['agent', '--root', layout.root, '--lean']);
 }
 
 export const leanFile = (layout: Layout): string => join(layout.state, 'lean.json');
@@ -50,7 +120,7 @@ export async function outboxPending(layout: Layout): Promise<boolean> {
 export async function runLean(root: string, stopped: Promise<void>): Promise<void> {
   const layout = new Layout(root);
   const full = (): never => reexecSelf(['agent', '--root', layout.root]);
-  const text = await readOptional(leanFile(layout), 'utf8');
+  const text = await readLeanFile(leanFile(layout));
   await rm(leanFile(layout), { force: true });
   let h: LeanHandover;
   try {
@@ -59,8 +129,8 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
     return full();
   }
   if (Date.now() - h.at > 60_000) return full();
-  const log = (line: string) =>
-    appendFile(layout.log, `${new Date().toISOString()} ${line}\n`).catch(() => undefined) as Promise<void>;
+  const log = logTo(layout);
+  const fault = h.fault ?? null;
   const releaseLock = await acquireLock(layout.agentLock, {
     heldAcrossExec: true,
     held: (owner) =>
@@ -79,19 +149,24 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
   let waking = false;
   let server: Awaited<ReturnType<typeof listen>> | null = null;
   let timer: NodeJS.Timeout | null = null;
+  const stopTimer = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
   /** Back to the full agent, handing the app over as the full agent does to an executable. */
   const wake = async (why: string): Promise<never> => {
+    if (waking) return new Promise<never>(() => undefined);
     waking = true;
-    if (timer) clearTimeout(timer);
+    stopTimer();
     await server?.close().catch(() => undefined);
     await rm(layout.api, { force: true });
     const kept = app.detach();
-    if (kept)
-      await writeFileAtomic(
-        layout.handover,
-        `${JSON.stringify({ ...kept, at: Date.now(), port: h.port, nextCheck: h.nextCheck })}\n`,
-        0o600,
-      );
+    // The port and the next check are kept even when the app is gone (the full agent starts it again).
+    await writeFileAtomic(
+      layout.handover,
+      `${JSON.stringify({ ...kept, runtime: h.runtime, at: Date.now(), port: server?.port ?? h.port, nextCheck: h.nextCheck })}\n`,
+      0o600,
+    );
     await log(`waking the full agent: ${why}`);
     // The agent lock stays: the same pid holds it across the exec.
     return full();
@@ -117,16 +192,37 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
         if (file && !waking) {
           void readPackaged(`agent/ui/${file[0]}`, () => new URL(`./ui/${file[0]}`, import.meta.url)).then(
             (body) => {
-              res.writeHead(200, {
-                'content-type': file[1],
-                'cache-control': 'no-store',
-                'x-content-type-options': 'nosniff',
-              });
+              res.writeHead(200, { 'content-type': file[1], ...PAGE_HEADERS });
               res.end(body);
             },
             () => {
               res.writeHead(500).end();
             },
+          );
+          return;
+        }
+        if (fault) {
+          // The full agent cannot start: what it said, not a wake that would fail the same way.
+          req.resume();
+          res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
+          res.end(
+            JSON.stringify({
+              error: fault.code,
+              message: `the agent cannot start: ${fault.message}; it keeps the app running and starts again when agent.json changes`,
+            }),
+          );
+          return;
+        }
+        // No credentials at all: refused here, as the full agent would (it is not woken for that).
+        const authorization = req.headers.authorization ?? '';
+        if (!/^Bearer \S/.test(authorization)) {
+          req.resume();
+          res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer', connection: 'close' });
+          res.end(
+            JSON.stringify({
+              error: 'UNAUTHORIZED',
+              message: `send the token in ${layout.token} (or an operator's, from slipway operator add) as Authorization: Bearer <token>`,
+            }),
           );
           return;
         }
@@ -140,13 +236,27 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
   server = await open(h.port).catch(() => open(0));
   await writeFileAtomic(layout.api, `${JSON.stringify({ url: server.url, pid: process.pid, lean: true })}\n`, 0o600);
   app.onExit((why) => void wake(`the app ${why}`));
-  timer = setTimeout(
-    () => void wake('the next check is due'),
-    Math.max(0, Math.min(h.nextCheck - Date.now(), 2 ** 31 - 1)),
-  );
-  await log(`lean: holding ${h.version} (pid ${h.pid}) until the next check at ${new Date(h.nextCheck).toISOString()}`);
+  if (fault) {
+    // agent.json fixed (or touched): the full agent tries again; and every FAULT_RETRY_MS anyway.
+    const since = Date.now();
+    timer = setInterval(() => {
+      void mtimeOf(layout.agentConfig).then((m) => {
+        if (m !== fault.configMtimeMs) void wake('agent.json changed');
+        else if (Date.now() - since >= FAULT_RETRY_MS) void wake('trying the full agent again');
+      });
+    }, 2_000);
+    await log(`lean: holding ${h.version} (pid ${h.pid}) until agent.json changes (the agent cannot start)`);
+  } else {
+    timer = setTimeout(
+      () => void wake('the next check is due'),
+      Math.max(0, Math.min(h.nextCheck - Date.now(), 2 ** 31 - 1)),
+    );
+    await log(
+      `lean: holding ${h.version} (pid ${h.pid}) until the next check at ${new Date(h.nextCheck).toISOString()}`,
+    );
+  }
   await stopped;
-  if (timer) clearTimeout(timer);
+  stopTimer();
   await server.close();
   await rm(layout.api, { force: true });
   await app.stop();

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { SlipwayError, isErrorCode } from '../core/errors.ts';
 import type { Layout } from './layout.ts';
-import { alive } from '../io/lock-file.ts';
+import { alive, lockHolder } from '../io/lock-file.ts';
 
 /** The running agent's local API, when there is one: the CLI sends changes through it so the agent's supervisor restarts the app. */
 export interface AgentApi {
@@ -21,8 +21,8 @@ export async function findAgent(layout: Layout): Promise<AgentApi | null> {
   let info = await readInfo(layout);
   // An agent between its lean and its full self (a re-exec, well under a second) holds its lock
   // but has no api.json yet: wait for it, up to 5 s.
-  const holder = Number((await readFile(layout.agentLock, 'utf8').catch(() => '')).trim());
-  for (let i = 0; i < 50 && info === null && holder > 0 && alive(holder); i++) {
+  const holder = lockHolder(layout.agentLock);
+  for (let i = 0; i < 50 && info === null && holder !== null && alive(holder); i++) {
     await new Promise((done) => setTimeout(done, 100));
     info = await readInfo(layout);
   }

@@ -203,9 +203,20 @@ export async function onStart(
   const sw = await readSwitch(layout);
   if (sw === null) return { proving: null, revertTo: null };
   if (sw.to !== SLIPWAY_VERSION) {
-    // Back on the old one (reverted, or the switch never re-executed): the switch is over.
+    // The switch never re-executed (the agent was stopped or killed between the switch and the
+    // exec): this executable runs, so bin/slipway points back at it and the switch is over. The
+    // new one was never tried: the next check tries it again.
     await rm(layout.agentSwitch, { force: true });
     if ((await linkedAgent(layout)) === sw.to) await linkAgent(layout, SLIPWAY_VERSION);
+    const reason = `Slipway ${SLIPWAY_VERSION} started instead of ${sw.to} (the agent stopped before it re-executed)`;
+    const state = await readSelfState(layout);
+    state.last = { from: sw.from, to: sw.to, at: new Date().toISOString(), outcome: 'reverted', reason };
+    await writeSelfState(layout, state);
+    if (sw.to !== sw.from && sw.to !== SLIPWAY_VERSION)
+      await rm(join(layout.agentHome, sw.to), { recursive: true, force: true });
+    await log(
+      `self-update: ${reason}; bin/slipway points at ${SLIPWAY_VERSION} again, and the next check tries ${sw.to} again`,
+    );
     return { proving: null, revertTo: null };
   }
   sw.starts++;

@@ -53,6 +53,8 @@ export interface RouterOptions {
   bodyLimit?: number;
   /** How long a client may take to send its body (default 10 s). */
   bodyTimeoutMs?: number;
+  /** Called for each request let through: a page file, or an authenticated call (not a refused one). */
+  accepted?: () => void;
 }
 
 /** HTTP status for an error code: 409 for a lock held, 400 for what the caller can fix, else 500. */
@@ -160,6 +162,7 @@ export function createRouter(routes: readonly Route[], options: RouterOptions) {
           : new HttpError(404, 'NOT_FOUND', `${path} is not a route of this server`);
       }
       if (route.file) {
+        options.accepted?.();
         res.writeHead(200, {
           'content-type': route.file.type,
           'content-length': String(route.file.body.length),
@@ -182,6 +185,7 @@ export function createRouter(routes: readonly Route[], options: RouterOptions) {
           `send the token in ${options.tokenHint} (or an operator's, from slipway operator add) as Authorization: Bearer <token>`,
         );
       }
+      options.accepted?.();
       if (principal.role !== 'admin' && !route.viewers) {
         req.resume();
         throw new HttpError(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SlipwayError } from '../core/errors.ts';
 import { tempDir } from '../../test/helpers.ts';
-import { acquireLock } from './lock-file.ts';
+import { acquireLock, lockHolder, startTimeOf } from './lock-file.ts';
 
 const held = (owner: number | null) => new SlipwayError('LOCKED', `held by ${owner ?? 'unknown'}`);
 
@@ -25,6 +25,30 @@ describe('lock files', () => {
     await (
       await acquireLock(path, { held })
     )();
+  });
+});
+
+describe('a lock whose pid was given to another process', () => {
+  it('is taken over: the pid is alive but started at another time than the lock says', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'agent.lock');
+    // The parent (the test runner) is alive; the lock says it started at another time: a reused pid.
+    const other = process.ppid;
+    const start = startTimeOf(other);
+    assert.ok(start !== null, '/proc/<pid>/stat is readable here');
+    await writeFile(path, `${other} ${Number(start) + 1}\n`);
+    assert.equal(lockHolder(path), null);
+    const release = await acquireLock(path, { held });
+    assert.equal(lockHolder(path), process.pid);
+    await release();
+    // The same pid and start time: its owner, held.
+    await writeFile(path, `${other} ${start}\n`);
+    assert.equal(lockHolder(path), other);
+    await assert.rejects(acquireLock(path, { held }), new RegExp(`held by ${other}`));
+    // A lock of an older Slipway (the pid only) of a live process: held, as before.
+    await writeFile(path, `${other}\n`);
+    assert.equal(lockHolder(path), other);
+    await assert.rejects(acquireLock(path, { held }), new RegExp(`held by ${other}`));
   });
 });
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { SlipwayError } from '../core/errors.ts';
 
@@ -9,6 +10,47 @@ export function alive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * When the process with this pid started (clock ticks since boot, field 22 of /proc/<pid>/stat;
+ * an exec keeps it), or null where it cannot be read. With the pid it names one process for good:
+ * a pid the kernel has given to another process since has another start time.
+ */
+export function startTimeOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** What a lock file says: "<pid> <start time>" (or only the pid, as older ones wrote). */
+function ownerOf(text: string): { pid: number; start: string | null } | null {
+  const [pid, start] = text.trim().split(/\s+/);
+  const n = Number(pid);
+  return Number.isInteger(n) && n > 0 ? { pid: n, start: start ?? null } : null;
+}
+
+/** Whether the lock's owner still runs: its pid is alive and (when recorded) started when it did. */
+function ownerRuns(owner: { pid: number; start: string | null }): boolean {
+  if (!alive(owner.pid)) return false;
+  if (owner.start === null) return true;
+  const now = startTimeOf(owner.pid);
+  return now === null || now === owner.start;
+}
+
+/** The pid holding a lock file, when its owner still runs (not a pid reused by another process since); else null. */
+export function lockHolder(path: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  const owner = ownerOf(text);
+  return owner && ownerRuns(owner) ? owner.pid : null;
 }
 
 /** A lock file whose writer died between creating it and writing its pid: after this long it is stale. */
@@ -40,28 +82,28 @@ export async function acquireLock(path: string, options: LockOptions): Promise<(
   for (;;) {
     try {
       const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(`${process.pid}\n`);
+      await handle.writeFile(`${[process.pid, startTimeOf(process.pid)].filter((x) => x !== null).join(' ')}\n`);
       await handle.sync();
       await handle.close();
       heldHere.add(path);
       return async () => {
         heldHere.delete(path);
-        const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-        if (owner === process.pid) await rm(path, { force: true });
+        const owner = ownerOf(await readFile(path, 'utf8').catch(() => ''));
+        if (owner?.pid === process.pid) await rm(path, { force: true });
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const seen = await look(path);
     if (seen === null) continue; // released meanwhile: try again at once
-    const known = seen.text !== '' && Number.isInteger(Number(seen.text)) && Number(seen.text) > 0;
-    const mine = known && options.heldAcrossExec === true && Number(seen.text) === process.pid && !heldHere.has(path);
-    const stale = mine || (known ? !alive(Number(seen.text)) : Date.now() - seen.mtimeMs > EMPTY_GRACE_MS);
+    const owner = ownerOf(seen.text);
+    const mine = owner !== null && options.heldAcrossExec === true && owner.pid === process.pid && !heldHere.has(path);
+    const stale = mine || (owner ? !ownerRuns(owner) : Date.now() - seen.mtimeMs > EMPTY_GRACE_MS);
     if (stale) {
       await takeOver(path, seen);
       continue;
     }
-    if (Date.now() >= deadline) throw options.held(known ? Number(seen.text) : null);
+    if (Date.now() >= deadline) throw options.held(owner?.pid ?? null);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -52,6 +52,12 @@ export default defineCommand({
     const agent = await Agent.create(layout.root, {
       log: (l) => void ctx.io.stderr.write(`${new Date().toISOString()} ${l}\n`),
       leanAfterMs: Number.isFinite(leanAfter) && leanAfter >= 0 ? leanAfter : LEAN_AFTER_MS,
+    }).catch(async (error: Error) => {
+      // Woken with the app running (from lean, or an executable before): the app is held on
+      // by the lean agent while this cannot start; otherwise this fails as it is.
+      const { backToLean } = await loadLean();
+      await backToLean(layout.root, error);
+      throw error;
     });
     await agent.start();
     await ctx.stopped();

@@ -516,10 +516,11 @@ describe('the single-file executables', () => {
     const root = join(home, '.local', 'share', 'pyapp');
     const bin = join(root, 'bin', 'slipway');
 
+    // Idle for a second, it goes lean: the self-update below races its going lean (the switch wins).
     const agent = spawn(
       '/usr/bin/setpriv',
       ['--reuid=65534', '--regid=65534', '--clear-groups', bin, 'agent', '--root', root],
-      { env: e, stdio: 'ignore' },
+      { env: { ...e, SLIPWAY_AGENT_LEAN_AFTER_MS: '1000' }, stdio: 'ignore' },
     );
     after(async () => {
       agent.kill('SIGKILL');
@@ -555,6 +556,12 @@ describe('the single-file executables', () => {
     await until('the agent', status);
     await until('the app', appUp);
     const appPid = (await readFile(join(root, 'state', 'app.pid'), 'utf8')).trim();
+    const apiInfo = () =>
+      readFile(join(root, 'state', 'api.json'), 'utf8')
+        .then((x) => JSON.parse(x) as { url: string; lean?: boolean })
+        .catch(() => null);
+    const apiUrl = (await apiInfo())!.url;
+    await until('the lean agent', async () => (await apiInfo())?.lean);
 
     // The app is asked every 50 ms while the agent replaces itself.
     let asked = 0;
@@ -607,6 +614,11 @@ describe('the single-file executables', () => {
     };
     assert.equal(self.previous, SLIPWAY_VERSION);
     assert.equal(self.last.outcome, 'updated');
+    // Lean again, on the new executable (the switch was not lost to going lean).
+    const newLean = await until('the new agent lean', async () => ((await apiInfo())?.lean ? await apiInfo() : null));
+    assert.equal(newLean.url, apiUrl, 'the API (and the page) kept its address across the self-update');
+    assert.equal(await readlink(join('/proc', String(agent.pid), 'exe')), join(root, 'agent', next, 'slipway'));
+    assert.doesNotMatch(await readFile(join(root, 'state', 'agent.log'), 'utf8'), /started instead of/);
 
     // install.sh run again while the agent runs: the agent applies the app's update itself.
     await publishRelease(store, keys, {

@@ -120,6 +120,10 @@ export async function buildBinaries(
       // ES module builds first: some packages' UMD builds (jsonc-parser) require their parts dynamically.
       mainFields: ['module', 'main'],
       target: 'node22',
+      // import() of built-in modules (node:sqlite, node:http, loaded when first needed) becomes
+      // require(): a script compiled by the launcher has no module loader of its own without an
+      // experimental vm option (and its warning on every run).
+      supported: { 'dynamic-import': false },
       // Relative file URLs only serve the checkout and npm layouts; the executable reads its assets.
       define: { 'import.meta.url': 'SEA_IMPORT_META_URL', 'import.meta.dirname': 'SEA_IMPORT_META_DIRNAME' },
       banner: {

@@ -5,10 +5,13 @@
 // agent thus never loads the CLI's code: a main script is always loaded whole.
 import { getAsset, getRawAsset } from 'node:sea';
 import { dirname } from 'node:path';
-import { constants, Script } from 'node:vm';
+import { Script } from 'node:vm';
 
 const args = process.argv.slice(2);
-const part = args[0] === 'agent' && args.length === 4 && args[1] === '--root' && args[3] === '--lean' ? 'lean' : 'cli';
+const part =
+  args[0] === 'agent' && args.length === 4 && args[1] === '--root' && args[2] !== '' && args[3] === '--lean'
+    ? 'lean'
+    : 'cli';
 let cachedData: Buffer | undefined;
 try {
   cachedData = Buffer.from(getRawAsset(`${part}.cache`));
@@ -18,8 +21,7 @@ try {
 // The asset is the bundle wrapped as a CommonJS module function (see wrapModule in the builder).
 const script = new Script(getAsset(`${part}.js`, 'utf8'), {
   filename: `slipway-${part}.js`,
-  // The bundles import some built-in modules when first needed (node:sqlite, node:http).
-  importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  // The bundles have no import() (the builder turns them into require()): no dynamic import callback.
   ...(cachedData ? { cachedData } : {}),
 });
 if (process.env.SLIPWAY_SEA_CODE_CACHE === 'report')

@@ -251,6 +251,9 @@ describe('the single-file executables', () => {
     assert.deepEqual((JSON.parse(st.stdout) as { agent: { running: boolean; pid: number } }).agent.pid, agent.pid);
     assert.match(await readFile(join(root, 'state', 'agent.log'), 'utf8'), /waking the full agent: GET \/api\/status/);
 
+    // Nothing on stderr but what Slipway says (no warnings of the runtime's).
+    assert.doesNotMatch(`${inst.stderr}${up.stderr}${doctor.stderr}${st.stderr}${log}`, /Warning/);
+
     const exited = new Promise<number | null>((done) => agent.once('exit', (code) => done(code)));
     agent.kill('SIGTERM');
     assert.equal(await exited, 0, 'the agent stops cleanly on SIGTERM');
@@ -472,6 +475,29 @@ describe('the single-file executables', () => {
       for (const s of held) s.destroy();
       silent.close();
     }
+    // A TMPDIR on a file system mounted noexec (a hardened /tmp): said so, with the way out.
+    const noexec = join(dir, 'noexec');
+    await mkdir(noexec);
+    const mounted = await exec(
+      '/usr/bin/mount',
+      ['-t', 'tmpfs', '-o', 'noexec,size=300m,mode=1777', 'tmpfs', noexec],
+      {},
+    );
+    if (mounted.status !== 0)
+      t.diagnostic(`noexec TMPDIR not tried: cannot mount a tmpfs here (${mounted.stderr.trim()})`);
+    else
+      try {
+        const r = await viaCurl(`--root=${join(dir, 'noexec-root')} --user=${user}`, shEnv({ TMPDIR: noexec }));
+        assert.equal(r.status, 1, r.stderr);
+        assert.match(
+          r.stderr,
+          /cannot run programs from \S+ \(is its file system mounted noexec\?\): run again with TMPDIR set/,
+        );
+        await untouched(join(dir, 'noexec-root'));
+        assert.deepEqual(await readdir(noexec), [], 'nothing left in TMPDIR');
+      } finally {
+        await exec('/usr/bin/umount', [noexec], {});
+      }
     t.diagnostic(`install.sh: ${(await stat(join(feedDir, 'install.sh'))).size} bytes`);
   });
 
@@ -634,6 +660,8 @@ describe('the single-file executables', () => {
     ]);
     assert.equal(rerun.status, 0, `${rerun.stdout}\n${rerun.stderr}`);
     assert.match(rerun.stdout, /upgraded .* from 1\.0\.0 to 1\.1\.0/);
+    assert.match(rerun.stdout, new RegExp(`the agent \\(pid ${agent.pid}\\) runs .* already`));
+    assert.doesNotMatch(rerun.stdout, /start the agent with/);
     assert.match(await (await fetch(`http://127.0.0.1:${port}/index.html`)).text(), /app 1\.1\.0/);
     assert.equal((await status())?.agent.pid, agent.pid, 'the same agent runs it');
 

@@ -146,11 +146,15 @@ describe('install run again on an existing root', () => {
     assert.equal((await install(base)).outcome, 'up-to-date');
     await assert.rejects(
       install({ ...base, port: port + 1 }),
-      (e: SlipwayError) => e.code === 'USAGE' && /slipway config set app\.port/.test(e.message),
+      (e: SlipwayError) =>
+        e.code === 'USAGE' &&
+        /installed already with other settings:$/.test(e.message) &&
+        e.details.length === 1 &&
+        /slipway config set app\.port/.test(e.details[0]!),
     );
     await assert.rejects(
       install({ ...base, channel: 'beta' }),
-      (e: SlipwayError) => e.code === 'USAGE' && /update\.channel is stable, not beta/.test(e.message),
+      (e: SlipwayError) => e.code === 'USAGE' && /update\.channel is stable, not beta/.test(e.details.join('\n')),
     );
   });
 });

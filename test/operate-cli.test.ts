@@ -143,6 +143,35 @@ describe('operator commands without an agent running', () => {
       'absent',
       'nothing half-written',
     );
+    // agent.json another user cannot read: said so, not "is not JSON".
+    const { chmod, mkdir } = await import('node:fs/promises');
+    const { execFile } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const locked = join(root, '..', 'locked-root');
+    await mkdir(locked, { recursive: true });
+    await chmod(join(root, '..'), 0o755);
+    await chmod(locked, 0o755);
+    await writeFile(join(locked, 'agent.json'), '{}', { mode: 0o600 });
+    const asNobody = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      execFile(
+        '/usr/bin/setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          fileURLToPath(new URL('../src/cli/bin.ts', import.meta.url)),
+          'status',
+          '--root',
+          locked,
+        ],
+        { env: { PATH: '/usr/bin:/bin', HOME: '/tmp', NO_COLOR: '1' } },
+        (error, _stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr }),
+      ),
+    );
+    assert.notEqual(asNobody.code, 0);
+    assert.match(asNobody.stderr, /cannot read .*agent\.json: permission denied; run this as the user that owns/);
+    assert.doesNotMatch(asNobody.stderr, /not JSON|\n\s+at /);
   });
 });
 

@@ -263,7 +263,11 @@ export async function readAgentConfig(
       code === 'ENOENT' ? 'NOT_INSTALLED' : 'CONFIG_INVALID',
       code === 'ENOENT'
         ? `${path} is missing: this is not an install root (create one with slipway install)`
-        : `${path} is not JSON: ${(error as Error).message}`,
+        : code === 'EACCES' || code === 'EPERM'
+          ? `cannot read ${path}: permission denied; run this as the user that owns the install root (or with sudo -u <that user>)`
+          : code !== undefined
+            ? `cannot read ${path}: ${(error as Error).message}`
+            : `${path} is not JSON: ${(error as Error).message}`,
       { cause: error },
     );
   }

@@ -52,6 +52,8 @@ export interface InstallExtras {
   service: ServiceResult | null;
   /** How to start the agent when no service does. */
   byHand: string;
+  /** The agent running for this root already (its pid), which keeps running it: nothing to start. */
+  agentPid?: number | null;
 }
 
 /**
@@ -78,9 +80,8 @@ async function refuseChangedSettings(
   if (!(await firstRootMatches(layout, given.rootJson)))
     differs.push("the trusted root is another feed's (install into a new --root for another feed)");
   if (differs.length > 0)
-    throw new SlipwayError('USAGE', `${layout.root} is installed already with other settings: ${differs.join('; ')}`, {
-      details: differs,
-    });
+    // Each difference once: as a line of its own (details), with how to change it.
+    throw new SlipwayError('USAGE', `${layout.root} is installed already with other settings:`, { details: differs });
 }
 
 /** Whether the root an instance trusts descends from this first root (same keys at version 1). */
@@ -282,7 +283,7 @@ async function settle(
       ...(options.user ? { user: options.user } : {}),
       ...(options.unitDir ? { unitDir: options.unitDir } : {}),
     });
-  return { root: layout.root, agent: placed, user, service, byHand };
+  return { root: layout.root, agent: placed, user, service, byHand, agentPid: lockHolder(layout.agentLock) };
 }
 
 /** One word for a POSIX shell: bare when it is plain, single-quoted otherwise. */

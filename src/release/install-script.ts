@@ -142,7 +142,7 @@ fi
 [ -n "$row" ] || fail "$FEED carries no Slipway executable for linux/$ARCH"
 read -r _ _ AGENT_VERSION AGENT_BLOB AGENT_SHA256 AGENT_TARGET <<<"$row"
 
-tmp="$(mktemp -d)"
+tmp="$(mktemp -d)" || fail "cannot make a temporary folder (mktemp -d): set TMPDIR to a writable folder"
 trap 'rm -rf "$tmp"' EXIT
 echo "install.sh: downloading Slipway $AGENT_VERSION for linux/$ARCH from $FEED"
 fetch "$FEED/metadata/1.root.json" "$tmp/root.json" || fail "cannot download $FEED/metadata/1.root.json: is the feed reachable from here?"
@@ -152,10 +152,18 @@ fetch "$FEED/$AGENT_BLOB" "$tmp/slipway.tar.gz" || fail "cannot download $FEED/$
 got="$(sha256sum "$tmp/slipway.tar.gz" | cut -d' ' -f1)"
 [ "$got" = "$AGENT_SHA256" ] || fail "the Slipway executable has sha256 $got, expected $AGENT_SHA256; refusing to install"
 mkdir "$tmp/x"
-tar -xzf "$tmp/slipway.tar.gz" -C "$tmp/x" --no-same-owner slipway || fail "the Slipway archive does not unpack"
+tar -xzf "$tmp/slipway.tar.gz" -C "$tmp/x" --no-same-owner slipway ||
+  fail "the Slipway archive does not unpack into $tmp (it needs about 130 MB free there; set TMPDIR to a folder with room)"
 [ -f "$tmp/x/slipway" ] && [ ! -L "$tmp/x/slipway" ] || fail "the Slipway archive holds no executable"
 chmod 0755 "$tmp/x/slipway"
-"$tmp/x/slipway" --version >/dev/null 2>&1 || fail "the Slipway executable does not run on this machine ($(uname -m))"
+ran=0
+said="$("$tmp/x/slipway" --version 2>&1)" || ran=$?
+if [ "$ran" = 126 ]; then
+  # Found but not executable: $tmp is on a file system mounted noexec (a hardened /tmp).
+  fail "cannot run programs from $tmp (is its file system mounted noexec?): run again with TMPDIR set to a folder that allows it, e.g. TMPDIR=\$HOME/tmp"
+elif [ "$ran" != 0 ]; then
+  fail "the Slipway executable does not run on this machine ($(uname -m)): $(printf '%s\\n' "$said" | head -n 1)"
+fi
 
 set -- install --feed "$FEED" --channel "$CHANNEL" --root "$ROOT_DIR" --trusted-root "$tmp/root.json" \\
   --agent-archive "$tmp/slipway.tar.gz" --agent-channel "$AGENT_CHANNEL"

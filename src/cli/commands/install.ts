@@ -95,6 +95,7 @@ export default defineCommand({
       );
     if (r.user) lines.push(`the agent runs as ${r.user.name}${r.user.created ? ' (a new system user)' : ''}`);
     if (r.service?.started) lines.push(`service ${r.service.name} enabled and started (${r.service.unitFile})`);
+    else if (r.agentPid) lines.push(`the agent (pid ${r.agentPid}) runs ${root} already`);
     else if (r.byHand !== '')
       lines.push(
         flags.service

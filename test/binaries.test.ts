@@ -565,10 +565,16 @@ describe('the single-file executables', () => {
         .then((x) => JSON.parse(x) as { url: string })
         .catch(() => null);
       if (!api) return null;
-      const r = await fetch(`${api.url}/api/status`, { headers: { authorization: `Bearer ${await token()}` } }).catch(
-        () => null,
-      );
-      return r?.ok ? ((await r.json()) as { slipway: string; agent: { pid: number } }) : null;
+      // As a client would: a lean agent answers 503 with Retry-After while the full one starts.
+      for (let i = 0; i < 60; i++) {
+        const r = await fetch(`${api.url}/api/status`, { headers: { authorization: `Bearer ${await token()}` } }).catch(
+          () => null,
+        );
+        if (r?.status !== 503) return r?.ok ? ((await r.json()) as { slipway: string; agent: { pid: number } }) : null;
+        await r.arrayBuffer();
+        await new Promise((done) => setTimeout(done, 250));
+      }
+      return null;
     };
     const until = async <T>(what: string, f: () => Promise<T | null | undefined | false>): Promise<T> => {
       for (let i = 0; i < 300; i++) {

@@ -292,6 +292,24 @@ describe('slipway agent as a process', () => {
     assert.equal(misdirected, 421);
     await new Promise((res) => setTimeout(res, 300));
     assert.equal((await api())?.lean, true, 'still lean after refused requests');
+    // The page, opened on the lean agent in a browser: its first calls wake the full agent and
+    // are sent again on the 503 (Retry-After) until it answers.
+    {
+      const { chromium } = await import('playwright-core');
+      const token = (await readFile(join(root, 'state', 'token'), 'utf8')).trim();
+      const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+      try {
+        const tab = await browser.newPage();
+        await tab.goto(`${lean.url}/#token=${token}`);
+        await tab.locator('#current', { hasText: '1.0.0' }).waitFor({ timeout: 30_000 });
+        assert.equal(await tab.locator('#message.error').count(), 0, 'no error shown while the agent woke');
+      } finally {
+        await browser.close();
+      }
+      const woken = await api();
+      assert.ok(woken !== null && woken.lean !== true && woken.pid === child.pid, 'the page woke the full agent');
+      await until('the lean agent again', async () => (await api())?.lean);
+    }
     // An API call wakes the full agent; the CLI waits for it.
     const r = await runCli(['status', '--root', root, '--json']);
     assert.equal(r.status, 0, r.stderr);

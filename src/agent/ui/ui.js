@@ -19,11 +19,26 @@ window.addEventListener('hashchange', () => {
 
 async function api(method, path, body) {
   const token = sessionStorage.getItem('slipway-token') || '';
-  const r = await fetch(path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
+  let r;
+  let waking = false;
+  // An idle agent is lean: it answers 503 with Retry-After while the full agent starts (a
+  // second or two), so the call is sent again, a bounded number of times.
+  for (let attempt = 0; ; attempt++) {
+    r = await fetch(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    }).catch(() => null);
+    // A call that got no answer at all is sent again only when it changes nothing (GET) or
+    // the agent said it is waking (it is between the lean and the full process).
+    const busy = r !== null && r.status === 503 && r.headers.get('retry-after') !== null;
+    const retry = busy || (r === null && (method === 'GET' || waking));
+    if (!retry || attempt >= 40) break;
+    if (busy && !waking) $('summary').textContent = 'Waking the agent…';
+    waking ||= busy;
+    await new Promise((done) => setTimeout(done, 500));
+  }
+  if (r === null) throw new Error('the agent does not answer; is it running?');
   const data = await r.json().catch(() => ({}));
   if (r.status === 401) {
     showLogin();

@@ -21,6 +21,26 @@ export default tseslint.config(
     },
   },
   {
+    // An ES module import of node:http loads fetch's undici (+20 ms, several MiB): take it from
+    // src/io/node-http.ts (bench/README.md, "Start-up and imports"). Types may still be imported.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts', 'src/testing/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'node:http',
+              message: "import { http } from 'src/io/node-http.ts' (an ESM import of node:http loads undici)",
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The CLI entry and scripts write to the terminal on purpose.
     files: ['src/cli/**', 'bench/**', 'scripts/**', 'examples/**'],
     rules: { 'no-console': 'off' },

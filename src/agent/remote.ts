@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { SlipwayError, isErrorCode } from '../core/errors.ts';
 import type { Layout } from './layout.ts';
 import { alive, lockHolder } from '../io/lock-file.ts';
+import { callLocal } from '../io/local-http.ts';
 
 /** The running agent's local API, when there is one: the CLI sends changes through it so the agent's supervisor restarts the app. */
 export interface AgentApi {
@@ -37,14 +38,14 @@ export async function findAgent(layout: Layout): Promise<AgentApi | null> {
       for (let attempt = 0; ; attempt++) {
         const current = await readInfo(layout);
         const url = current?.url ?? info.url;
-        const r = await fetch(`${url}${path}`, {
+        const r = await callLocal(`${url}${path}`, {
           method,
           headers: {
             authorization: `Bearer ${token}`,
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(30 * 60_000),
+          timeoutMs: 30 * 60_000,
         }).catch((error: unknown) => {
           if (attempt < 40 && alive(info.pid)) return null;
           // Its api.json names a live pid, but nothing answers (it is starting, or stopping).
@@ -54,13 +55,21 @@ export async function findAgent(layout: Layout): Promise<AgentApi | null> {
             { cause: error },
           );
         });
-        if (r === null || (r.status === 503 && r.headers.get('retry-after') !== null && attempt < 40)) {
-          await r?.arrayBuffer();
+        if (r === null || (r.status === 503 && r.headers['retry-after'] !== undefined && attempt < 40)) {
           await new Promise((done) => setTimeout(done, 250));
           continue;
         }
-        const data = (await r.json()) as T & { error?: string; message?: string };
-        if (!r.ok)
+        const ok = r.status >= 200 && r.status < 300;
+        let data: T & { error?: string; message?: string };
+        try {
+          data = JSON.parse(r.text) as T & { error?: string; message?: string };
+        } catch {
+          throw new SlipwayError(
+            'AGENT_ERROR',
+            `the agent at ${url} answered HTTP ${r.status} with something that is not JSON: ${JSON.stringify(r.text.slice(0, 120))}`,
+          );
+        }
+        if (!ok)
           throw new SlipwayError(
             isErrorCode(data.error) ? data.error : 'AGENT_ERROR',
             data.message ?? `the agent answered HTTP ${r.status}`,

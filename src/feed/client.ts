@@ -2,7 +2,8 @@ import semver from 'semver';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
-import { get as httpGetPlain, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { http } from '../io/node-http.ts';
 import { get as httpsGet } from 'node:https';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -300,7 +301,7 @@ export class FeedClient {
 /** A streamed GET (node:http/https: flat memory, backpressure all the way to the socket). */
 function httpGet(url: string, headers: Record<string, string>, stallMs = 60_000): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const get = url.startsWith('https:') ? httpsGet : httpGetPlain;
+    const get = url.startsWith('https:') ? httpsGet : http.get;
     const req = get(url, { headers }, (res) => {
       if (res.statusCode !== 200 && res.statusCode !== 206) {
         res.resume();

@@ -1,7 +1,8 @@
 import { statSync, type Stats } from 'node:fs';
 import { open, readFile, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { SlipwayError } from '../core/errors.ts';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../io/node-http.ts';
 import { extname, join, resolve, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -233,7 +234,7 @@ export async function serveFeed(options: ServeOptions): Promise<{ url: string; s
   };
 
   const log = options.log;
-  const server: Server = createServer((req, res) => {
+  const server: Server = http.createServer((req, res) => {
     if (log) res.on('finish', () => log(`${req.method} ${req.url} ${res.statusCode}`));
     handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();

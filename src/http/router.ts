@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../io/node-http.ts';
 import { ERROR_CATALOGUE, SlipwayError, type ErrorCode } from '../core/errors.ts';
 
 /**
@@ -238,7 +239,10 @@ export async function listen(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   options: { host: string; port: number; requestTimeoutMs?: number },
 ): Promise<{ server: Server; url: string; port: number; close(): Promise<void> }> {
-  const server = createServer({ requestTimeout: options.requestTimeoutMs ?? 60_000, headersTimeout: 10_000 }, handler);
+  const server = http.createServer(
+    { requestTimeout: options.requestTimeoutMs ?? 60_000, headersTimeout: 10_000 },
+    handler,
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(

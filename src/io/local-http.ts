@@ -1,0 +1,41 @@
+import { http } from './node-http.ts';
+
+/** What a call to a local HTTP server answered. */
+export interface LocalAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/**
+ * One HTTP/1.1 call to a server on this machine (the agent's API), with node:http rather than
+ * fetch: a short CLI command that asks the agent spends about a third of its time loading fetch's
+ * undici (bench/startup.ts, `status --root`). Errors are node:http's own ("connect ECONNREFUSED
+ * 127.0.0.1:…"), which say more than fetch's "fetch failed".
+ */
+export function callLocal(
+  url: string,
+  options: { method: string; headers?: Record<string, string>; body?: string; timeoutMs: number },
+): Promise<LocalAnswer> {
+  return new Promise((resolve, reject) => {
+    const body = options.body === undefined ? undefined : Buffer.from(options.body);
+    const req = http.request(
+      url,
+      {
+        method: options.method,
+        headers: { ...options.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+        signal: AbortSignal.timeout(options.timeoutMs),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}

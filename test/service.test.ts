@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { systemdRunning } from '../src/agent/service.ts';
@@ -48,6 +48,22 @@ describe('slipway service', () => {
     assert.deepEqual(await readdir(units), []);
     assert.ok(existsSync(join(r, 'agent.json')));
     assert.equal((await runCli(['service', 'status', '--root', r, '--unit-dir', units])).status, 1);
+  });
+
+  it('runs a root that has its own executable through bin/slipway (the link a self-update repoints), not a versioned file', async () => {
+    const r = await root();
+    const units = await tempDir('slipway-units-');
+    await mkdir(join(r, 'agent', '9.9.9'), { recursive: true });
+    await copyFile('/usr/bin/true', join(r, 'agent', '9.9.9', 'slipway'));
+    await mkdir(join(r, 'bin'));
+    await symlink('../agent/9.9.9/slipway', join(r, 'bin', 'slipway'));
+    const wrote = await runCli(['service', 'install', '--root', r, '--unit-dir', units, '--write-only', '--json']);
+    assert.equal(wrote.status, 0, wrote.stderr);
+    const unit = await readFile((JSON.parse(wrote.stdout) as { unitFile: string }).unitFile, 'utf8');
+    assert.match(unit, /^ExecStart="[^"]*\/my app\/bin\/slipway" agent --root "[^"]*\/my app"$/m);
+    const status = await runCli(['service', 'status', '--root', r, '--unit-dir', units, '--json']);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, /my app\/bin\/slipway/);
   });
 
   it('without systemd, installs nothing and prints the command to run the agent by hand', async (t) => {

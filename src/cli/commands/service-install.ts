@@ -15,7 +15,7 @@ export default defineCommand({
   async run(ctx, flags) {
     const layout = await installedLayout(ctx, flags.root);
     const r = await installService({
-      ...serviceTarget(ctx, layout, flags),
+      ...(await serviceTarget(ctx, layout, flags)),
       ...(flags.user ? { user: flags.user } : {}),
       start: flags.writeOnly !== true,
       dryRun: flags.dryRun === true,

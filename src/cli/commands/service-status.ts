@@ -9,7 +9,7 @@ export default defineCommand({
   async run(ctx, flags) {
     const layout = await layoutOf(ctx, flags.root);
     const s = await serviceStatus({
-      ...serviceTarget(ctx, layout, flags),
+      ...(await serviceTarget(ctx, layout, flags)),
     });
     const lines = [
       `${s.name}.service: ${s.installed ? `installed (${s.unitFile})` : `not installed (no ${s.unitFile})`}`,

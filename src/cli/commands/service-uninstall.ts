@@ -9,7 +9,7 @@ export default defineCommand({
   async run(ctx, flags) {
     const layout = await layoutOf(ctx, flags.root);
     const r = await uninstallService({
-      ...serviceTarget(ctx, layout, flags),
+      ...(await serviceTarget(ctx, layout, flags)),
       dryRun: flags.dryRun === true,
     });
     ctx.out.result(

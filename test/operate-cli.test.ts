@@ -218,7 +218,7 @@ describe('slipway agent as a process', () => {
     r = await runCli(['status', '--root', root, '--json']);
     assert.equal((JSON.parse(r.stdout) as { agent: { running: boolean } }).agent.running, false);
   });
-  it('idle, re-executes itself lean (same pid, the app kept, the page served) and back to full at the first API call', async () => {
+  it('idle, re-executes itself lean (same pid, the app kept, the page served) and back to full at the first API call', async (t) => {
     const { spawn } = await import('node:child_process');
     const { fileURLToPath } = await import('node:url');
     const { alive } = await import('../src/io/lock-file.ts');
@@ -290,6 +290,9 @@ describe('slipway agent as a process', () => {
         .end(),
     );
     assert.equal(misdirected, 421);
+    // A made-up token is refused by the lean agent itself: it does not make the agent re-execute.
+    const madeUp = await fetch(`${lean.url}/api/status`, { headers: { authorization: 'Bearer x' } });
+    assert.equal(madeUp.status, 401);
     await new Promise((res) => setTimeout(res, 300));
     assert.equal((await api())?.lean, true, 'still lean after refused requests');
     // The page, opened on the lean agent in a browser: its first calls wake the full agent and
@@ -349,6 +352,61 @@ describe('slipway agent as a process', () => {
       return a !== null && a.lean !== true ? a : null;
     });
     assert.equal(new URL(after.url).port, new URL(first.url).port, 'the same API port after the app died');
+    // Another user takes the API's port the moment the agent wakes (lean → full closes it):
+    // the CLI does not send that process the token (it checks who listens) and follows the
+    // agent, which, holding the app, serves on another port rather than exiting.
+    {
+      const { mkdtemp, chmod } = await import('node:fs/promises');
+      const { tmpdir } = await import('node:os');
+      const spy = await mkdtemp(join(tmpdir(), 'slipway-squat-'));
+      await chmod(spy, 0o777);
+      await until('the lean agent again', async () => (await api())?.lean);
+      const squatted = Number(new URL((await api())!.url).port);
+      const squatter = spawn(
+        '/usr/bin/setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          '-e',
+          `const http = require('http'); const fs = require('fs'); let n = 0;
+           const s = http.createServer((q, r) => { fs.appendFileSync(${JSON.stringify(join(spy, 'seen'))}, String(q.headers.authorization) + '\\n'); r.end('{"fake":true}'); });
+           s.on('error', () => { if (++n < 4000) setTimeout(() => s.listen(${squatted}, '127.0.0.1'), 2); });
+           s.listen(${squatted}, '127.0.0.1'); setTimeout(() => process.exit(0), 30000);`,
+        ],
+        { stdio: 'ignore' },
+      );
+      try {
+        await new Promise((res) => setTimeout(res, 300));
+        const token = (await readFile(join(root, 'state', 'token'), 'utf8')).trim();
+        const woke = await runCli(['status', '--root', root, '--json']);
+        const seen = await readFile(join(spy, 'seen'), 'utf8').catch(() => '');
+        assert.doesNotMatch(seen, new RegExp(token), 'the token never reached the other user');
+        assert.equal(woke.status, 0, `the CLI follows the agent to its new port: ${woke.stderr}`);
+        const moved = await until('the full agent on another port', async () => {
+          const a = await api();
+          return a !== null && a.lean !== true ? a : null;
+        });
+        t.diagnostic(
+          `port squatted: ${squatted}; the agent is now on ${new URL(moved.url).port}; the squatter was asked ${seen.split('\n').filter(Boolean).length} times; status exited ${woke.status}: ${woke.stderr.trim()}`,
+        );
+        if (seen !== '' || new URL(moved.url).port !== String(squatted)) {
+          // The port was taken: the agent kept the app and said where its API went.
+          assert.notEqual(new URL(moved.url).port, String(squatted));
+          assert.match(
+            await readFile(join(root, 'state', 'agent.log'), 'utf8'),
+            /port \d+ is taken by another process/,
+          );
+        }
+        assert.ok(alive(restarted), 'the app kept running');
+        const again = await runCli(['status', '--root', root, '--json']);
+        assert.equal(again.status, 0, again.stderr);
+        assert.doesNotMatch(await readFile(join(spy, 'seen'), 'utf8').catch(() => ''), new RegExp(token));
+      } finally {
+        squatter.kill('SIGKILL');
+      }
+    }
     // Lean again, then SIGTERM: the app stops with it.
     await until('the lean agent again', async () => (await api())?.lean);
     child.kill('SIGTERM');

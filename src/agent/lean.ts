@@ -153,13 +153,24 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
     if (timer) clearTimeout(timer);
     timer = null;
   };
+  // A stop (SIGTERM) that comes while waking wins: the wake gives up at its next step, before
+  // the exec, and hands the app back to the stop (which stops it), instead of starting the full
+  // agent with the stop forgotten.
+  let stopping = false;
+  let wakeGaveUp: () => void = () => undefined;
+  const wakeSettled = new Promise<void>((done) => (wakeGaveUp = done));
+  const never = () => new Promise<never>(() => undefined);
   /** Back to the full agent, handing the app over as the full agent does to an executable. */
   const wake = async (why: string): Promise<never> => {
-    if (waking) return new Promise<never>(() => undefined);
+    if (waking || stopping) return never();
     waking = true;
     stopTimer();
     await server?.close().catch(() => undefined);
     await rm(layout.api, { force: true });
+    if (stopping) {
+      wakeGaveUp();
+      return never();
+    }
     const kept = app.detach();
     // The port and the next check are kept even when the app is gone (the full agent starts it again).
     await writeFileAtomic(
@@ -168,6 +179,12 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
       0o600,
     );
     await log(`waking the full agent: ${why}`);
+    if (stopping) {
+      await rm(layout.handover, { force: true });
+      if (kept) app.adopt(h.runtime, kept.pid);
+      wakeGaveUp();
+      return never();
+    }
     // The agent lock stays: the same pid holds it across the exec.
     return full();
   };
@@ -213,27 +230,46 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
           );
           return;
         }
-        // No credentials at all: refused here, as the full agent would (it is not woken for that).
+        // Only a token the full agent would take wakes it (the install's, or an operator's):
+        // anyone else is refused here, as the full agent would refuse them, and cannot make the
+        // agent re-execute (and so close its port) at will.
         const authorization = req.headers.authorization ?? '';
-        if (!/^Bearer \S/.test(authorization)) {
-          req.resume();
-          res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer', connection: 'close' });
-          res.end(
-            JSON.stringify({
-              error: 'UNAUTHORIZED',
-              message: `send the token in ${layout.token} (or an operator's, from slipway operator add) as Authorization: Bearer <token>`,
-            }),
-          );
-          return;
-        }
-        // Asked for work: the full agent answers in a moment (clients retry on 503 with Retry-After).
-        res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json', connection: 'close' });
-        res.end(JSON.stringify({ error: 'AGENT_ERROR', message: 'the agent is waking up; try again in a second' }));
-        if (!waking) void wake(`${req.method} ${path}`);
+        const answer = (ok: boolean): void => {
+          if (!ok) {
+            req.resume();
+            res.writeHead(401, {
+              'content-type': 'application/json',
+              'www-authenticate': 'Bearer',
+              connection: 'close',
+            });
+            res.end(
+              JSON.stringify({
+                error: 'UNAUTHORIZED',
+                message: `send the token in ${layout.token} (or an operator's, from slipway operator add) as Authorization: Bearer <token>`,
+              }),
+            );
+            return;
+          }
+          // Asked for work: the full agent answers in a moment (clients retry on 503 with Retry-After).
+          res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json', connection: 'close' });
+          res.end(JSON.stringify({ error: 'AGENT_ERROR', message: 'the agent is waking up; try again in a second' }));
+          if (!waking) void wake(`${req.method} ${path}`);
+        };
+        void tokenAccepted(layout, /^Bearer (\S+)$/.exec(authorization)?.[1] ?? '').then((ok) => {
+          if (!res.writableEnded) answer(ok);
+        });
       },
       { host: '127.0.0.1', port },
     );
-  server = await open(h.port).catch(() => open(0));
+  // The port this pid closed a moment ago: tried again for a few seconds before another one.
+  for (let i = 0; server === null; i++) {
+    server = await open(h.port).catch(async (error: Error) => {
+      if (i < 30) return null;
+      await log(`WARNING: the API's port ${h.port} is taken by another process (${error.message}); using another`);
+      return open(0);
+    });
+    if (server === null) await new Promise((done) => setTimeout(done, 100));
+  }
   await writeFileAtomic(layout.api, `${JSON.stringify({ url: server.url, pid: process.pid, lean: true })}\n`, 0o600);
   app.onExit((why) => void wake(`the app ${why}`));
   if (fault) {
@@ -256,10 +292,36 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
     );
   }
   await stopped;
+  stopping = true;
+  if (waking) await wakeSettled;
   stopTimer();
-  await server.close();
+  await server.close().catch(() => undefined);
   await rm(layout.api, { force: true });
   await app.stop();
   await log('agent stopped');
   await releaseLock();
+}
+
+/**
+ * Whether the full agent would take this token: the install's (state/token) or an operator's
+ * (its SHA-256 in state/operators.json), compared in constant time. Read at each request, as the
+ * full agent does; a garbled operators.json accepts only the install's token.
+ */
+async function tokenAccepted(layout: Layout, token: string): Promise<boolean> {
+  if (token === '') return false;
+  const { createHash, timingSafeEqual } = await import('node:crypto');
+  const digest = (t: string) => createHash('sha256').update(t).digest();
+  const got = digest(token);
+  const install = (await readOptional(layout.token, 'utf8').catch(() => null))?.trim();
+  let ok = install ? timingSafeEqual(got, digest(install)) : false;
+  const operators = await readOptional(join(layout.state, 'operators.json'), 'utf8').catch(() => null);
+  try {
+    const list = (JSON.parse(operators ?? '{}') as { operators?: { tokenHash?: unknown }[] }).operators ?? [];
+    for (const o of list)
+      if (typeof o.tokenHash === 'string' && /^[0-9a-f]{64}$/.test(o.tokenHash))
+        ok = timingSafeEqual(got, Buffer.from(o.tokenHash, 'hex')) || ok;
+  } catch {
+    // garbled: the full agent's doctor says so; only the install's token here
+  }
+  return ok;
 }

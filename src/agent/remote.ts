@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { SlipwayError, isErrorCode } from '../core/errors.ts';
 import type { Layout } from './layout.ts';
 import { alive, lockHolder } from '../io/lock-file.ts';
-import { callLocal } from '../io/local-http.ts';
+import { callLocal, listenerUid } from '../io/local-http.ts';
 
 /** The running agent's local API, when there is one: the CLI sends changes through it so the agent's supervisor restarts the app. */
 export interface AgentApi {
@@ -38,6 +38,15 @@ export async function findAgent(layout: Layout): Promise<AgentApi | null> {
       for (let attempt = 0; ; attempt++) {
         const current = await readInfo(layout);
         const url = current?.url ?? info.url;
+        // Not the agent's: it may be moving to another port (api.json then says so); else refused.
+        const stranger = await strangerAt(url, current?.pid ?? info.pid);
+        if (stranger !== null) {
+          if (attempt < 40 && alive(info.pid)) {
+            await new Promise((done) => setTimeout(done, 250));
+            continue;
+          }
+          throw new SlipwayError('AGENT_ERROR', stranger);
+        }
         const r = await callLocal(`${url}${path}`, {
           method,
           headers: {
@@ -78,4 +87,17 @@ export async function findAgent(layout: Layout): Promise<AgentApi | null> {
       }
     },
   };
+}
+
+/**
+ * The token goes only to the agent: the process listening at `url` must run as the agent's user
+ * (null when it does, or when that cannot be told; else what to say).
+ * Someone else on this machine may take the port in the moment the agent re-executes (lean and
+ * back, a self-update) and would otherwise be sent the token.
+ */
+async function strangerAt(url: string, pid: number): Promise<string | null> {
+  const port = Number(new URL(url).port);
+  const [uid, agent] = await Promise.all([listenerUid(port), stat(`/proc/${pid}`).catch(() => null)]);
+  if (uid === null || agent === null || uid === agent.uid) return null;
+  return `${url} is served by another user's process (uid ${uid}), not the agent (pid ${pid}, uid ${agent.uid}); the token was not sent. Find it with: ss -ltnp 'sport = :${port}'; then restart the agent`;
 }

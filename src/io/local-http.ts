@@ -39,3 +39,20 @@ export function callLocal(
     req.end(body);
   });
 }
+
+/**
+ * The user id of the process listening on 127.0.0.1:`port`, from Linux's /proc/net/tcp; null when
+ * nothing listens there or this cannot be told (no /proc). The CLI checks it before it sends the
+ * agent's token: another user who took the port while the agent re-executed gets nothing.
+ */
+export async function listenerUid(port: number): Promise<number | null> {
+  const { readFile } = await import('node:fs/promises');
+  const table = await readFile('/proc/net/tcp', 'utf8').catch(() => '');
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of table.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid …; st 0A is LISTEN
+    if (f[1] === local && f[3] === '0A') return Number(f[7]);
+  }
+  return null;
+}

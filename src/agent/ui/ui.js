@@ -42,7 +42,7 @@ async function api(method, path, body) {
   const data = await r.json().catch(() => ({}));
   if (r.status === 401) {
     showLogin();
-    throw new Error('not signed in');
+    throw new Error(token ? "that token was refused: use the one in state/token or an operator's" : 'not signed in');
   }
   if (!r.ok) throw new Error(data.message || `HTTP ${r.status}`);
   return data;

@@ -6,6 +6,10 @@
 import { getAsset, getRawAsset } from 'node:sea';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
+import { catchEarlyStop } from '../src/io/early-stop.ts';
+
+// First, for the agent: a SIGTERM while its code loads (it re-executes itself) is kept, not fatal.
+if (process.argv[2] === 'agent') catchEarlyStop();
 
 const args = process.argv.slice(2);
 const part =

@@ -4,10 +4,13 @@
 // this (bench/footprint.ts).
 import { runLean } from '../src/agent/lean.ts';
 import { SlipwayError } from '../src/core/errors.ts';
+import { takeEarlyStop } from '../src/io/early-stop.ts';
 
 const args = process.argv.slice(2);
 const root = args[args.indexOf('--root') + 1]!;
+const early = takeEarlyStop();
 const stopped = new Promise<void>((done) => {
+  if (early) done();
   process.once('SIGINT', done);
   process.once('SIGTERM', done);
 });

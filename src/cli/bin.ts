@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 import module from 'node:module';
+import { catchEarlyStop } from '../io/early-stop.ts';
+
+// First, for the agent: a SIGTERM while its code loads (it re-executes itself) is kept, not fatal.
+if (process.argv[2] === 'agent') catchEarlyStop();
 
 const [major] = process.versions.node.split('.').map(Number);
 if ((major ?? 0) < 22) {

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { ERROR_CATALOGUE, SlipwayError } from '../core/errors.ts';
 import { SLIPWAY_VERSION } from '../io/package-info.ts';
+import { takeEarlyStop } from '../io/early-stop.ts';
 import { EXIT, type CliIo, type CommandDef, type OptionSpec, type RunContext } from './command.ts';
 import { createOutput } from './output.ts';
 import { COMMANDS, type CommandEntry } from './table.ts';
@@ -36,7 +37,12 @@ function addSpec(cmd: Command, def: CommandDef<Record<string, OptionSpec>>): voi
 }
 
 function stopSignal(): Promise<void> {
+  const early = takeEarlyStop();
   return new Promise((done) => {
+    if (early) {
+      done();
+      return;
+    }
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);

@@ -372,7 +372,8 @@ describe('the single-file executables', () => {
         shEnv({ HOME: home }),
       );
     const userPort = String(await freePort());
-    const mine = await asNobody(`--port=${userPort} --no-service`);
+    // (--port VALUE, as a person types it, the same as --port=VALUE.)
+    const mine = await asNobody(`--port ${userPort} --no-service`);
     assert.equal(mine.status, 0, `${mine.stdout}\n${mine.stderr}`);
     assert.match(mine.stdout, /start the agent with: .*\.local\/share\/pyapp\/bin\/slipway agent --root/);
     assert.equal((await stat(join(home, '.local', 'share', 'pyapp', 'agent.json'))).uid, 65534);
@@ -387,6 +388,15 @@ describe('the single-file executables', () => {
         'absent',
         `${where} was not created`,
       );
+    for (const [args, said] of [
+      ['--root= --no-service', /--root needs a value, got an empty one/],
+      ['--no-service --port', /--port needs a value/],
+      ['--channel= --no-service', /--channel needs a value/],
+    ] as const) {
+      const empty = await asNobody(args);
+      assert.equal(empty.status, 2, `${args}: ${empty.stderr}`);
+      assert.match(empty.stderr, said);
+    }
     const notWritable = await asNobody('--root=/root/pyapp --no-service');
     assert.equal(notWritable.status, 2, notWritable.stderr);
     assert.match(notWritable.stderr, /cannot write the install root \/root\/pyapp \(EACCES\)/);

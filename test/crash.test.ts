@@ -104,6 +104,21 @@ describe('crash safety: SIGKILL at every step of an update and of a rollback', a
     });
   }
 
+  // The first install killed midway (install.sh cut off): run again, it installs, not "held".
+  for (const point of ['begun', 'switched', 'healthy'] as const) {
+    it(`install, killed after "${point}", then run again: installed`, async () => {
+      const root = await installRoot();
+      const args = ['install', '--root', root, '--feed', feed.url, '--trusted-root', feed.rootFile];
+      const port = String(await freePort());
+      const r = await runCli([...args, '--port', port], { env: { SLIPWAY_CRASH_AT: point } });
+      assert.equal(r.status, -1, `the installer was killed (status ${r.status}, ${r.stderr})`);
+      const again = await runCli([...args, '--port', port, '--json']);
+      assert.equal(again.status, 0, `${again.stdout}\n${again.stderr}`);
+      assert.equal((await (await Instance.open(root)).state()).current, '2.0.0');
+      await expectConsistent(root, ['2.0.0'], `install killed after ${point}, then run again`);
+    });
+  }
+
   it('has an expected outcome for every crash point, and no outcome for a point that does not exist', () => {
     assert.deepEqual(Object.keys(LANDS_ON).sort(), [...CRASH_POINTS].sort());
   });

@@ -331,6 +331,7 @@ async function installInto(
   if (api) return api.call<ApplyResult>('POST', '/api/update', options.version ? { version: options.version } : {});
   const instance = await Instance.open(layout.root, options);
   return instance.update({
+    retryInterrupted: true,
     ...(options.version ? { version: options.version } : {}),
     ...(options.progress ? { progress: options.progress } : {}),
   });

@@ -76,6 +76,11 @@ export interface UpdateOptions {
   respectWindow?: boolean;
   dryRun?: boolean;
   progress?: (s: string) => void;
+  /**
+   * The installer run again: a release held only because an earlier run was cut off (killed,
+   * "interrupted at … and rolled back") is tried again; one that failed its health check stays held.
+   */
+  retryInterrupted?: boolean;
 }
 
 /**
@@ -266,7 +271,7 @@ export class Instance implements InstanceContext {
     if (!all.includes(this.config.update.channel)) {
       throw new SlipwayError(
         'UNKNOWN_CHANNEL',
-        `update.channel is "${this.config.update.channel}", which this feed does not have; it has ${all.join(', ')} (slipway config set update.channel <channel>)`,
+        `update.channel is "${this.config.update.channel}", which this feed does not have; it has ${all.join(', ')} (installing: run the installer again with --channel=<channel>; installed: slipway config set update.channel <channel>)`,
       );
     }
     // The channel and every more stable one, in the feed's own order.

@@ -55,7 +55,14 @@ async function stageAndJudge(
 export async function updateInstance(i: Instance, options: UpdateOptions): Promise<ApplyResult> {
   const started = performance.now();
   const ms = (): number => Math.round(performance.now() - started);
-  const state = await i.state();
+  let state = await i.state();
+  const interrupted = Object.keys(state.rejected).filter((v) => state.rejected[v]!.startsWith('interrupted at "'));
+  if (options.retryInterrupted && interrupted.length > 0 && !options.dryRun) {
+    for (const v of interrupted) delete state.rejected[v];
+    await writeState(i.layout.stateFile, state);
+    await i.log(`trying ${interrupted.join(', ')} again: held only because an earlier run was cut off`);
+    state = await i.state();
+  }
   const client = i.feedClient();
   // An explicit --version may name any line; a check needs only the lines from the installed one up.
   const indexes = await i.indexes(client, options.version ? null : state.current);

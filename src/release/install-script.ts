@@ -81,16 +81,28 @@ VERSION=
 PORT=
 RUN_USER=
 SERVICE=1
-for arg in "$@"; do
+# --name=VALUE or --name VALUE; an empty value (an unset variable, say) is refused, not ignored.
+while [ $# -gt 0 ]; do
+  arg="$1"; shift
   case "$arg" in
-    --channel=*) CHANNEL="\${arg#*=}" ;;
-    --root=*) ROOT_DIR="\${arg#*=}" ;;
-    --version=*) VERSION="\${arg#*=}" ;;
-    --port=*) PORT="\${arg#*=}" ;;
-    --user=*) RUN_USER="\${arg#*=}" ;;
-    --no-service) SERVICE=0 ;;
+    --channel|--root|--version|--port|--user)
+      [ $# -gt 0 ] || { echo "install.sh: $arg needs a value (e.g. $arg=VALUE)" >&2; exit 2; }
+      value="$1"; shift; name="\${arg#--}" ;;
+    --channel=*|--root=*|--version=*|--port=*|--user=*) value="\${arg#*=}"; name="\${arg%%=*}"; name="\${name#--}" ;;
+    --no-service) SERVICE=0; continue ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install.sh: unknown option $arg (expected --channel=, --root=, --version=, --port=, --user=, --no-service, --help)" >&2; exit 2 ;;
+  esac
+  [ -n "$value" ] || { echo "install.sh: --$name needs a value, got an empty one (e.g. --$name=VALUE)" >&2; exit 2; }
+  case "$name" in
+    channel) CHANNEL="$value" ;;
+    root)
+      # ~ is not expanded by the shell after --root=: done here, as a person means it.
+      case "$value" in "~") value="$HOME" ;; "~/"*) value="$HOME/\${value#"~/"}" ;; esac
+      ROOT_DIR="$value" ;;
+    version) VERSION="$value" ;;
+    port) PORT="$value" ;;
+    user) RUN_USER="$value" ;;
   esac
 done
 
@@ -172,8 +184,9 @@ if [ -n "$PORT" ]; then set -- "$@" --port "$PORT"; fi
 if [ "$SERVICE" = 1 ]; then set -- "$@" --service; fi
 if [ -n "$RUN_USER" ]; then
   set -- "$@" --user "$RUN_USER"
-elif [ "$(id -u)" = 0 ] && [ ! -e "$ROOT_DIR/agent.json" ]; then
-  # A first install as root gets a system user; run again, the root keeps the user it has.
+elif [ "$(id -u)" = 0 ] && [ ! -e "$ROOT_DIR/bin/slipway" ]; then
+  # A first install as root (or one that was cut off before its executable was in place) gets a
+  # system user; run again after a whole install, the root keeps the user it has.
   set -- "$@" --user "$APP"
 fi
 # Not exec: the EXIT trap removes the downloads whatever the installer's outcome.

@@ -295,6 +295,26 @@ describe('slipway agent as a process', () => {
     assert.equal(madeUp.status, 401);
     await new Promise((res) => setTimeout(res, 300));
     assert.equal((await api())?.lean, true, 'still lean after refused requests');
+    // Thirty callers at once as it wakes: each is answered (200, or 503 with Retry-After) or
+    // finds the port closed for the moment of the exec; none has its request cut off.
+    {
+      const token = (await readFile(join(root, 'state', 'token'), 'utf8')).trim();
+      const outcomes = await Promise.all(
+        Array.from({ length: 30 }, () =>
+          fetch(`${lean.url}/api/status`, { headers: { authorization: `Bearer ${token}` } }).then(
+            async (r) => (
+              await r.arrayBuffer(),
+              r.status === 503 && r.headers.get('retry-after') ? '503' : String(r.status)
+            ),
+            (e: Error) => (e.cause as { code?: string } | undefined)?.code ?? e.message,
+          ),
+        ),
+      );
+      t.diagnostic(`30 callers while it woke: ${outcomes.join(' ')}`);
+      for (const o of outcomes)
+        assert.match(o, /^(200|503|ECONNREFUSED)$/, `every caller answered: ${outcomes.join(' ')}`);
+      await until('the lean agent again', async () => (await api())?.lean);
+    }
     // The page, opened on the lean agent in a browser: its first calls wake the full agent and
     // are sent again on the 503 (Retry-After) until it answers.
     {

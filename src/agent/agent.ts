@@ -82,7 +82,7 @@ export function withJitter(intervalMs: number, random = Math.random): number {
 export class Agent {
   readonly instance: Instance;
   readonly app: AppProcess;
-  private server: { close(): Promise<void> } | null = null;
+  private server: { close(graceMs?: number): Promise<void> } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private nextCheck = 0;
   private busy: Promise<unknown> = Promise.resolve();
@@ -228,7 +228,7 @@ export class Agent {
       this.startTimers();
       return;
     }
-    await this.server?.close();
+    await this.server?.close(1_000);
     await rm(this.instance.layout.api, { force: true });
     const app = this.app.detach();
     if (!app) {
@@ -340,7 +340,7 @@ export class Agent {
     if (this.timer) clearInterval(this.timer);
     await this.busy;
     await this.instance.delivered(5_000);
-    await this.server?.close();
+    await this.server?.close(1_000);
     await rm(this.instance.layout.api, { force: true });
     const runtime = this.app.running();
     const app = this.app.detach();

@@ -165,7 +165,8 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
     if (waking || stopping) return never();
     waking = true;
     stopTimer();
-    await server?.close().catch(() => undefined);
+    // The requests it is answering (401s, 503s) are let finish, not cut (a reset is not a retry).
+    await server?.close(1_000).catch(() => undefined);
     await rm(layout.api, { force: true });
     if (stopping) {
       wakeGaveUp();

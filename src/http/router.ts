@@ -238,7 +238,7 @@ export function optionalBoolean(body: Record<string, unknown>, key: string): boo
 export async function listen(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   options: { host: string; port: number; requestTimeoutMs?: number },
-): Promise<{ server: Server; url: string; port: number; close(): Promise<void> }> {
+): Promise<{ server: Server; url: string; port: number; close(graceMs?: number): Promise<void> }> {
   const server = http.createServer(
     { requestTimeout: options.requestTimeoutMs ?? 60_000, headersTimeout: 10_000 },
     handler,
@@ -263,10 +263,19 @@ export async function listen(
     server,
     port,
     url: `http://${options.host}:${port}`,
-    close: () =>
+    // With graceMs, connections already taken are given that long to be answered (a connection
+    // just accepted has no request yet and looks idle: it is not cut at once); then, or without
+    // it, every connection is ended.
+    close: (graceMs = 0) =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        if (graceMs <= 0) {
+          server.closeAllConnections();
+          return;
+        }
+        // Keep-alive connections left idle after that first moment end then, not at the grace's end.
+        setTimeout(() => server.closeIdleConnections(), Math.min(100, graceMs)).unref();
+        setTimeout(() => server.closeAllConnections(), graceMs).unref();
       }),
   };
 }

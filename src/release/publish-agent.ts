@@ -183,14 +183,21 @@ export async function publishAgent(
       const index = await readAgentIndex(session, channel);
       const existing = index.releases.find((r) => r.version === version);
       if (existing) {
-        const same = Object.entries(artifacts).every(
-          ([p, a]) => existing.artifacts[p as AgentPlatform]?.executableSha256 === a.executableSha256,
-        );
-        if (same && Object.keys(existing.artifacts).length === Object.keys(artifacts).length)
+        // The same bytes again (all of them, or some: a job per architecture run again) change nothing.
+        const differs = Object.entries(artifacts).flatMap(([p, a]) => {
+          const was = existing.artifacts[p as AgentPlatform];
+          if (!was) return [`it has no ${p} executable (it has ${Object.keys(existing.artifacts).join(', ')})`];
+          return was.executableSha256 === a.executableSha256
+            ? []
+            : [
+                `its ${p} executable is sha256 ${was.executableSha256.slice(0, 12)}…, this one ${a.executableSha256.slice(0, 12)}…`,
+              ];
+        });
+        if (differs.length === 0)
           return { outcome: 'unchanged' as const, version, channel, release: existing, dropped: [], checks };
         throw new SlipwayError(
           'PUBLISH_CONFLICT',
-          `Slipway ${version} is published on ${channel} already with other executables; a published release never changes: build and publish a new version`,
+          `Slipway ${version} is published on ${channel} already and ${differs.join('; ')}; a published release never changes: build and publish a new version`,
         );
       }
       for (const { file, artifact } of packed) await session.putFile(channel, artifact.path, file, artifact);

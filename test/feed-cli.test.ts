@@ -149,7 +149,7 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
   });
 
   it('keeps the newest N nightlies (feed.retention) and the rules can be switched off', async () => {
-    const { repo, cli, artifact, feed } = await setup();
+    const { repo, cli, artifact, feed, base, keys } = await setup();
     await repo.write('slipway.json', JSON.stringify({ feed: { retention: { nightly: 2 }, enforcePromotion: false } }));
     await repo.commit('chore: config');
     for (let i = 1; i <= 4; i++) {
@@ -176,6 +176,22 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
       0,
       'rules off: stable without beta',
     );
+    // A feed kept outside any repository: the working folder's slipway.json (or --config) applies.
+    const apart = join(base, 'apart');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(apart);
+    const outside = (...args: string[]) => runCli([...args, '--keys', keys, '--feed', feed], { cwd: apart, env });
+    const lone = await artifact('app-linux-amd64.tar.gz', 'published from outside a repository');
+    const refused = await outside('publish', '2.1.0', lone, '--channel', 'stable');
+    assert.notEqual(refused.status, 0, 'the rules apply by default');
+    assert.match(refused.stderr, /enforcePromotion/);
+    await writeFile(join(apart, 'rules-off.json'), JSON.stringify({ feed: { enforcePromotion: false } }));
+    const viaFlag = await outside('publish', '2.1.0', lone, '--channel', 'stable', '--config', 'rules-off.json');
+    assert.equal(viaFlag.status, 0, viaFlag.stderr);
+    await writeFile(join(apart, 'slipway.json'), JSON.stringify({ feed: { enforcePromotion: false } }));
+    const lone2 = await artifact('app-linux-amd64.tar.gz', 'and again, from its slipway.json');
+    const viaFile = await outside('publish', '2.2.0', lone2, '--channel', 'stable');
+    assert.equal(viaFile.status, 0, viaFile.stderr);
     const dry = await cli('feed', 'prune', '--channel', 'nightly', '--keep', '1', '--dry-run', '--json');
     assert.deepEqual((JSON.parse(dry.stdout) as { pruned: unknown }).pruned, {
       nightly: ['1.0.0-beta.0.nightly.20261123.1.gabc'],

@@ -1,4 +1,3 @@
-import { defaultConfig } from '../core/config/parse.ts';
 import type { ResolvedConfig } from '../core/config/schema.ts';
 import { SlipwayError } from '../core/errors.ts';
 import { parseVersionArgument } from '../core/version/tags.ts';
@@ -14,15 +13,20 @@ export interface Project {
   repoRoot: string | null;
 }
 
-/** slipway.json when run in a repository, the defaults otherwise. */
+/**
+ * slipway.json: the repository's when run in one; outside one (a feed kept apart from the code),
+ * --config or the working folder's slipway.json; the defaults when there is none.
+ */
 export async function readProject(ctx: RunContext, flags: GlobalFlags): Promise<Project> {
+  const explicit = flags.config === undefined ? undefined : ctx.path(flags.config);
+  const cwd = ctx.path(flags.cwd ?? '.');
   try {
-    const repo = await openRepository(ctx.path(flags.cwd ?? '.'));
-    const config = await loadConfig(repo.root, flags.config === undefined ? undefined : ctx.path(flags.config));
+    const repo = await openRepository(cwd);
+    const config = await loadConfig(repo.root, explicit);
     return { config: config.config, repoRoot: repo.root };
   } catch (error) {
     if (error instanceof SlipwayError && error.code === 'NOT_A_REPOSITORY')
-      return { config: defaultConfig(), repoRoot: null };
+      return { config: (await loadConfig(cwd, explicit)).config, repoRoot: null };
     throw error;
   }
 }

@@ -323,7 +323,9 @@ describe('slipway agent as a process', () => {
       const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
       try {
         const tab = await browser.newPage();
-        await tab.goto(`${lean.url}/#token=${token}`);
+        const now = (await until('the lean agent again', async () => ((await api())?.lean ? await api() : null))).url;
+        t.diagnostic(`the page opened on ${now} (first lean on ${lean.url})`);
+        await tab.goto(`${now}/#token=${token}`);
         await tab.locator('#current', { hasText: '1.0.0' }).waitFor({ timeout: 30_000 });
         assert.equal(await tab.locator('#message.error').count(), 0, 'no error shown while the agent woke');
       } finally {

@@ -148,6 +148,7 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
   }
   let waking = false;
   let server: Awaited<ReturnType<typeof listen>> | null = null;
+  let lastConnection = 0;
   let timer: NodeJS.Timeout | null = null;
   const stopTimer = () => {
     if (timer) clearTimeout(timer);
@@ -165,9 +166,21 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
     if (waking || stopping) return never();
     waking = true;
     stopTimer();
-    // The requests it is answering (401s, 503s) are let finish, not cut (a reset is not a retry).
-    await server?.close(1_000).catch(() => undefined);
+    // Callers who came with this one (a page's three calls, a burst) are let in and answered 503
+    // first: the port closes once 100 ms pass with no new connection and none open (at most 1 s),
+    // so that no one is left in the kernel's queue, to be reset when it closes.
+    // api.json goes first: no one new is sent here, and no one takes the draining agent for lean.
     await rm(layout.api, { force: true });
+    if (server) {
+      const s = server.server;
+      const drainEnd = Date.now() + 1_000;
+      for (;;) {
+        const taken = await new Promise<number>((done) => s.getConnections((_e, n) => done(n ?? 0)));
+        if (Date.now() >= drainEnd || (taken === 0 && Date.now() - lastConnection >= 100)) break;
+        await new Promise((done) => setTimeout(done, 20));
+      }
+    }
+    await server?.close(1_000).catch(() => undefined);
     if (stopping) {
       wakeGaveUp();
       return never();
@@ -271,6 +284,7 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
     });
     if (server === null) await new Promise((done) => setTimeout(done, 100));
   }
+  server.server.on('connection', () => void (lastConnection = Date.now()));
   await writeFileAtomic(layout.api, `${JSON.stringify({ url: server.url, pid: process.pid, lean: true })}\n`, 0o600);
   app.onExit((why) => void wake(`the app ${why}`));
   if (fault) {

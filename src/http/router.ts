@@ -274,7 +274,7 @@ export async function listen(
           return;
         }
         // Keep-alive connections left idle after that first moment end then, not at the grace's end.
-        setTimeout(() => server.closeIdleConnections(), Math.min(100, graceMs)).unref();
+        setTimeout(() => server.closeIdleConnections(), Math.min(500, graceMs)).unref();
         setTimeout(() => server.closeAllConnections(), graceMs).unref();
       }),
   };

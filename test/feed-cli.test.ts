@@ -400,6 +400,10 @@ describe('promotion rules (slipway publish / promote, the server panel strategy)
       r.stderr,
       /published on stable already and its linux\/amd64 executable is sha256 [0-9a-f]{12}…, this one [0-9a-f]{12}…/,
     );
+    // A channel the feed does not have: the roles there are are named.
+    r = await cli('feed', 'publish-agent', '0.4.1', arm, '--channel', 'stabel');
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /has keys for .*stable.*: is "stabel" a channel of this feed\?/);
     // A real TUF client sees them, signed by the channel's role.
     const verify = await cli('feed', 'verify', '--json');
     assert.equal(verify.status, 0, verify.stderr);

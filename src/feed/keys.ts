@@ -125,9 +125,15 @@ export async function loadKey(role: string, options: KeyStoreOptions): Promise<S
   try {
     pem = await readFile(path, 'utf8');
   } catch (error) {
+    // A channel's role is named for it: say which roles there are, so a mistyped channel shows.
+    const { readdir } = await import('node:fs/promises');
+    const roles = (await readdir(options.dir).catch(() => [] as string[]))
+      .filter((f) => f.endsWith('.pem'))
+      .map((f) => f.slice(0, -4))
+      .sort();
     throw new SlipwayError(
       'KEY_MISSING',
-      `no key for the ${role} role: ${path} is missing; create keys with slipway keys init`,
+      `no key for the ${role} role: ${path} is missing${roles.length > 0 ? ` (${options.dir} has keys for ${roles.join(', ')}: is "${role}" a channel of this feed?)` : ''}; create keys with slipway keys init`,
       { cause: error },
     );
   }

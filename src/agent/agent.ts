@@ -418,13 +418,16 @@ export class Agent {
     // a few seconds; taken still, by someone else, the agent holding the app keeps it supervised
     // on another port (api.json says which, and the CLI checks who listens) rather than exiting.
     const preferred = configured || keepPort || 0;
-    const bound = await listenRetrying(handler, preferred, keepPort === undefined ? 0 : 3_000);
-    if (bound instanceof Error && keepPort === undefined) throw bound;
-    const served = bound instanceof Error ? await listen(handler, { host: '127.0.0.1', port: 0 }) : bound;
-    if (bound instanceof Error)
-      await this.instance.log(
-        `WARNING: the API's port ${preferred} is taken by another process (${bound.message}); the API is on port ${served.port} until the next start`,
-      );
+    const served =
+      keepPort === undefined
+        ? await listen(handler, { host: '127.0.0.1', port: preferred })
+        : await listen(handler, { host: '127.0.0.1', port: preferred, retryMs: 3_000 }).catch(async (error: Error) => {
+            const other = await listen(handler, { host: '127.0.0.1', port: 0 });
+            await this.instance.log(
+              `WARNING: the API's port ${preferred} is taken by another process (${error.message}); the API is on port ${other.port} until the next start`,
+            );
+            return other;
+          });
     this.port = served.port;
     hosts = new Set([`127.0.0.1:${served.port}`, `localhost:${served.port}`]);
     this.server = served;
@@ -443,22 +446,5 @@ export class Agent {
     await this.app.stop();
     await this.instance.log('agent stopped');
     await this.releaseAgentLock?.();
-  }
-}
-
-/** listen on 127.0.0.1:port, tried again every 100 ms for up to `forMs` while the port is taken; the last error when it stays so. */
-async function listenRetrying(
-  handler: Parameters<typeof listen>[0],
-  port: number,
-  forMs: number,
-): Promise<Awaited<ReturnType<typeof listen>> | Error> {
-  const until = Date.now() + forMs;
-  for (;;) {
-    try {
-      return await listen(handler, { host: '127.0.0.1', port });
-    } catch (error) {
-      if (port === 0 || Date.now() >= until) return error as Error;
-      await new Promise((done) => setTimeout(done, 100));
-    }
   }
 }

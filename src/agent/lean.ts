@@ -9,6 +9,7 @@ import { SlipwayError } from '../core/errors.ts';
 import { AppProcess, type AppRuntime } from './app-process.ts';
 import { Layout } from './layout.ts';
 import { PAGE_HEADERS } from './page-headers.ts';
+import { hashToken, operatorsFile, tokenMatches } from './token-hash.ts';
 
 /**
  * The agent between its work: after a while with nothing to do, the agent re-executes itself
@@ -209,7 +210,7 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
     '/ui.css': ['ui.css', 'text/css; charset=utf-8'],
     '/banner.js': ['banner.js', 'text/javascript; charset=utf-8'],
   };
-  const open = async (port: number) =>
+  const open = async (port: number, retryMs = 0) =>
     listen(
       (req, res) => {
         // As the full agent's router: only this machine's own names (no DNS rebinding to wake it).
@@ -273,17 +274,13 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
           if (!res.writableEnded) answer(ok);
         });
       },
-      { host: '127.0.0.1', port },
+      { host: '127.0.0.1', port, retryMs },
     );
   // The port this pid closed a moment ago: tried again for a few seconds before another one.
-  for (let i = 0; server === null; i++) {
-    server = await open(h.port).catch(async (error: Error) => {
-      if (i < 30) return null;
-      await log(`WARNING: the API's port ${h.port} is taken by another process (${error.message}); using another`);
-      return open(0);
-    });
-    if (server === null) await new Promise((done) => setTimeout(done, 100));
-  }
+  server = await open(h.port, 3_000).catch(async (error: Error) => {
+    await log(`WARNING: the API's port ${h.port} is taken by another process (${error.message}); using another`);
+    return open(0);
+  });
   server.server.on('connection', () => void (lastConnection = Date.now()));
   await writeFileAtomic(layout.api, `${JSON.stringify({ url: server.url, pid: process.pid, lean: true })}\n`, 0o600);
   app.onExit((why) => void wake(`the app ${why}`));
@@ -324,17 +321,12 @@ export async function runLean(root: string, stopped: Promise<void>): Promise<voi
  */
 async function tokenAccepted(layout: Layout, token: string): Promise<boolean> {
   if (token === '') return false;
-  const { createHash, timingSafeEqual } = await import('node:crypto');
-  const digest = (t: string) => createHash('sha256').update(t).digest();
-  const got = digest(token);
   const install = (await readOptional(layout.token, 'utf8').catch(() => null))?.trim();
-  let ok = install ? timingSafeEqual(got, digest(install)) : false;
-  const operators = await readOptional(join(layout.state, 'operators.json'), 'utf8').catch(() => null);
+  let ok = install ? tokenMatches(token, hashToken(install)) : false;
+  const operators = await readOptional(operatorsFile(layout), 'utf8').catch(() => null);
   try {
     const list = (JSON.parse(operators ?? '{}') as { operators?: { tokenHash?: unknown }[] }).operators ?? [];
-    for (const o of list)
-      if (typeof o.tokenHash === 'string' && /^[0-9a-f]{64}$/.test(o.tokenHash))
-        ok = timingSafeEqual(got, Buffer.from(o.tokenHash, 'hex')) || ok;
+    for (const o of list) if (typeof o.tokenHash === 'string') ok = tokenMatches(token, o.tokenHash) || ok;
   } catch {
     // garbled: the full agent's doctor says so; only the install's token here
   }

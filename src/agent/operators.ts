@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { SlipwayError } from '../core/errors.ts';
 import { parseJsonDocument } from '../core/json-document.ts';
@@ -6,6 +6,9 @@ import { writeFileAtomic } from '../io/atomic-write.ts';
 import { acquireLock } from '../io/lock-file.ts';
 import { readOptional } from '../io/optional-read.ts';
 import type { Layout } from './layout.ts';
+import { hashToken, operatorsFile, tokenMatches } from './token-hash.ts';
+
+export { operatorsFile };
 
 /**
  * The people who operate an instance (the panel strategy's "admins"): each has a name, a role, a
@@ -80,8 +83,6 @@ export const viewOf = (o: Operator): OperatorView => ({
   events: o.events,
 });
 
-export const operatorsFile = (layout: Layout): string => `${layout.state}/operators.json`;
-
 export async function readOperators(layout: Layout): Promise<Operator[]> {
   const path = operatorsFile(layout);
   let text: string | null;
@@ -108,13 +109,10 @@ export async function readOperators(layout: Layout): Promise<Operator[]> {
   return operators;
 }
 
-const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
-
 /** The operator a bearer token belongs to (constant-time per comparison), or null. */
 export function operatorFor(operators: readonly Operator[], token: string): Operator | null {
-  const got = Buffer.from(hashToken(token), 'hex');
   let found: Operator | null = null;
-  for (const o of operators) if (timingSafeEqual(got, Buffer.from(o.tokenHash, 'hex'))) found = o;
+  for (const o of operators) if (tokenMatches(token, o.tokenHash)) found = o;
   return found;
 }
 

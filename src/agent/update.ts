@@ -8,6 +8,7 @@ import { preflightRelease } from './preflight.ts';
 import type { FeedClient } from '../feed/client.ts';
 import type { Instance, UpdateOptions } from './instance.ts';
 import { writeState } from './state.ts';
+import { INTERRUPTED } from './way-back.ts';
 import { apply, type ApplyResult } from './transaction.ts';
 import { startMigrationWorker } from '../migrate/bounded.ts';
 import { isPostgresUrl } from '../migrate/runner.ts';
@@ -55,13 +56,12 @@ async function stageAndJudge(
 export async function updateInstance(i: Instance, options: UpdateOptions): Promise<ApplyResult> {
   const started = performance.now();
   const ms = (): number => Math.round(performance.now() - started);
-  let state = await i.state();
-  const interrupted = Object.keys(state.rejected).filter((v) => state.rejected[v]!.startsWith('interrupted at "'));
+  const state = await i.state();
+  const interrupted = Object.keys(state.rejected).filter((v) => state.rejected[v]!.startsWith(INTERRUPTED));
   if (options.retryInterrupted && interrupted.length > 0 && !options.dryRun) {
     for (const v of interrupted) delete state.rejected[v];
     await writeState(i.layout.stateFile, state);
     await i.log(`trying ${interrupted.join(', ')} again: held only because an earlier run was cut off`);
-    state = await i.state();
   }
   const client = i.feedClient();
   // An explicit --version may name any line; a check needs only the lines from the installed one up.

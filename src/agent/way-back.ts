@@ -17,6 +17,9 @@ import {
   undoRecordedMigrations,
 } from './steps.ts';
 
+/** How a release held only because its update was cut off (and undone) is recorded in state.rejected. */
+export const INTERRUPTED = 'interrupted at';
+
 /**
  * The way back: undoing an update (from its snapshot and journal) or carrying out a rollback, and
  * finishing either after a crash. When the way back itself fails, the instance still ends running:
@@ -79,7 +82,7 @@ export async function recover(ctx: InstanceContext): Promise<void> {
   next.current = back.attention ? back.attention.running : target;
   next.txn = null;
   next.attention = back.attention;
-  if (txn.kind === 'update') next.rejected[txn.to] = `interrupted at "${txn.step}" and rolled back`;
+  if (txn.kind === 'update') next.rejected[txn.to] = `${INTERRUPTED} "${txn.step}" and rolled back`;
   await writeState(ctx.layout.stateFile, next);
   if (!back.attention) await dropSnapshot(txn.snapshot);
   await ctx.record({

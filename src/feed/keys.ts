@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalize } from '@tufjs/canonical-json';
 import { Key, Signature } from '@tufjs/models';
@@ -126,7 +126,6 @@ export async function loadKey(role: string, options: KeyStoreOptions): Promise<S
     pem = await readFile(path, 'utf8');
   } catch (error) {
     // A channel's role is named for it: say which roles there are, so a mistyped channel shows.
-    const { readdir } = await import('node:fs/promises');
     const roles = (await readdir(options.dir).catch(() => [] as string[]))
       .filter((f) => f.endsWith('.pem'))
       .map((f) => f.slice(0, -4))

@@ -234,30 +234,29 @@ export function optionalBoolean(body: Record<string, unknown>, key: string): boo
   return v;
 }
 
-/** Listens on host:port (0: any free one) and gives the address and a close that ends open connections. */
+/**
+ * Listens on host:port (0: any free one) and gives the address and a close that ends open
+ * connections. With `retryMs`, a port that is taken is tried again every 100 ms for that long
+ * (a process that re-executes itself takes back the port it closed a moment ago).
+ */
 export async function listen(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
-  options: { host: string; port: number; requestTimeoutMs?: number },
+  options: { host: string; port: number; requestTimeoutMs?: number; retryMs?: number },
 ): Promise<{ server: Server; url: string; port: number; close(graceMs?: number): Promise<void> }> {
   const server = http.createServer(
     { requestTimeout: options.requestTimeoutMs ?? 60_000, headersTimeout: 10_000 },
     handler,
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE' || error.code === 'EACCES'
-          ? new SlipwayError('PORT_IN_USE', `cannot listen on ${options.host}:${options.port}: ${error.code}`, {
-              cause: error,
-            })
-          : error,
-      ),
-    );
-    server.listen(options.port, options.host, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
-  });
+  const until = Date.now() + (options.retryMs ?? 0);
+  for (;;) {
+    try {
+      await bind(server, options);
+      break;
+    } catch (error) {
+      if (options.port === 0 || Date.now() >= until || !(error instanceof SlipwayError)) throw error;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  }
   const port = (server.address() as { port: number }).port;
   return {
     server,
@@ -278,4 +277,22 @@ export async function listen(
         setTimeout(() => server.closeAllConnections(), graceMs).unref();
       }),
   };
+}
+
+function bind(server: Server, options: { host: string; port: number }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE' || error.code === 'EACCES'
+          ? new SlipwayError('PORT_IN_USE', `cannot listen on ${options.host}:${options.port}: ${error.code}`, {
+              cause: error,
+            })
+          : error,
+      ),
+    );
+    server.listen(options.port, options.host, () => {
+      server.removeAllListeners('error');
+      resolve();
+    });
+  });
 }

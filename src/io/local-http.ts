@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { http } from './node-http.ts';
 
 /** What a call to a local HTTP server answered. */
@@ -46,7 +47,6 @@ export function callLocal(
  * agent's token: another user who took the port while the agent re-executed gets nothing.
  */
 export async function listenerUid(port: number): Promise<number | null> {
-  const { readFile } = await import('node:fs/promises');
   const table = await readFile('/proc/net/tcp', 'utf8').catch(() => '');
   const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   for (const line of table.split('\n').slice(1)) {
